@@ -1,0 +1,30 @@
+export type { Descriptor, Platform } from './descriptor.js';
+export { AnnotationCreated, AnnotationRefName } from './descriptor.js';
+export type { Algorithm, Digest } from './digest.js';
+export { digestAlgorithm, digestEncoded, isDigest, isKnownAlgorithm, makeDigest, parseDigest } from './digest.js';
+export type { ErrorKind, LadingErrorOptions, RegistryErrorDetail, RegistryErrorOptions } from './errors.js';
+export {
+  ExitCode,
+  exitCodeFor,
+  IntegrityError,
+  InvalidInputError,
+  isLadingError,
+  LadingError,
+  NotFoundError,
+  OptionError,
+  RegistryError,
+  redactUrl,
+} from './errors.js';
+export type { Expected, HashResult } from './hash.js';
+export { checkHash, Digester, digestOf, hashStream, verifyStream } from './hash.js';
+export type { Compression, KnownMediaType } from './media-type.js';
+export {
+  isConfigMediaType,
+  isIndexMediaType,
+  isLayerMediaType,
+  isManifestMediaType,
+  layerCompression,
+  layerMediaType,
+  MediaType,
+} from './media-type.js';
+export { defaultPlatform, formatPlatform, normalizePlatform, parsePlatform, platformMatches } from './platform.js';

@@ -1,0 +1,8 @@
+export type { PeerName } from './peers.js';
+export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
+export type { RegistryOptions, RunningRegistry } from './registry.js';
+export { freePort, startRegistry } from './registry.js';
+export type { RunResult } from './run.js';
+export { run } from './run.js';
+export type { TempDir } from './temp.js';
+export { makeTempDir } from './temp.js';

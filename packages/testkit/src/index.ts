@@ -6,3 +6,7 @@ export type { RunResult } from './run.js';
 export { run } from './run.js';
 export type { TempDir } from './temp.js';
 export { makeTempDir } from './temp.js';
+export type { TestUser, TokenRequestLog, TokenServer, TokenServerOptions } from './registry-auth.js';
+export { htpasswdAuthConfig, startTokenServer } from './registry-auth.js';
+export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
+export { startFaultProxy } from './fault-proxy.js';

@@ -1,0 +1,109 @@
+import type { Ingester, Provider } from '@lading/content-store';
+import { type Descriptor, NotFoundError, verifyStream } from '@lading/digest';
+import { repositoryScope } from './authorizer.js';
+import { discardBody } from './http.js';
+import type { ProgressListener } from './progress.js';
+import type { RegistryClient } from './registry-client.js';
+import { errorFromResponse } from './registry-errors.js';
+
+export interface BlobFetchOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+}
+
+/**
+ * GET a blob as a verified stream: it follows redirects (to storage backends, without Authorization) and throws
+ * `IntegrityError` at the end when the bytes do not match the descriptor.
+ */
+export async function* fetchBlob(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  options: BlobFetchOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const { signal } = options;
+  const res = await client.retry(async () => {
+    const r = await client.request({
+      method: 'GET',
+      path: `/v2/${repository}/blobs/${desc.digest}`,
+      scopes: [repositoryScope(repository, 'pull')],
+      ...(signal ? { signal } : {}),
+    });
+    if (r.status === 404) {
+      discardBody(r);
+      throw new NotFoundError(
+        'BLOB_NOT_FOUND',
+        `blob ${desc.digest} not found in ${client.registry}/${repository}`,
+      );
+    }
+    if (r.status !== 200) throw await errorFromResponse(r, `fetching blob ${desc.digest} from ${repository}`);
+    return r;
+  }, signal);
+  let n = 0;
+  let last = 0;
+  try {
+    for await (const chunk of verifyStream(res.body as AsyncIterable<Uint8Array>, {
+      digest: desc.digest,
+      size: desc.size,
+    })) {
+      n += chunk.byteLength;
+      if (options.onProgress && n - last >= 1 << 20) {
+        last = n;
+        options.onProgress({ digest: desc.digest, bytes: n, total: desc.size, state: 'downloading' });
+      }
+      yield chunk;
+    }
+  } finally {
+    if (!res.body.complete) res.body.destroy();
+  }
+}
+
+/** The store side of a pull: `info` to skip what is there, a writer to ingest what is not. */
+export type PullStore = Pick<Provider, 'info'> & Ingester;
+
+export async function hasInStore(store: Pick<Provider, 'info'>, desc: Descriptor): Promise<boolean> {
+  try {
+    const info = await store.info(desc.digest);
+    return info.size === desc.size;
+  } catch (err) {
+    if (err instanceof NotFoundError || (err as { kind?: string })?.kind === 'not-found') return false;
+    throw err;
+  }
+}
+
+/** Copies one blob from the registry into a store, verified twice (while streaming and by the store's commit). */
+export async function pullBlob(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  store: PullStore,
+  options: BlobFetchOptions = {},
+): Promise<'exists' | 'downloaded'> {
+  if (await hasInStore(store, desc)) {
+    options.onProgress?.({ digest: desc.digest, bytes: desc.size, total: desc.size, state: 'exists' });
+    return 'exists';
+  }
+  await client.retry(async () => {
+    const open = () =>
+      store.writer({
+        ref: `lading-pull-${desc.digest}`,
+        expected: { digest: desc.digest, size: desc.size },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    let writer = await open();
+    // A left-over ingest would need a Range request to resume; starting over is simpler and always correct.
+    if ((await writer.status()).offset > 0) {
+      await writer.abort();
+      writer = await open();
+    }
+    try {
+      for await (const chunk of fetchBlob(client, repository, desc, options)) await writer.write(chunk);
+      await writer.commit({ digest: desc.digest, size: desc.size });
+    } catch (err) {
+      await writer.abort().catch(() => {});
+      throw err;
+    }
+  }, options.signal);
+  options.onProgress?.({ digest: desc.digest, bytes: desc.size, total: desc.size, state: 'downloaded' });
+  return 'downloaded';
+}

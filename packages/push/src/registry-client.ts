@@ -1,0 +1,236 @@
+import { RegistryError, redactUrl } from '@lading/digest';
+import { Authorizer } from './authorizer.js';
+import { type CredentialOptions, type Credentials, resolveCredentials } from './credentials.js';
+import {
+  type Agents,
+  createAgents,
+  discardBody,
+  type HttpBody,
+  type HttpResponse,
+  header,
+  NetworkError,
+  sendHttp,
+} from './http.js';
+import { errorFromResponse } from './registry-errors.js';
+import { type RetryOptions, withRetries } from './retry.js';
+
+export interface RegistryClientOptions extends CredentialOptions {
+  /** Allow plain HTTP and unverified TLS for this registry (skopeo's `--tls-verify=false`). */
+  readonly insecure?: boolean;
+  /** Force a scheme instead of HTTPS (with HTTP fallback only for insecure registries and localhost). */
+  readonly scheme?: 'http' | 'https';
+  readonly retry?: Omit<RetryOptions, 'signal'>;
+  /** Idle timeout of a request in ms (no byte moving either way); default 60 000. */
+  readonly timeoutMs?: number;
+  /** Sockets per pool (default 16). */
+  readonly maxSockets?: number;
+  readonly userAgent?: string;
+  /** Called for every HTTP exchange with the registry (and token realm): counting, tracing. URLs are redacted. */
+  readonly onRequest?: (event: RequestEvent) => void;
+}
+
+export interface RequestEvent {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+}
+
+export interface RegistryRequest {
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path under the registry (`/v2/...`) or an absolute URL (an upload Location). */
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A body, or a function that opens it again (what makes 401 retries possible for streams). */
+  readonly body?: HttpBody | (() => HttpBody);
+  readonly scopes: readonly string[];
+  readonly signal?: AbortSignal;
+  /** Follow 3xx for GET and HEAD (default true); Authorization never goes to another host. */
+  readonly followRedirects?: boolean;
+}
+
+const maxRedirects = 5;
+
+/**
+ * One registry host: keep-alive pools, the scheme, auth state and tokens. Stateful, so a class; share one per
+ * registry across pushes and pulls, and `close()` it at the end.
+ */
+export class RegistryClient {
+  readonly registry: string;
+  readonly options: RegistryClientOptions;
+  readonly #agents: Agents;
+  readonly #auth: Authorizer;
+  #base: URL | undefined;
+  #baseProbe: Promise<URL> | undefined;
+
+  constructor(registry: string, options: RegistryClientOptions = {}) {
+    this.registry = registry;
+    this.options = options;
+    this.#agents = createAgents(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {});
+    this.#auth = new Authorizer(
+      registry,
+      () => resolveCredentials(registry, options),
+      (req) => this.#send({ ...req, insecureTls: this.#insecureTls() }),
+    );
+    if (options.scheme) this.#base = new URL(`${options.scheme}://${registryHost(registry)}`);
+  }
+
+  /** Whether plain HTTP may be tried: insecure registries, and localhost / 127.0.0.0/8 / ::1 as Docker allows. */
+  get allowsHttp(): boolean {
+    return this.options.insecure === true || isLocalhost(this.registry);
+  }
+
+  #insecureTls(): boolean {
+    return this.options.insecure === true;
+  }
+
+  get retryOptions(): Omit<RetryOptions, 'signal'> {
+    return this.options.retry ?? {};
+  }
+
+  /** Runs `fn` with this client's retry policy. */
+  retry<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetries(fn, { ...this.retryOptions, ...(signal ? { signal } : {}) });
+  }
+
+  close(): void {
+    this.#agents.destroy();
+  }
+
+  async #send(req: {
+    method: string;
+    url: URL;
+    headers: Record<string, string>;
+    body?: HttpBody;
+    signal?: AbortSignal;
+    insecureTls?: boolean;
+  }): Promise<HttpResponse> {
+    const headers = { 'user-agent': this.options.userAgent ?? 'lading', ...req.headers };
+    const res = await sendHttp(
+      {
+        method: req.method,
+        url: req.url,
+        headers,
+        ...(req.body !== undefined ? { body: req.body } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        timeoutMs: this.options.timeoutMs ?? 60_000,
+        insecureTls: req.insecureTls ?? false,
+      },
+      this.#agents,
+    );
+    this.options.onRequest?.({ method: req.method, url: redactUrl(req.url.toString()), status: res.status });
+    return res;
+  }
+
+  /** The base URL, found once: HTTPS, or HTTP when HTTPS fails and plain HTTP is allowed. */
+  async #baseUrl(signal: AbortSignal | undefined): Promise<URL> {
+    if (this.#base) return this.#base;
+    this.#baseProbe ??= this.#probe(signal).finally(() => {
+      this.#baseProbe = undefined;
+    });
+    return this.#baseProbe;
+  }
+
+  async #probe(signal: AbortSignal | undefined): Promise<URL> {
+    const https = new URL(`https://${registryHost(this.registry)}`);
+    if (!this.allowsHttp) {
+      this.#base = https;
+      return https;
+    }
+    try {
+      const res = await this.#send({
+        method: 'GET',
+        url: new URL('/v2/', https),
+        headers: {},
+        insecureTls: this.#insecureTls(),
+        ...(signal ? { signal } : {}),
+      });
+      discardBody(res);
+      this.#base = https;
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err;
+      this.#base = new URL(`http://${registryHost(this.registry)}`);
+    }
+    return this.#base;
+  }
+
+  /**
+   * Sends a request with auth (answering 401 challenges) and manual redirects. Returns any status: the caller
+   * decides what is success. Network failures throw `NetworkError` (retryable).
+   */
+  async request(req: RegistryRequest): Promise<HttpResponse> {
+    const base = await this.#baseUrl(req.signal);
+    let url = new URL(req.path, base);
+    const openBody = (): HttpBody | undefined =>
+      typeof req.body === 'function' ? req.body() : (req.body as HttpBody | undefined);
+    const canResend =
+      req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
+    let authTries = 0;
+    let redirects = 0;
+    let sameHost = true;
+    for (;;) {
+      const headers: Record<string, string> = { ...req.headers };
+      if (sameHost) {
+        const auth = await this.#auth.authorization(req.scopes);
+        if (auth) headers.authorization = auth;
+      }
+      const body = openBody();
+      const res = await this.#send({
+        method: req.method,
+        url,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        insecureTls: this.#insecureTls(),
+      });
+      if (res.status === 401 && sameHost && authTries < 2 && canResend) {
+        authTries++;
+        if (await this.#auth.unauthorized(res, req.scopes, headers.authorization !== undefined)) continue;
+        throw await errorFromResponse(res, `${req.method} on ${this.registry}`);
+      }
+      const location = header(res, 'location');
+      if (
+        res.status >= 300 &&
+        res.status < 400 &&
+        res.status !== 304 &&
+        location &&
+        (req.followRedirects ?? true) &&
+        (req.method === 'GET' || req.method === 'HEAD')
+      ) {
+        discardBody(res);
+        if (++redirects > maxRedirects) {
+          throw new RegistryError(
+            'TOO_MANY_REDIRECTS',
+            `more than ${maxRedirects} redirects from ${redactUrl(url.toString())}`,
+            {
+              method: req.method,
+              url: url.toString(),
+            },
+          );
+        }
+        const next = new URL(location, url);
+        // Credentials belong to the registry: a redirect to any other origin goes without them, for good.
+        if (next.origin !== base.origin) sameHost = false;
+        url = next;
+        continue;
+      }
+      return res;
+    }
+  }
+
+  /** The absolute URL for a path on this registry (for resolving upload Locations). */
+  async resolveUrl(path: string, signal?: AbortSignal): Promise<URL> {
+    return new URL(path, await this.#baseUrl(signal));
+  }
+}
+
+function registryHost(registry: string): string {
+  // Docker Hub's API lives on registry-1.docker.io.
+  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+export function isLocalhost(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export type { Credentials };

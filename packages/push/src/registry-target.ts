@@ -1,0 +1,159 @@
+import type { BlobSink, BlobSource, PutOptions, PutResult } from '@lading/content-store';
+import { type Descriptor, NotFoundError } from '@lading/digest';
+import { hasBlob, pushBlob } from './blob-push.js';
+import { annotationsOf, artifactTypeOf, isManifestLike, subjectOf } from './graph.js';
+import { createDedup, createLimiter } from './limit.js';
+import { getManifest, headManifest, putManifest } from './manifest-io.js';
+import type { ProgressListener } from './progress.js';
+import { readSmall } from './read-small.js';
+import { addReferrerToFallbackTag } from './referrers.js';
+import type { RegistryClient } from './registry-client.js';
+
+export interface RegistryTargetOptions {
+  /** Repositories on the same registry to try a cross-repository mount from, or a function per blob. */
+  readonly mountFrom?:
+    | readonly string[]
+    | ((desc: Descriptor) => readonly string[] | Promise<readonly string[]>);
+  readonly chunkSize?: number;
+  /** Blob transfers at once (default 4). */
+  readonly concurrency?: number;
+  readonly onProgress?: ProgressListener;
+}
+
+/**
+ * One repository of a registry as a content-store `BlobSink`: `copyGraph` (children first) can push any image from
+ * any store through it. Manifests go by digest; `tag` names one afterwards. Blobs are deduplicated in flight and
+ * moved at most `concurrency` at a time.
+ */
+export class RegistryTarget implements BlobSink {
+  readonly client: RegistryClient;
+  readonly repository: string;
+  readonly #options: RegistryTargetOptions;
+  readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
+  readonly #dedup = createDedup<PutResult>();
+  readonly #manifests = new Map<string, Uint8Array>();
+
+  constructor(client: RegistryClient, repository: string, options: RegistryTargetOptions = {}) {
+    this.client = client;
+    this.repository = repository;
+    this.#options = options;
+    this.#limit = createLimiter(options.concurrency ?? 4);
+  }
+
+  async has(desc: Descriptor): Promise<boolean> {
+    return this.#limit(async () => {
+      if (isManifestLike(desc.mediaType)) {
+        const found = await headManifest(this.client, this.repository, desc.digest);
+        return found !== undefined;
+      }
+      return hasBlob(this.client, this.repository, desc.digest, { size: desc.size });
+    });
+  }
+
+  put(desc: Descriptor, source: BlobSource, options: PutOptions = {}): Promise<PutResult> {
+    return this.#dedup(desc.digest, () => this.#limit(() => this.#put(desc, source, options)));
+  }
+
+  async #put(desc: Descriptor, source: BlobSource, options: PutOptions): Promise<PutResult> {
+    const { signal } = options;
+    if (isManifestLike(desc.mediaType)) {
+      const present = await headManifest(this.client, this.repository, desc.digest, signal ? { signal } : {});
+      if (present) return 'exists';
+      const bytes = await readSmall(source.open(signal ? { signal } : {}), desc);
+      this.#manifests.set(desc.digest, bytes);
+      const { subject } = await putManifest(
+        this.client,
+        this.repository,
+        desc.digest,
+        { descriptor: desc, bytes },
+        signal ? { signal } : {},
+      );
+      await this.#linkReferrer(desc, bytes, subject, signal);
+      return 'written';
+    }
+    const mountFrom =
+      typeof this.#options.mountFrom === 'function'
+        ? await this.#options.mountFrom(desc)
+        : this.#options.mountFrom;
+    const listener = this.#options.onProgress;
+    const result = await pushBlob(this.client, this.repository, source, {
+      ...(mountFrom ? { mountFrom } : {}),
+      ...(this.#options.chunkSize !== undefined ? { chunkSize: this.#options.chunkSize } : {}),
+      ...(signal ? { signal } : {}),
+      onProgress: (e) => {
+        listener?.(e);
+        options.onProgress?.({ digest: e.digest, bytes: e.bytes, total: e.total });
+      },
+    });
+    return result === 'uploaded' ? 'written' : result;
+  }
+
+  /** A manifest with a subject on a registry without the referrers API: list it under the fallback tag. */
+  async #linkReferrer(
+    desc: Descriptor,
+    bytes: Uint8Array,
+    ociSubject: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const subject = subjectOf(bytes);
+    if (!subject || ociSubject !== undefined) return;
+    const artifactType = artifactTypeOf(bytes);
+    const annotations = annotationsOf(bytes);
+    await addReferrerToFallbackTag(
+      this.client,
+      this.repository,
+      subject.digest,
+      {
+        mediaType: desc.mediaType,
+        digest: desc.digest,
+        size: desc.size,
+        ...(artifactType !== undefined ? { artifactType } : {}),
+        ...(annotations !== undefined ? { annotations } : {}),
+      },
+      signal ? { signal } : {},
+    );
+  }
+
+  /**
+   * Points a tag at a manifest already pushed (through this target, or present in the repository). Skips the PUT
+   * when the tag already resolves to this digest; returns whether it wrote.
+   */
+  async tag(
+    desc: Descriptor,
+    tag: string,
+    options: { signal?: AbortSignal; bytes?: Uint8Array } = {},
+  ): Promise<boolean> {
+    const { signal } = options;
+    const current = await headManifest(this.client, this.repository, tag, signal ? { signal } : {});
+    if (current?.digest === desc.digest) return false;
+    let bytes = options.bytes ?? this.#manifests.get(desc.digest);
+    if (!bytes) {
+      try {
+        bytes = (
+          await getManifest(this.client, this.repository, desc.digest, {
+            expected: desc,
+            ...(signal ? { signal } : {}),
+          })
+        ).bytes;
+      } catch (err) {
+        if (err instanceof NotFoundError) {
+          throw new NotFoundError(
+            'MANIFEST_NOT_FOUND',
+            `cannot tag ${this.repository}:${tag}: manifest ${desc.digest} is not in the repository; push it first`,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    }
+    const { subject } = await putManifest(
+      this.client,
+      this.repository,
+      tag,
+      { descriptor: desc, bytes },
+      signal ? { signal } : {},
+    );
+    await this.#linkReferrer(desc, bytes, subject, signal);
+    return true;
+  }
+}

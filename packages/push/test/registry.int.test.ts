@@ -1,0 +1,195 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Descriptor, MediaType } from '@lading/digest';
+import {
+  havePeers,
+  htpasswdAuthConfig,
+  makeTempDir,
+  type RunningRegistry,
+  run,
+  startRegistry,
+  startTokenServer,
+  type TokenServer,
+} from '@lading/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullImage, pushImage, RegistryClient, resolveImage } from '../src/index.js';
+import { buildIndex, readLayoutBlob, sha256, TestStore } from './helpers.js';
+
+const user = { username: 'lading', password: 's3cret-Pa55word' };
+const platforms = [
+  { os: 'linux', architecture: 'amd64' },
+  { os: 'linux', architecture: 'arm64', variant: 'v8' },
+];
+
+type Mode = 'anonymous' | 'basic' | 'token';
+
+describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
+  'push and pull against Distribution',
+  () => {
+    for (const mode of ['anonymous', 'basic', 'token'] as const) {
+      describe(mode, () => {
+        let registry: RunningRegistry;
+        let tokens: TokenServer | undefined;
+        const authDir = makeTempDir('lading-push-auth-');
+        beforeAll(async () => {
+          let config: Record<string, unknown> = {};
+          if (mode === 'basic') config = await htpasswdAuthConfig((await authDir).path, [user]);
+          if (mode === 'token') {
+            tokens = await startTokenServer({ users: [user] });
+            config = tokens.registryConfig;
+          }
+          registry = await startRegistry({ config });
+        });
+        afterAll(async () => {
+          await registry?.stop();
+          await tokens?.stop();
+          await (await authDir).cleanup();
+        });
+
+        const creds = (m: Mode) => (m === 'anonymous' ? {} : { credentials: user });
+        const skopeoCreds = (m: Mode, flag: string) =>
+          m === 'anonymous' ? [] : [flag, `${user.username}:${user.password}`];
+
+        it('pushes a multi-platform image, pulls it back byte-identical, and skopeo agrees on every digest', async () => {
+          const store = new TestStore();
+          const image = buildIndex(store, { layers: 3, platforms });
+          const ref = `${registry.host}/lading/multi:v1`;
+          const events: string[] = [];
+          const pushed = await pushImage(store, image.root, ref, {
+            ...creds(mode),
+            onProgress: (e) => {
+              if (e.state !== 'uploading') events.push(`${e.digest} ${e.state}`);
+            },
+          });
+          expect(pushed.tagged).toBe(true);
+          expect(pushed.blobs.uploaded).toBe(image.blobs.length);
+          expect(pushed.reference).toBe(`${registry.host}/lading/multi@${image.root.digest}`);
+          expect(events).toHaveLength(image.blobs.length);
+
+          // skopeo reads the tag and finds our exact index bytes
+          const raw = await run('skopeo', [
+            'inspect',
+            '--raw',
+            '--tls-verify=false',
+            ...skopeoCreds(mode, '--creds'),
+            `docker://${ref}`,
+          ]);
+          expect(sha256(new TextEncoder().encode(raw.stdout))).toBe(image.root.digest);
+          // and each platform's manifest with its layers
+          for (const m of image.manifests) {
+            const info = JSON.parse(
+              (
+                await run('skopeo', [
+                  'inspect',
+                  '--tls-verify=false',
+                  ...skopeoCreds(mode, '--creds'),
+                  `docker://${registry.host}/lading/multi@${m.digest}`,
+                ])
+              ).stdout,
+            ) as { Digest: string; Layers: string[] };
+            expect(info.Digest).toBe(m.digest);
+            const manifest = JSON.parse(Buffer.from(store.blobs.get(m.digest)!).toString()) as {
+              layers: Descriptor[];
+            };
+            expect(info.Layers).toEqual(manifest.layers.map((l) => l.digest));
+          }
+
+          // skopeo copy to an OCI layout: every blob it wrote has our bytes
+          await using out = await makeTempDir('lading-push-skopeo-');
+          const layout = join(out.path, 'layout');
+          await run('skopeo', [
+            'copy',
+            '--all',
+            '--src-tls-verify=false',
+            ...skopeoCreds(mode, '--src-creds'),
+            `docker://${ref}`,
+            `oci:${layout}:v1`,
+          ]);
+          const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+            manifests: Descriptor[];
+          };
+          expect(index.manifests[0]?.digest).toBe(image.root.digest);
+          for (const d of [image.root, ...image.manifests, ...image.blobs]) {
+            expect(sha256(await readLayoutBlob(layout, d.digest))).toBe(d.digest);
+            expect(
+              Buffer.from(await readLayoutBlob(layout, d.digest)).equals(
+                Buffer.from(store.blobs.get(d.digest)!),
+              ),
+            ).toBe(true);
+          }
+
+          // pull everything back into an empty store: same bytes for every node of the graph
+          const back = new TestStore();
+          const pulled = await pullImage(ref, back, creds(mode));
+          expect(pulled.descriptor.digest).toBe(image.root.digest);
+          expect(pulled.descriptor.mediaType).toBe(MediaType.ociIndex);
+          expect(pulled.blobs.downloaded).toBe(image.blobs.length);
+          expect([...back.blobs.keys()].sort()).toEqual([...store.blobs.keys()].sort());
+          for (const [d, bytes] of back.blobs)
+            expect(Buffer.from(bytes).equals(Buffer.from(store.blobs.get(d)!))).toBe(true);
+
+          // platform selection fetches one manifest's blobs only
+          const arm = new TestStore();
+          const one = await pullImage(ref, arm, { ...creds(mode), platform: 'linux/arm64' });
+          expect(one.manifest?.digest).toBe(image.manifests[1]?.digest);
+          expect(arm.blobs.size).toBe(1 + 1 + 4);
+
+          if (mode === 'token') {
+            // the push asked for one token covering pull and push on the repository
+            expect(
+              tokens?.requests.some(
+                (r) => r.scopes.includes('repository:lading/multi:pull,push') && r.user === 'lading',
+              ),
+            ).toBe(true);
+          }
+        });
+
+        it.runIf(mode !== 'anonymous')(
+          'refuses bad credentials with a typed error that does not show them',
+          async () => {
+            const store = new TestStore();
+            const image = buildIndex(store, { layers: 1, platforms: [platforms[0]!] });
+            const wrong = { username: 'lading', password: 'not-the-Password-42' };
+            const err = await pushImage(store, image.root, `${registry.host}/lading/denied:v1`, {
+              credentials: wrong,
+            }).catch((e: unknown) => e);
+            expect(err).toMatchObject({ name: 'RegistryError', kind: 'registry' });
+            expect(['UNAUTHORIZED', 'DENIED']).toContain((err as { code: string }).code);
+            const shown = `${(err as Error).message} ${JSON.stringify(err)} ${(err as Error).stack}`;
+            expect(shown).not.toContain(wrong.password);
+            expect(shown).not.toContain(
+              Buffer.from(`${wrong.username}:${wrong.password}`).toString('base64'),
+            );
+          },
+        );
+
+        it('resolves tags and digests, and reports a missing tag as not found', async () => {
+          const store = new TestStore();
+          const image = buildIndex(store, { layers: 1, platforms: [platforms[0]!] });
+          const client = new RegistryClient(registry.host, creds(mode));
+          try {
+            await pushImage(store, image.root, `${registry.host}/lading/resolve:a`, { client });
+            const byTag = await resolveImage(`${registry.host}/lading/resolve:a`, { client });
+            expect(byTag).toEqual({
+              mediaType: MediaType.ociIndex,
+              digest: image.root.digest,
+              size: image.root.size,
+            });
+            const byDigest = await resolveImage(
+              `${registry.host}/lading/resolve@${image.manifests[0]!.digest}`,
+              { client },
+            );
+            expect(byDigest.digest).toBe(image.manifests[0]!.digest);
+            await expect(
+              resolveImage(`${registry.host}/lading/resolve:missing`, { client }),
+            ).rejects.toMatchObject({
+              kind: 'not-found',
+            });
+          } finally {
+            client.close();
+          }
+        });
+      });
+    }
+  },
+);

@@ -1,0 +1,166 @@
+import { createSign, randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { run } from './run.js';
+import { makeTempDir, type TempDir } from './temp.js';
+
+export interface TestUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * Writes an htpasswd file (bcrypt, the only scheme Distribution reads) and returns the registry `auth` section for
+ * `startRegistry({ config })`.
+ */
+export async function htpasswdAuthConfig(
+  dir: string,
+  users: readonly TestUser[],
+): Promise<Record<string, unknown>> {
+  const path = join(dir, 'htpasswd');
+  const lines = users.map((u) => `${u.username}:${bcrypt.hashSync(u.password, 5)}`);
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return { auth: { htpasswd: { realm: 'lading-test', path } } };
+}
+
+export interface TokenRequestLog {
+  readonly scopes: readonly string[];
+  readonly service: string | undefined;
+  /** The user who authenticated, if any (never the password). */
+  readonly user: string | undefined;
+  readonly status: number;
+}
+
+export interface TokenServer {
+  /** `http://127.0.0.1:PORT/token` */
+  readonly realm: string;
+  readonly service: string;
+  readonly issuer: string;
+  /** The registry `auth` section: `{ auth: { token: { realm, service, issuer, rootcertbundle } } }`. */
+  readonly registryConfig: Record<string, unknown>;
+  readonly requests: TokenRequestLog[];
+  stop(): Promise<void>;
+}
+
+export interface TokenServerOptions {
+  /** Users that may log in with Basic credentials; with none, everyone is anonymous and gets what they ask. */
+  readonly users?: readonly TestUser[];
+  /** Let anonymous requests have pull access (default false when users are given). */
+  readonly anonymousPull?: boolean;
+  /** Token lifetime in seconds (default 300). */
+  readonly expiresIn?: number;
+}
+
+/**
+ * A token server in the Docker registry token protocol: GET /token?service&scope... with optional Basic auth,
+ * answering an RS256 JWT whose x5c header carries a self-signed certificate (made with the openssl CLI) that the
+ * registry trusts through `rootcertbundle`.
+ */
+export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  const dir: TempDir = await makeTempDir('lading-token-');
+  const keyPath = join(dir.path, 'key.pem');
+  const certPath = join(dir.path, 'cert.pem');
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=lading-test-token-issuer',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
+  const keyPem = await readFile(keyPath, 'utf8');
+  const certPem = await readFile(certPath, 'utf8');
+  const certDer = certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const service = 'lading-test-registry';
+  const issuer = 'lading-test-issuer';
+  const requests: TokenRequestLog[] = [];
+  const users = options.users ?? [];
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
+    const svc = url.searchParams.get('service') ?? undefined;
+    let user: string | undefined;
+    const authz = req.headers.authorization;
+    if (authz?.startsWith('Basic ')) {
+      const decoded = Buffer.from(authz.slice(6), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      const name = decoded.slice(0, i);
+      const pass = decoded.slice(i + 1);
+      if (!users.some((u) => u.username === name && u.password === pass)) {
+        requests.push({ scopes, service: svc, user: undefined, status: 401 });
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+        return;
+      }
+      user = name;
+    }
+    if (users.length > 0 && user === undefined && !options.anonymousPull) {
+      requests.push({ scopes, service: svc, user, status: 401 });
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"authentication required"}');
+      return;
+    }
+    const access = scopes.map((s) => {
+      const [type = '', ...rest] = s.split(':');
+      const actions = (rest.pop() ?? '').split(',').filter(Boolean);
+      const name = rest.join(':');
+      const granted = user === undefined && users.length > 0 ? actions.filter((a) => a === 'pull') : actions;
+      return { type, name, actions: granted };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = options.expiresIn ?? 300;
+    const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer] };
+    const claims = {
+      iss: issuer,
+      sub: user ?? '',
+      aud: svc ?? service,
+      exp: now + expiresIn,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const signingInput = `${b64(header)}.${b64(claims)}`;
+    const signature = createSign('RSA-SHA256').update(signingInput).sign(keyPem).toString('base64url');
+    const token = `${signingInput}.${signature}`;
+    requests.push({ scopes, service: svc, user, status: 200 });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        token,
+        access_token: token,
+        expires_in: expiresIn,
+        issued_at: new Date(now * 1000).toISOString(),
+      }),
+    );
+  };
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const realm = `http://127.0.0.1:${port}/token`;
+  return {
+    realm,
+    service,
+    issuer,
+    registryConfig: { auth: { token: { realm, service, issuer, rootcertbundle: certPath } } },
+    requests,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dir.cleanup();
+    },
+  };
+}

@@ -8,7 +8,8 @@ export type Fault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string }
   /** Forward, but cut both connections after this many request-body bytes reached the registry. */
   | { readonly kind: 'drop-request'; readonly afterBytes: number }
-  /** Forward, then cut the client connection after this many response-body bytes. */
+  /** Forward, then cut the client connection after this many response-body bytes (0: before the status line, so
+   * the registry acted but the client never hears of it). */
   | { readonly kind: 'drop-response'; readonly afterBytes: number }
   /** Read the request, never answer; close after `ms`. */
   | { readonly kind: 'stall'; readonly ms: number }
@@ -96,6 +97,11 @@ export async function startFaultProxy(
     });
     up.on('error', () => cut());
     up.on('response', (ur) => {
+      if (fault.kind === 'drop-response' && fault.afterBytes === 0) {
+        ur.resume();
+        cut();
+        return;
+      }
       entry.status = ur.statusCode ?? 0;
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (fault.kind === 'drop-response') {

@@ -1,0 +1,218 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { MediaType } from '@lading/digest';
+import {
+  type FaultProxy,
+  havePeers,
+  htpasswdAuthConfig,
+  makeTempDir,
+  type RunningRegistry,
+  run,
+  startFaultProxy,
+  startRegistry,
+} from '@lading/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listReferrers, pullImage, pushBlob, pushImage, RegistryClient, referrersTag } from '../src/index.js';
+import { buildManifest, sha256, TestStore } from './helpers.js';
+
+const user = { username: 'pusher', password: 'pw-For-Tests-9' };
+
+describe.runIf(havePeers('docker-registry', 'skopeo'))(
+  'registry features (htpasswd registry behind a proxy)',
+  () => {
+    let registry: RunningRegistry;
+    let proxy: FaultProxy;
+    let auth: Awaited<ReturnType<typeof makeTempDir>>;
+    beforeAll(async () => {
+      auth = await makeTempDir('lading-push-feat-');
+      registry = await startRegistry({ config: await htpasswdAuthConfig(auth.path, [user]) });
+      proxy = await startFaultProxy({ host: '127.0.0.1', port: registry.port });
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await registry?.stop();
+      await auth?.cleanup();
+    });
+    const basic = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+
+    it('mounts blobs from another repository instead of uploading them', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 3 });
+      await pushImage(store, img.manifest, `${proxy.host}/mount/source:v1`, { credentials: user });
+      proxy.requests.length = 0;
+      const r = await pushImage(store, img.manifest, `${proxy.host}/mount/target:v1`, {
+        credentials: user,
+        mountFrom: ['mount/source'],
+      });
+      expect(r.blobs).toEqual({ exists: 0, mounted: 4, uploaded: 0 });
+      expect(proxy.requests.filter((q) => q.method === 'POST' && q.path.includes('mount=')).length).toBe(4);
+      expect(proxy.requests.some((q) => q.method === 'PUT' && q.path.includes('/blobs/'))).toBe(false);
+      // a mount from a repository without the blob falls back to an upload
+      const other = buildManifest(store, { layers: 1 });
+      const r2 = await pushImage(store, other.manifest, `${proxy.host}/mount/target:v2`, {
+        credentials: user,
+        mountFrom: ['mount/empty'],
+      });
+      expect(r2.blobs.uploaded).toBe(2);
+    });
+
+    it('uploads in PATCH chunks with Content-Range when asked, and the registry has the right bytes', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 1, layerBytes: 100_000 });
+      const layer = img.blobs[1]!;
+      proxy.requests.length = 0;
+      const client = new RegistryClient(proxy.host, { credentials: user });
+      try {
+        const res = await pushBlob(
+          client,
+          'chunks/one',
+          { descriptor: layer, open: () => store.read(layer) },
+          { chunkSize: 16 * 1024 },
+        );
+        expect(res).toBe('uploaded');
+      } finally {
+        client.close();
+      }
+      const patches = proxy.requests.filter((q) => q.method === 'PATCH');
+      expect(patches.length).toBe(Math.ceil(layer.size / (16 * 1024)));
+      const got = await fetch(`${registry.url}/v2/chunks/one/blobs/${layer.digest}`, {
+        headers: { authorization: basic },
+      });
+      expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(layer.digest);
+    });
+
+    it('never sends Authorization to another host on a redirect', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 2 });
+      await pushImage(store, img.manifest, `${proxy.host}/redirect/img:v1`, { credentials: user });
+      // a second server (another port: another origin) serves blobs by fetching them itself
+      const seenAuth: (string | undefined)[] = [];
+      const other: Server = createServer((req, res) => {
+        seenAuth.push(req.headers.authorization);
+        const up = httpRequest(`${registry.url}${req.url}`, { headers: { authorization: basic } }, (ur) => {
+          res.writeHead(ur.statusCode ?? 502, ur.headers);
+          ur.pipe(res);
+        });
+        up.end();
+      });
+      await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+      const otherPort = (other.address() as AddressInfo).port;
+      try {
+        proxy.setPolicy((req) =>
+          req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')
+            ? { kind: 'redirect', location: `http://127.0.0.1:${otherPort}${req.url}` }
+            : { kind: 'pass' },
+        );
+        proxy.requests.length = 0;
+        const back = new TestStore();
+        await pullImage(`${proxy.host}/redirect/img:v1`, back, { credentials: user });
+        for (const b of img.blobs) expect(sha256(back.blobs.get(b.digest)!)).toBe(b.digest);
+        expect(seenAuth.length).toBe(img.blobs.length);
+        expect(seenAuth.every((a) => a === undefined)).toBe(true);
+        // the registry itself did get credentials for the same requests
+        const redirected = proxy.requests.filter((q) => q.status === 307);
+        expect(redirected.length).toBe(img.blobs.length);
+        expect(redirected.every((q) => q.authorization)).toBe(true);
+      } finally {
+        proxy.setPolicy(() => ({ kind: 'pass' }));
+        other.closeAllConnections();
+        await new Promise<void>((r) => other.close(() => r()));
+      }
+    });
+
+    it('lists a referrer under the tag-schema fallback when the registry has no referrers API', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 1 });
+      await pushImage(store, img.manifest, `${proxy.host}/refs/app:v1`, { credentials: user });
+      const empty = store.add(new TextEncoder().encode('{}'), MediaType.ociEmpty);
+      const sig = store.addJson(
+        {
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          artifactType: 'application/vnd.example.signature',
+          config: empty,
+          layers: [empty],
+          subject: {
+            mediaType: img.manifest.mediaType,
+            digest: img.manifest.digest,
+            size: img.manifest.size,
+          },
+          annotations: { 'org.example.note': 'hello' },
+        },
+        MediaType.ociManifest,
+      );
+      await pushImage(store, sig, `${proxy.host}/refs/app`, { credentials: user, byDigest: true });
+      const client = new RegistryClient(proxy.host, { credentials: user });
+      try {
+        const refs = await listReferrers(client, 'refs/app', img.manifest.digest);
+        expect(refs).toEqual([
+          {
+            mediaType: MediaType.ociManifest,
+            digest: sig.digest,
+            size: sig.size,
+            artifactType: 'application/vnd.example.signature',
+            annotations: { 'org.example.note': 'hello' },
+          },
+        ]);
+      } finally {
+        client.close();
+      }
+      // independently: skopeo reads the fallback tag as an OCI index naming the signature
+      const raw = await run('skopeo', [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        '--creds',
+        `${user.username}:${user.password}`,
+        `docker://${registry.host}/refs/app:${referrersTag(img.manifest.digest)}`,
+      ]);
+      const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: { digest: string }[] };
+      expect(index.mediaType).toBe(MediaType.ociIndex);
+      expect(index.manifests.map((m) => m.digest)).toEqual([sig.digest]);
+    });
+
+    it('reads credentials from a Docker config.json and from a credential helper', async () => {
+      await using dir = await makeTempDir('lading-push-creds-');
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 1 });
+      // auths entry, keyed with a scheme the way docker login writes some hosts
+      const dockerDir = join(dir.path, 'docker');
+      await mkdir(dockerDir);
+      await writeFile(
+        join(dockerDir, 'config.json'),
+        JSON.stringify({
+          auths: {
+            [`http://${proxy.host}`]: {
+              auth: Buffer.from(`${user.username}:${user.password}`).toString('base64'),
+            },
+          },
+        }),
+      );
+      const env = { HOME: dir.path, DOCKER_CONFIG: dockerDir, PATH: process.env.PATH };
+      const a = await pushImage(store, img.manifest, `${proxy.host}/creds/a:v1`, { env });
+      expect(a.tagged).toBe(true);
+      // a credHelpers entry wins over auths: this helper answers with the right password, the auths entry is wrong
+      const bin = join(dir.path, 'bin');
+      await mkdir(bin);
+      const helper = join(bin, 'docker-credential-lading-test');
+      await writeFile(
+        helper,
+        `#!/bin/sh\nread server\necho "$server" > ${join(dir.path, 'asked')}\nprintf '{"ServerURL":"%s","Username":"${user.username}","Secret":"${user.password}"}' "$server"\n`,
+      );
+      await chmod(helper, 0o755);
+      await writeFile(
+        join(dockerDir, 'config.json'),
+        JSON.stringify({
+          auths: { [proxy.host]: { auth: Buffer.from(`${user.username}:wrong`).toString('base64') } },
+          credHelpers: { [proxy.host]: 'lading-test' },
+        }),
+      );
+      const b = await pushImage(store, img.manifest, `${proxy.host}/creds/b:v1`, {
+        env: { ...env, PATH: `${bin}:${process.env.PATH}` },
+      });
+      expect(b.tagged).toBe(true);
+    });
+  },
+);

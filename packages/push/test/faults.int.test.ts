@@ -91,7 +91,7 @@ describe.runIf(havePeers('docker-registry'))('pushes through a fault-injecting p
             pushImage(store, img.manifest, `${proxy.host}/faults/img${i + j}:t`, { client }),
           ),
         );
-        results.forEach((r, j) => expect(r.descriptor.digest).toBe(batch[j]!.manifest.digest));
+        expect(results.map((r) => r.descriptor.digest)).toEqual(batch.map((b) => b.manifest.digest));
       }
     } finally {
       client.close();

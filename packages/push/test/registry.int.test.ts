@@ -193,3 +193,27 @@ describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
     }
   },
 );
+
+describe.runIf(havePeers('docker-registry', 'openssl'))('bearer tokens', () => {
+  it('are cached per scope set and fetched again once they expire', async () => {
+    const tokens = await startTokenServer({ users: [user], expiresIn: 1 });
+    const registry = await startRegistry({ config: tokens.registryConfig });
+    const client = new RegistryClient(registry.host, { credentials: user });
+    try {
+      const store = new TestStore();
+      const image = buildIndex(store, { layers: 2, platforms: [platforms[0]!] });
+      await pushImage(store, image.root, `${registry.host}/tok/a:v1`, { client });
+      const pushScope = (r: { scopes: readonly string[] }) => r.scopes.includes('repository:tok/a:pull,push');
+      // one token served every request of the push (the blobs ran four at a time)
+      expect(tokens.requests.filter(pushScope)).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 1_100));
+      await pushImage(store, image.root, `${registry.host}/tok/a:v1`, { client });
+      expect(tokens.requests.filter(pushScope)).toHaveLength(2);
+      expect(tokens.requests.every((r) => r.status === 200 && r.user === 'lading')).toBe(true);
+    } finally {
+      client.close();
+      await registry.stop();
+      await tokens.stop();
+    }
+  });
+});

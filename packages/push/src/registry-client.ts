@@ -121,36 +121,35 @@ export class RegistryClient {
     return res;
   }
 
-  /** The base URL, found once: HTTPS, or HTTP when HTTPS fails and plain HTTP is allowed. */
-  async #baseUrl(signal: AbortSignal | undefined): Promise<URL> {
-    if (this.#base) return this.#base;
-    this.#baseProbe ??= this.#probe(signal).finally(() => {
-      this.#baseProbe = undefined;
-    });
-    return this.#baseProbe;
+  /**
+   * The scheme, found once. Registries that may speak plain HTTP (insecure ones, localhost) are asked over HTTP
+   * first, with the caller's own request as the probe (no extra round trip, no TLS setup on a plain port); a
+   * TLS-only server shows itself by a broken exchange or Go's HTTP/1.0 400 "HTTP request to an HTTPS server",
+   * and then HTTPS is used. Elsewhere HTTPS is the only scheme.
+   */
+  async #settledBase(req: RegistryRequest): Promise<{ base: URL; probe: boolean }> {
+    if (this.#base) return { base: this.#base, probe: false };
+    if (!this.allowsHttp) {
+      this.#base = new URL(`https://${registryHost(this.registry)}`);
+      return { base: this.#base, probe: false };
+    }
+    while (this.#baseProbe) await this.#baseProbe.catch(() => {});
+    if (this.#base) return { base: this.#base, probe: false };
+    return { base: new URL(`http://${registryHost(this.registry)}`), probe: true };
   }
 
-  async #probe(signal: AbortSignal | undefined): Promise<URL> {
-    const https = new URL(`https://${registryHost(this.registry)}`);
-    if (!this.allowsHttp) {
-      this.#base = https;
-      return https;
-    }
-    try {
-      const res = await this.#send({
-        method: 'GET',
-        url: new URL('/v2/', https),
-        headers: {},
-        insecureTls: this.#insecureTls(),
-        ...(signal ? { signal } : {}),
-      });
-      discardBody(res);
-      this.#base = https;
-    } catch (err) {
-      if (!(err instanceof NetworkError)) throw err;
-      this.#base = new URL(`http://${registryHost(this.registry)}`);
-    }
-    return this.#base;
+  async #baseUrl(signal: AbortSignal | undefined): Promise<URL> {
+    if (this.#base) return this.#base;
+    const { base, probe } = await this.#settledBase({ method: 'GET', path: '/v2/', scopes: [] });
+    if (!probe) return base;
+    const res = await this.request({
+      method: 'GET',
+      path: '/v2/',
+      scopes: [],
+      ...(signal ? { signal } : {}),
+    });
+    discardBody(res);
+    return this.#base ?? base;
   }
 
   /**
@@ -158,7 +157,54 @@ export class RegistryClient {
    * decides what is success. Network failures throw `NetworkError` (retryable).
    */
   async request(req: RegistryRequest): Promise<HttpResponse> {
-    const base = await this.#baseUrl(req.signal);
+    const { base, probe } = await this.#settledBase(req);
+    if (!probe) return this.#requestAt(base, req);
+    const resendable =
+      req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
+    if (!resendable) {
+      await this.#baseUrl(req.signal);
+      return this.request(req);
+    }
+    let done!: () => void;
+    this.#baseProbe = new Promise<URL>((resolve) => {
+      done = () => resolve(this.#base ?? base);
+    });
+    try {
+      try {
+        const res = await this.#requestAt(base, req);
+        if (!(res.status === 400 && res.body.httpVersion === '1.0')) {
+          this.#base = base;
+          return res;
+        }
+        discardBody(res);
+      } catch (err) {
+        // Refused or unreachable says nothing about the scheme: decide on a later try.
+        if (!(err instanceof NetworkError) || err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND')
+          throw err;
+        // A broken exchange is ambiguous (a TLS-only server, or a flaky network): ask over HTTPS; a plain-HTTP
+        // answer to the TLS handshake settles HTTP and the original (retryable) error stands.
+        const https = new URL(`https://${registryHost(this.registry)}`);
+        try {
+          const res = await this.#requestAt(https, req);
+          this.#base = https;
+          return res;
+        } catch (tlsErr) {
+          if (tlsErr instanceof NetworkError && isPlainHttpAnswer(tlsErr)) {
+            this.#base = base;
+            throw err;
+          }
+          throw tlsErr;
+        }
+      }
+      this.#base = new URL(`https://${registryHost(this.registry)}`);
+      return await this.#requestAt(this.#base, req);
+    } finally {
+      this.#baseProbe = undefined;
+      done();
+    }
+  }
+
+  async #requestAt(base: URL, req: RegistryRequest): Promise<HttpResponse> {
     let url = new URL(req.path, base);
     const openBody = (): HttpBody | undefined =>
       typeof req.body === 'function' ? req.body() : (req.body as HttpBody | undefined);
@@ -226,6 +272,13 @@ export class RegistryClient {
 function registryHost(registry: string): string {
   // Docker Hub's API lives on registry-1.docker.io.
   return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+/** OpenSSL's complaint when a TLS client gets a plain HTTP answer. */
+function isPlainHttpAnswer(err: NetworkError): boolean {
+  return (
+    err.code === 'EPROTO' || /wrong version number|packet length too long|http request/i.test(err.message)
+  );
 }
 
 export function isLocalhost(registry: string): boolean {

@@ -127,7 +127,7 @@ export class RegistryClient {
    * TLS-only server shows itself by a broken exchange or Go's HTTP/1.0 400 "HTTP request to an HTTPS server",
    * and then HTTPS is used. Elsewhere HTTPS is the only scheme.
    */
-  async #settledBase(req: RegistryRequest): Promise<{ base: URL; probe: boolean }> {
+  async #settledBase(): Promise<{ base: URL; probe: boolean }> {
     if (this.#base) return { base: this.#base, probe: false };
     if (!this.allowsHttp) {
       this.#base = new URL(`https://${registryHost(this.registry)}`);
@@ -140,7 +140,7 @@ export class RegistryClient {
 
   async #baseUrl(signal: AbortSignal | undefined): Promise<URL> {
     if (this.#base) return this.#base;
-    const { base, probe } = await this.#settledBase({ method: 'GET', path: '/v2/', scopes: [] });
+    const { base, probe } = await this.#settledBase();
     if (!probe) return base;
     const res = await this.request({
       method: 'GET',
@@ -157,7 +157,7 @@ export class RegistryClient {
    * decides what is success. Network failures throw `NetworkError` (retryable).
    */
   async request(req: RegistryRequest): Promise<HttpResponse> {
-    const { base, probe } = await this.#settledBase(req);
+    const { base, probe } = await this.#settledBase();
     if (!probe) return this.#requestAt(base, req);
     const resendable =
       req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;

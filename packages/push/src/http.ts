@@ -154,9 +154,10 @@ async function writeStreaming(
 }
 
 function toNetworkError(err: unknown, req: HttpRequest): unknown {
+  // A cancelled request fails with the caller's reason, never as a (retryable) network error.
+  if (req.signal?.aborted) return req.signal.reason;
   if (err instanceof NetworkError) return err;
   if (err instanceof Error && err.name === 'AbortError') return err;
-  if (req.signal?.aborted) return req.signal.reason;
   const e = err as { code?: string; message?: string };
   const code = typeof e?.code === 'string' ? e.code : 'ENETWORK';
   const where = `${req.method} ${req.url.origin}${req.url.pathname}`;

@@ -1,6 +1,7 @@
 import type { BlobSource, Provider } from '@lading/content-store';
 import type { Descriptor } from '@lading/digest';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
+import { headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
 import { readSmall, sourceFromProvider } from './read-small.js';
 import { formatImageReference, type ImageReference, toImageReference } from './reference.js';
@@ -97,12 +98,16 @@ export async function pushImage(
     let tagged = false;
     if (tag !== undefined && isManifestLike(root.mediaType)) {
       const bytes = await readManifest(root);
-      await Promise.all(
-        childrenOf(root, bytes)
-          .filter((c) => !isForeign(c))
-          .map(visit),
-      );
-      tagged = await sink.tag(root, tag, { bytes, ...(signal ? { signal } : {}) });
+      // where the tag points now is asked while the children move: one round trip less
+      const [current] = await Promise.all([
+        headManifest(client, target.repository, tag, signal ? { signal } : {}),
+        Promise.all(
+          childrenOf(root, bytes)
+            .filter((c) => !isForeign(c))
+            .map(visit),
+        ),
+      ]);
+      tagged = await sink.tag(root, tag, { bytes, current, ...(signal ? { signal } : {}) });
       if (tagged) manifests.written++;
       else manifests.exists++;
     } else {

@@ -121,10 +121,14 @@ export class RegistryTarget implements BlobSink {
   async tag(
     desc: Descriptor,
     tag: string,
-    options: { signal?: AbortSignal; bytes?: Uint8Array } = {},
+    options: { signal?: AbortSignal; bytes?: Uint8Array; current?: Descriptor | undefined } = {},
   ): Promise<boolean> {
     const { signal } = options;
-    const current = await headManifest(this.client, this.repository, tag, signal ? { signal } : {});
+    // `current` (what the tag resolved to, looked up by the caller) saves the HEAD here.
+    const current =
+      'current' in options
+        ? options.current
+        : await headManifest(this.client, this.repository, tag, signal ? { signal } : {});
     if (current?.digest === desc.digest) return false;
     let bytes = options.bytes ?? this.#manifests.get(desc.digest);
     if (!bytes) {

@@ -164,3 +164,83 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     },
   };
 }
+
+export interface TlsRegistry {
+  /** `127.0.0.1:PORT`, serving HTTPS only with a self-signed certificate. */
+  readonly host: string;
+  readonly port: number;
+  /** The certificate (PEM path) a client would have to trust. */
+  readonly certificate: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `docker-registry` serving HTTPS only (self-signed certificate for 127.0.0.1, made with openssl). */
+export async function startTlsRegistry(): Promise<TlsRegistry> {
+  const { spawn } = await import('node:child_process');
+  const { freePort } = await import('./registry.js');
+  const https = await import('node:https');
+  const dir = await makeTempDir('lading-tls-registry-');
+  const key = join(dir.path, 'key.pem');
+  const certificate = join(dir.path, 'cert.pem');
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    certificate,
+  ]);
+  const port = await freePort();
+  const configPath = join(dir.path, 'config.yml');
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      version: 0.1,
+      log: { level: 'warn', accesslog: { disabled: true } },
+      storage: { filesystem: { rootdirectory: join(dir.path, 'storage') } },
+      http: { addr: `127.0.0.1:${port}`, secret: 'lading-test-secret', tls: { certificate, key } },
+    }),
+  );
+  const child = spawn('docker-registry', ['serve', configPath], { stdio: 'ignore' });
+  const ok = async () =>
+    new Promise<boolean>((resolve) => {
+      const req = https.get(`https://127.0.0.1:${port}/v2/`, { rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+    });
+  const deadline = Date.now() + 15_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      await dir.cleanup();
+      throw new Error('docker-registry with TLS did not start');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    certificate,
+    async stop() {
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        });
+      }
+      await dir.cleanup();
+    },
+  };
+}

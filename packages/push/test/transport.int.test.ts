@@ -1,0 +1,78 @@
+import {
+  havePeers,
+  type RunningRegistry,
+  startRegistry,
+  startTlsRegistry,
+  type TlsRegistry,
+} from '@lading/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushImage, RegistryClient } from '../src/index.js';
+import { buildManifest, TestStore } from './helpers.js';
+
+describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellation', () => {
+  let tls: TlsRegistry;
+  let plain: RunningRegistry;
+  beforeAll(async () => {
+    tls = await startTlsRegistry();
+    plain = await startRegistry();
+  });
+  afterAll(async () => {
+    await tls?.stop();
+    await plain?.stop();
+  });
+
+  it('talks HTTPS to a TLS-only registry on localhost, and verifies its certificate unless insecure', async () => {
+    const store = new TestStore();
+    const img = buildManifest(store, { layers: 2 });
+    const seen: string[] = [];
+    const r = await pushImage(store, img.manifest, `${tls.host}/tls/app:v1`, {
+      insecure: true,
+      onRequest: (e) => seen.push(e.url),
+    });
+    expect(r.tagged).toBe(true);
+    expect(seen.filter((u) => u.startsWith('https://')).length).toBeGreaterThan(3);
+    // without insecure the self-signed certificate is refused
+    const err = await pushImage(store, img.manifest, `${tls.host}/tls/app:v2`, {
+      retry: { retries: 0 },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/certificate/i);
+  });
+
+  it('uses plain HTTP on localhost without a TLS attempt per request', async () => {
+    const store = new TestStore();
+    const img = buildManifest(store, { layers: 1 });
+    const seen: string[] = [];
+    await pushImage(store, img.manifest, `${plain.host}/plain/app:v1`, {
+      onRequest: (e) => seen.push(e.url),
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((u) => u.startsWith('http://'))).toBe(true);
+  });
+
+  it('stops a push when the signal aborts, and the registry holds no partial blob under the digest', async () => {
+    const store = new TestStore();
+    const img = buildManifest(store, { layers: 1, layerBytes: 8 * 1024 * 1024 });
+    const layer = img.blobs[1]!;
+    const ac = new AbortController();
+    const client = new RegistryClient(plain.host);
+    try {
+      const p = pushImage(store, img.manifest, `${plain.host}/abort/app:v1`, {
+        client,
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.state === 'uploading' && e.digest === layer.digest && e.bytes > 0)
+            ac.abort(new Error('user stop'));
+        },
+      });
+      await expect(p).rejects.toThrow('user stop');
+      expect(ac.signal.aborted).toBe(true);
+      const head = await fetch(`${plain.url}/v2/abort/app/blobs/${layer.digest}`, { method: 'HEAD' });
+      expect(head.status).toBe(404);
+      const tag = await fetch(`${plain.url}/v2/abort/app/manifests/v1`, { method: 'HEAD' });
+      expect(tag.status).toBe(404);
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { MediaType } from '@lading/digest';
+import { type Descriptor, MediaType } from '@lading/digest';
 import {
   type FaultProxy,
   havePeers,
@@ -14,7 +14,15 @@ import {
   startRegistry,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listReferrers, pullImage, pushBlob, pushImage, RegistryClient, referrersTag } from '../src/index.js';
+import {
+  listReferrers,
+  pullImage,
+  pushBlob,
+  pushImage,
+  RegistryClient,
+  RegistryTarget,
+  referrersTag,
+} from '../src/index.js';
 import { buildManifest, sha256, TestStore } from './helpers.js';
 
 const user = { username: 'pusher', password: 'pw-For-Tests-9' };
@@ -81,6 +89,41 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
         headers: { authorization: basic },
       });
       expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(layer.digest);
+    });
+
+    it('follows relative upload Locations, and works as a BlobSink for a children-first copy', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 2 });
+      proxy.setPolicy(() => ({ kind: 'relative-location' }));
+      proxy.requests.length = 0;
+      const client = new RegistryClient(proxy.host, { credentials: user });
+      try {
+        const target = new RegistryTarget(client, 'sink/app');
+        const source = (d: Descriptor) => ({ descriptor: d, open: () => store.read(d) });
+        expect(await target.has(img.manifest)).toBe(false);
+        // what copyGraph does: children first, then the manifest, then a name
+        expect(await Promise.all(img.blobs.map((b) => target.put(b, source(b))))).toEqual([
+          'written',
+          'written',
+          'written',
+        ]);
+        expect(await target.put(img.manifest, source(img.manifest))).toBe('written');
+        expect(await target.put(img.blobs[0]!, source(img.blobs[0]!))).toBe('exists');
+        expect(await target.has(img.manifest)).toBe(true);
+        expect(await target.tag(img.manifest, 'v1')).toBe(true);
+        expect(await target.tag(img.manifest, 'v1')).toBe(false);
+      } finally {
+        client.close();
+        proxy.setPolicy(() => ({ kind: 'pass' }));
+      }
+      // the registry did send Locations, and the proxy made them relative
+      expect(
+        proxy.requests.some((q) => q.method === 'PUT' && q.path.startsWith('/v2/sink/app/blobs/uploads/')),
+      ).toBe(true);
+      const raw = await fetch(`${registry.url}/v2/sink/app/manifests/v1`, {
+        headers: { authorization: basic, accept: MediaType.ociManifest },
+      });
+      expect(sha256(new Uint8Array(await raw.arrayBuffer()))).toBe(img.manifest.digest);
     });
 
     it('never sends Authorization to another host on a redirect', async () => {

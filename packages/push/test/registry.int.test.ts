@@ -163,6 +163,24 @@ describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
           },
         );
 
+        it.runIf(mode === 'token')('asks one token for push and the mount source, and mounts', async () => {
+          const store = new TestStore();
+          const image = buildIndex(store, { layers: 2, platforms: [platforms[0]!] });
+          await pushImage(store, image.root, `${registry.host}/team/base:v1`, creds(mode));
+          const r = await pushImage(store, image.root, `${registry.host}/team/derived:v1`, {
+            ...creds(mode),
+            mountFrom: ['team/base'],
+          });
+          expect(r.blobs).toEqual({ exists: 0, mounted: 3, uploaded: 0 });
+          expect(
+            tokens?.requests.some(
+              (q) =>
+                q.scopes.includes('repository:team/derived:pull,push') &&
+                q.scopes.includes('repository:team/base:pull'),
+            ),
+          ).toBe(true);
+        });
+
         it('resolves tags and digests, and reports a missing tag as not found', async () => {
           const store = new TestStore();
           const image = buildIndex(store, { layers: 1, platforms: [platforms[0]!] });

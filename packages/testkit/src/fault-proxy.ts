@@ -13,6 +13,8 @@ export type Fault =
   | { readonly kind: 'drop-response'; readonly afterBytes: number }
   /** Read the request, never answer; close after `ms`. */
   | { readonly kind: 'stall'; readonly ms: number }
+  /** Forward, and turn an absolute `Location` in the answer into a relative one (path and query). */
+  | { readonly kind: 'relative-location' }
   /** Answer 307 to this absolute URL (e.g. another host serving the blob). */
   | { readonly kind: 'redirect'; readonly location: string };
 
@@ -103,6 +105,10 @@ export async function startFaultProxy(
         return;
       }
       entry.status = ur.statusCode ?? 0;
+      if (fault.kind === 'relative-location' && typeof ur.headers.location === 'string') {
+        const loc = new URL(ur.headers.location, 'http://placeholder');
+        ur.headers.location = `${loc.pathname}${loc.search}`;
+      }
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (fault.kind === 'drop-response') {
         let n = 0;

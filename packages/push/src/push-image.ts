@@ -100,7 +100,7 @@ export async function pushImage(
       const bytes = await readManifest(root);
       // where the tag points now is asked while the children move: one round trip less
       const [current] = await Promise.all([
-        headManifest(client, target.repository, tag, signal ? { signal } : {}),
+        headManifest(client, target.repository, tag, { scopes: sink.scopes, ...(signal ? { signal } : {}) }),
         Promise.all(
           childrenOf(root, bytes)
             .filter((c) => !isForeign(c))

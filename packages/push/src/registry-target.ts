@@ -1,5 +1,6 @@
 import type { BlobSink, BlobSource, PutOptions, PutResult } from '@lading/content-store';
 import { type Descriptor, NotFoundError } from '@lading/digest';
+import { repositoryScope } from './authorizer.js';
 import { hasBlob, pushBlob } from './blob-push.js';
 import { annotationsOf, artifactTypeOf, isManifestLike, subjectOf } from './graph.js';
 import { createDedup, createLimiter } from './limit.js';
@@ -33,9 +34,13 @@ export class RegistryTarget implements BlobSink {
   readonly #dedup = createDedup<PutResult>();
   readonly #manifests = new Map<string, Uint8Array>();
 
+  /** Every request of a push asks for pull and push, so one token serves them all. */
+  readonly scopes: readonly string[];
+
   constructor(client: RegistryClient, repository: string, options: RegistryTargetOptions = {}) {
     this.client = client;
     this.repository = repository;
+    this.scopes = [repositoryScope(repository, 'pull,push')];
     this.#options = options;
     this.#limit = createLimiter(options.concurrency ?? 4);
   }
@@ -43,10 +48,10 @@ export class RegistryTarget implements BlobSink {
   async has(desc: Descriptor): Promise<boolean> {
     return this.#limit(async () => {
       if (isManifestLike(desc.mediaType)) {
-        const found = await headManifest(this.client, this.repository, desc.digest);
+        const found = await headManifest(this.client, this.repository, desc.digest, { scopes: this.scopes });
         return found !== undefined;
       }
-      return hasBlob(this.client, this.repository, desc.digest, { size: desc.size });
+      return hasBlob(this.client, this.repository, desc.digest, { size: desc.size, scopes: this.scopes });
     });
   }
 
@@ -57,7 +62,10 @@ export class RegistryTarget implements BlobSink {
   async #put(desc: Descriptor, source: BlobSource, options: PutOptions): Promise<PutResult> {
     const { signal } = options;
     if (isManifestLike(desc.mediaType)) {
-      const present = await headManifest(this.client, this.repository, desc.digest, signal ? { signal } : {});
+      const present = await headManifest(this.client, this.repository, desc.digest, {
+        scopes: this.scopes,
+        ...(signal ? { signal } : {}),
+      });
       if (present) return 'exists';
       const bytes = await readSmall(source.open(signal ? { signal } : {}), desc);
       this.#manifests.set(desc.digest, bytes);
@@ -128,7 +136,10 @@ export class RegistryTarget implements BlobSink {
     const current =
       'current' in options
         ? options.current
-        : await headManifest(this.client, this.repository, tag, signal ? { signal } : {});
+        : await headManifest(this.client, this.repository, tag, {
+            scopes: this.scopes,
+            ...(signal ? { signal } : {}),
+          });
     if (current?.digest === desc.digest) return false;
     let bytes = options.bytes ?? this.#manifests.get(desc.digest);
     if (!bytes) {

@@ -126,6 +126,27 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
       expect(sha256(new Uint8Array(await raw.arrayBuffer()))).toBe(img.manifest.digest);
     });
 
+    it('uploads in chunks when the registry asks for a minimum chunk length (OCI-Chunk-Min-Length)', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 1, layerBytes: 150_000 });
+      proxy.setPolicy((req) =>
+        req.method === 'POST'
+          ? { kind: 'add-headers', headers: { 'OCI-Chunk-Min-Length': '40000' } }
+          : { kind: 'pass' },
+      );
+      proxy.requests.length = 0;
+      try {
+        await pushImage(store, img.manifest, `${proxy.host}/chunks/asked:v1`, { credentials: user });
+      } finally {
+        proxy.setPolicy(() => ({ kind: 'pass' }));
+      }
+      const layer = img.blobs[1]!;
+      expect(proxy.requests.filter((q) => q.method === 'PATCH').length).toBe(Math.ceil(layer.size / 40000));
+      const back = new TestStore();
+      await pullImage(`${registry.host}/chunks/asked:v1`, back, { credentials: user });
+      expect(sha256(back.blobs.get(layer.digest)!)).toBe(layer.digest);
+    });
+
     it('never sends Authorization to another host on a redirect', async () => {
       const store = new TestStore();
       const img = buildManifest(store, { layers: 2 });

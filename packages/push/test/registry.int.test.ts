@@ -214,7 +214,7 @@ describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
 
 describe.runIf(havePeers('docker-registry', 'openssl'))('bearer tokens', () => {
   it('are cached per scope set and fetched again once they expire', async () => {
-    const tokens = await startTokenServer({ users: [user], expiresIn: 1 });
+    const tokens = await startTokenServer({ users: [user], expiresIn: 3 });
     const registry = await startRegistry({ config: tokens.registryConfig });
     const client = new RegistryClient(registry.host, { credentials: user });
     try {
@@ -224,12 +224,32 @@ describe.runIf(havePeers('docker-registry', 'openssl'))('bearer tokens', () => {
       const pushScope = (r: { scopes: readonly string[] }) => r.scopes.includes('repository:tok/a:pull,push');
       // one token served every request of the push (the blobs ran four at a time)
       expect(tokens.requests.filter(pushScope)).toHaveLength(1);
-      await new Promise((r) => setTimeout(r, 1_100));
+      await new Promise((r) => setTimeout(r, 3_000));
       await pushImage(store, image.root, `${registry.host}/tok/a:v1`, { client });
       expect(tokens.requests.filter(pushScope)).toHaveLength(2);
       expect(tokens.requests.every((r) => r.status === 200 && r.user === 'lading')).toBe(true);
     } finally {
       client.close();
+      await registry.stop();
+      await tokens.stop();
+    }
+  });
+  it('fetch a new token when the registry refuses the one held (401 after a pull-only grant)', async () => {
+    // the first token grants pull only: HEADs pass, the upload's POST gets 401 insufficient_scope
+    let pushAsks = 0;
+    const tokens = await startTokenServer({
+      users: [user],
+      limitActions: (_n, scopes) =>
+        scopes.some((x) => x.endsWith(':pull,push')) && pushAsks++ === 0 ? ['pull'] : undefined,
+    });
+    const registry = await startRegistry({ config: tokens.registryConfig });
+    try {
+      const store = new TestStore();
+      const image = buildIndex(store, { layers: 1, platforms: [platforms[0]!] });
+      const r = await pushImage(store, image.root, `${registry.host}/tok/b:v1`, { credentials: user });
+      expect(r.tagged).toBe(true);
+      expect(tokens.requests.filter((q) => q.scopes.includes('repository:tok/b:pull,push'))).toHaveLength(2);
+    } finally {
       await registry.stop();
       await tokens.stop();
     }

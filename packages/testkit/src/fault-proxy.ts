@@ -13,6 +13,8 @@ export type Fault =
   | { readonly kind: 'drop-response'; readonly afterBytes: number }
   /** Read the request, never answer; close after `ms`. */
   | { readonly kind: 'stall'; readonly ms: number }
+  /** Forward, and add these headers to the answer (e.g. `OCI-Chunk-Min-Length`). */
+  | { readonly kind: 'add-headers'; readonly headers: Readonly<Record<string, string>> }
   /** Forward, and turn an absolute `Location` in the answer into a relative one (path and query). */
   | { readonly kind: 'relative-location' }
   /** Answer 307 to this absolute URL (e.g. another host serving the blob). */
@@ -108,6 +110,9 @@ export async function startFaultProxy(
       if (fault.kind === 'relative-location' && typeof ur.headers.location === 'string') {
         const loc = new URL(ur.headers.location, 'http://placeholder');
         ur.headers.location = `${loc.pathname}${loc.search}`;
+      }
+      if (fault.kind === 'add-headers') {
+        for (const [k, v] of Object.entries(fault.headers)) ur.headers[k.toLowerCase()] = v;
       }
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (fault.kind === 'drop-response') {

@@ -52,6 +52,8 @@ export interface TokenServerOptions {
   readonly anonymousPull?: boolean;
   /** Token lifetime in seconds (default 300). */
   readonly expiresIn?: number;
+  /** Grant at most these actions to the n-th token request (0-based); undefined grants what is asked. */
+  readonly limitActions?: (n: number, scopes: readonly string[]) => readonly string[] | undefined;
 }
 
 /**
@@ -113,11 +115,13 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"authentication required"}');
       return;
     }
+    const limit = options.limitActions?.(requests.length, scopes);
     const access = scopes.map((s) => {
       const [type = '', ...rest] = s.split(':');
       const actions = (rest.pop() ?? '').split(',').filter(Boolean);
       const name = rest.join(':');
-      const granted = user === undefined && users.length > 0 ? actions.filter((a) => a === 'pull') : actions;
+      const allowed = user === undefined && users.length > 0 ? actions.filter((a) => a === 'pull') : actions;
+      const granted = limit ? allowed.filter((a) => limit.includes(a)) : allowed;
       return { type, name, actions: granted };
     });
     const now = Math.floor(Date.now() / 1000);
@@ -143,7 +147,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
         token,
         access_token: token,
         expires_in: expiresIn,
-        issued_at: new Date(now * 1000).toISOString(),
+        issued_at: new Date().toISOString(),
       }),
     );
   };

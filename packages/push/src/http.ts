@@ -121,8 +121,12 @@ export function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse
       cr.end(body);
     } else {
       writeStreaming(cr, body).catch((err) => {
-        cr.destroy(err instanceof Error ? err : new Error(String(err)));
-        fail(err);
+        // The source failed (a missing file, an abort): its own error, not a retryable network one.
+        if (!settled) {
+          settled = true;
+          reject(req.signal?.aborted ? req.signal.reason : err);
+        }
+        cr.destroy();
       });
     }
   });

@@ -1,5 +1,5 @@
 import type { BlobSource, Provider } from '@lading/content-store';
-import type { Descriptor } from '@lading/digest';
+import { type Descriptor, InvalidInputError } from '@lading/digest';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
 import { headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
@@ -94,7 +94,16 @@ export async function pushImage(
     await sink.put(desc, sourceFromProvider(store, desc), signal ? { signal } : {});
   };
   try {
-    const tag = options.byDigest ? undefined : target.tag;
+    if (target.digest !== undefined && target.digest !== root.digest) {
+      throw new InvalidInputError(
+        'REFERENCE_DIGEST_MISMATCH',
+        `cannot push ${root.digest} as ${formatImageReference(target)}: the reference names another digest`,
+      );
+    }
+    // Docker's default: a name without tag or digest means :latest.
+    const tag = options.byDigest
+      ? undefined
+      : (target.tag ?? (target.digest === undefined ? 'latest' : undefined));
     let tagged = false;
     if (tag !== undefined && isManifestLike(root.mediaType)) {
       const bytes = await readManifest(root);

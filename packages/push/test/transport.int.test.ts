@@ -75,4 +75,34 @@ describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellatio
       client.close();
     }
   });
+  it('fails once, with the source error, when a blob cannot be read (no retry of what cannot succeed)', async () => {
+    const store = new TestStore();
+    const img = buildManifest(store, { layers: 1 });
+    store.blobs.delete(img.blobs[1]!.digest);
+    const posts: string[] = [];
+    const err = await pushImage(store, img.manifest, `${plain.host}/broken/app`, {
+      concurrency: 1,
+      onRequest: (e) => {
+        if (e.method === 'POST') posts.push(e.url);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'not-found' });
+    // one upload session for the config, one for the unreadable layer: no second attempt
+    expect(posts).toHaveLength(2);
+  });
+
+  it('pushes a name without a tag as :latest, and refuses a reference naming another digest', async () => {
+    const store = new TestStore();
+    const img = buildManifest(store, { layers: 1 });
+    await pushImage(store, img.manifest, `${plain.host}/deflt/app`);
+    const head = await fetch(`${plain.url}/v2/deflt/app/manifests/latest`, {
+      method: 'HEAD',
+      headers: { accept: img.manifest.mediaType },
+    });
+    expect(head.headers.get('docker-content-digest')).toBe(img.manifest.digest);
+    const other = `sha256:${'0'.repeat(64)}`;
+    await expect(pushImage(store, img.manifest, `${plain.host}/deflt/app@${other}`)).rejects.toMatchObject({
+      kind: 'invalid-input',
+    });
+  });
 });

@@ -64,7 +64,10 @@ export interface Writer {
   readonly ref: string;
   write(chunk: Uint8Array): Promise<void>;
   status(): Promise<IngestStatus>;
-  commit(expected?: Expectation, options?: CommitOptions): Promise<Descriptor & { readonly mediaType: string }>;
+  commit(
+    expected?: Expectation,
+    options?: CommitOptions,
+  ): Promise<Descriptor & { readonly mediaType: string }>;
   /** Discards the ingest. */
   abort(): Promise<void>;
   /** Releases the writer but keeps the ingest so another writer with the same ref can resume it. */
@@ -131,7 +134,11 @@ export type PutResult = 'written' | 'exists' | 'mounted';
 
 export interface PutOptions {
   readonly signal?: AbortSignal;
-  readonly onProgress?: (event: { readonly digest: Digest; readonly bytes: number; readonly total: number }) => void;
+  readonly onProgress?: (event: {
+    readonly digest: Digest;
+    readonly bytes: number;
+    readonly total: number;
+  }) => void;
 }
 
 /** Where blobs can be sent: a local store, a memory store, a registry. */
@@ -154,4 +161,27 @@ export interface IndexManager {
   readIndex(): Promise<OciIndex>;
   /** Read-modify-write under the store's cross-process lock; the file is replaced atomically. */
   updateIndex(update: (index: OciIndex) => OciIndex | Promise<OciIndex>): Promise<OciIndex>;
+}
+
+/** Stores that take extra GC root sources (an image store, a reference store). */
+export interface GcRootRegistry {
+  /** Registers a root source; returns a function that unregisters it. */
+  addGcRootSource(source: GcRootSource): () => void;
+}
+
+export interface GcOptions {
+  readonly extraRoots?: Iterable<Digest>;
+  readonly signal?: AbortSignal;
+  /** Ingests not written to for this long are discarded too (default: 24 h). */
+  readonly staleIngestMs?: number;
+}
+
+export interface GcReport extends GcResult {
+  /** Refs of the stale ingests that were discarded. */
+  readonly ingestsRemoved: readonly string[];
+}
+
+/** What `createMemoryStore` and `openLocalStore` return: every role at once. */
+export interface FullStore extends Store, IndexManager, GcRootRegistry, BlobSink {
+  gc(options?: GcOptions): Promise<GcReport>;
 }

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import {
+  checkHash,
+  type Descriptor,
+  type Digest,
+  Digester,
+  digestAlgorithm,
+  digestOf,
+  InvalidInputError,
+} from '@lading/digest';
+import { storeHas, storePut } from './put-blob.js';
+import type {
+  BlobRef,
+  BlobSink,
+  BlobSource,
+  Expectation,
+  Ingester,
+  Provider,
+  PutOptions,
+  PutResult,
+  ReadOptions,
+  Store,
+} from './types.js';
+import { requireDigest } from './validate.js';
+
+export const defaultMaxBlobBytes = 4 * 1024 * 1024;
+
+export interface WriteBlobOptions {
+  readonly mediaType?: string;
+  readonly expected?: Expectation;
+  readonly lease?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Ingest ref; a unique one by default. */
+  readonly ref?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Writes bytes as one blob and returns its descriptor (an existing blob with that digest is success). */
+export async function writeBlob(
+  ingester: Ingester,
+  bytes: Uint8Array,
+  options: WriteBlobOptions = {},
+): Promise<Descriptor> {
+  const alg = options.expected?.digest ? digestAlgorithm(requireDigest(options.expected.digest)) : 'sha256';
+  const digest = digestOf(bytes, alg);
+  const writer = await ingester.writer({
+    ref: options.ref ?? `write-${digest}-${randomUUID()}`,
+    ...(options.expected ? { expected: options.expected } : {}),
+    ...(options.lease === undefined ? {} : { lease: options.lease }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    await writer.write(bytes);
+    const desc = await writer.commit(
+      { digest: options.expected?.digest ?? digest, size: options.expected?.size ?? bytes.byteLength },
+      options.labels ? { labels: options.labels } : {},
+    );
+    return { mediaType: options.mediaType ?? desc.mediaType, digest: desc.digest, size: desc.size };
+  } catch (error) {
+    await writer.abort().catch(() => {});
+    throw error;
+  }
+}
+
+export interface ReadBlobOptions {
+  /** Refuse blobs larger than this (default 4 MiB, the cap for JSON). */
+  readonly maxBytes?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Reads a whole (small) blob and verifies it against its digest and size. Larger than `maxBytes` ->
+ * `InvalidInputError` code `BLOB_TOO_LARGE`; wrong content -> `IntegrityError`.
+ */
+export async function readBlob(
+  provider: Provider,
+  ref: BlobRef,
+  options: ReadBlobOptions = {},
+): Promise<Uint8Array> {
+  const digest = requireDigest(ref.digest);
+  const max = options.maxBytes ?? defaultMaxBlobBytes;
+  const tooLarge = (size: string) =>
+    new InvalidInputError(
+      'BLOB_TOO_LARGE',
+      `blob ${digest} is ${size} bytes, over the ${max}-byte limit for reading it whole; raise maxBytes if it is expected`,
+    );
+  if (ref.size !== undefined && ref.size > max) throw tooLarge(String(ref.size));
+  const chunks: Uint8Array[] = [];
+  const d = new Digester(digestAlgorithm(digest));
+  for await (const chunk of provider.read({ digest }, options.signal ? { signal: options.signal } : {})) {
+    d.update(chunk);
+    if (d.size > max) throw tooLarge(`more than ${max}`);
+    chunks.push(chunk);
+  }
+  checkHash(
+    { digest: d.digest(), size: d.size },
+    ref.size === undefined ? { digest } : { digest, size: ref.size },
+    `blob ${digest}`,
+  );
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(Buffer.concat(chunks));
+}
+
+/** A reopenable source over a provider's blob (what a push retries from). */
+export function blobSourceFrom(provider: Provider, desc: Descriptor): BlobSource {
+  const digest = requireDigest(desc.digest);
+  return {
+    descriptor: desc,
+    open: (options?: ReadOptions) => provider.read({ digest, size: desc.size }, options),
+  };
+}
+
+function isSink(dst: Ingester | BlobSink): dst is BlobSink {
+  return (
+    typeof (dst as Partial<BlobSink>).put === 'function' &&
+    typeof (dst as Partial<BlobSink>).has === 'function'
+  );
+}
+
+/** Copies one blob from a provider to a sink or an ingester, verified on the way in. */
+export async function copyBlob(
+  src: Provider,
+  dst: Ingester | BlobSink,
+  desc: Descriptor,
+  options: PutOptions = {},
+): Promise<PutResult> {
+  const source = blobSourceFrom(src, desc);
+  if (isSink(dst)) return dst.put(desc, source, options);
+  // A bare ingester: nothing to ask about presence, the commit of an existing digest is success.
+  const provider: Provider = {
+    read: () => {
+      throw new Error('unreachable');
+    },
+    info: async (digest: Digest) => {
+      throw Object.assign(new Error(`not known: ${digest}`), { kind: 'not-found' });
+    },
+  };
+  return storePut({ ...provider, writer: (o) => dst.writer(o) }, desc, source, options);
+}
+
+/** Makes any Store a BlobSink (`has` by `info`, `put` by a verified write). */
+export class StoreSink implements BlobSink {
+  readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
+  async has(desc: Descriptor): Promise<boolean> {
+    return storeHas(this.store, desc);
+  }
+  put(desc: Descriptor, source: BlobSource, options?: PutOptions): Promise<PutResult> {
+    return storePut(this.store, desc, source, options);
+  }
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Descriptor } from '@lading/digest';
+import type { BlobSource, Ingester, Provider, PutOptions, PutResult } from './types.js';
+import { requireDigest, requireSize } from './validate.js';
+
+/** `BlobSink.has` for a store: present when `info` finds the digest with the descriptor's size. */
+export async function storeHas(store: Provider, desc: Descriptor): Promise<boolean> {
+  const digest = requireDigest(desc.digest);
+  try {
+    const info = await store.info(digest);
+    return info.size === desc.size;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/** `BlobSink.put` for a store: 'exists' when present, else streams the source into a verified commit. */
+export async function storePut(
+  store: Provider & Ingester,
+  desc: Descriptor,
+  source: BlobSource,
+  options: PutOptions = {},
+): Promise<PutResult> {
+  const digest = requireDigest(desc.digest);
+  const size = requireSize(desc.size);
+  if (await storeHas(store, desc)) return 'exists';
+  const writer = await store.writer({
+    ref: `put-${digest}-${randomUUID()}`,
+    expected: { digest, size },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    let bytes = 0;
+    for await (const chunk of source.open(options.signal ? { signal: options.signal } : {})) {
+      options.signal?.throwIfAborted();
+      await writer.write(chunk);
+      bytes += chunk.byteLength;
+      options.onProgress?.({ digest, bytes, total: size });
+    }
+    await writer.commit({ digest, size });
+    return 'written';
+  } catch (error) {
+    await writer.abort().catch(() => {});
+    throw error;
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { kind?: unknown }).kind === 'not-found';
+}

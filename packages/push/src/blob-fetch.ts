@@ -58,6 +58,11 @@ export async function* fetchBlob(
   }
 }
 
+/** containerd's `containerd.io/distribution.source.<registry>` label key. */
+export function distributionSourceLabel(registry: string): string {
+  return `containerd.io/distribution.source.${registry}`;
+}
+
 /** The store side of a pull: `info` to skip what is there, a writer to ingest what is not. */
 export type PullStore = Pick<Provider, 'info'> & Ingester;
 
@@ -98,7 +103,11 @@ export async function pullBlob(
     }
     try {
       for await (const chunk of fetchBlob(client, repository, desc, options)) await writer.write(chunk);
-      await writer.commit({ digest: desc.digest, size: desc.size });
+      // containerd's label: where the blob came from, so a later push to that registry can mount it
+      await writer.commit(
+        { digest: desc.digest, size: desc.size },
+        { labels: { [distributionSourceLabel(client.registry)]: repository } },
+      );
     } catch (err) {
       await writer.abort().catch(() => {});
       throw err;

@@ -1,6 +1,6 @@
 export { repositoryScope } from './authorizer.js';
 export type { BlobFetchOptions, PullStore } from './blob-fetch.js';
-export { fetchBlob, pullBlob } from './blob-fetch.js';
+export { distributionSourceLabel, fetchBlob, pullBlob } from './blob-fetch.js';
 export type { BlobPushOptions, BlobPushResult } from './blob-push.js';
 export { hasBlob, pushBlob } from './blob-push.js';
 export type { CredentialOptions, Credentials } from './credentials.js';

@@ -1,5 +1,6 @@
 import type { BlobSource, Provider } from '@lading/content-store';
 import { type Descriptor, InvalidInputError } from '@lading/digest';
+import { distributionSourceLabel } from './blob-fetch.js';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
 import { headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
@@ -50,6 +51,12 @@ export async function pushImage(
   options: PushImageOptions = {},
 ): Promise<PushImageResult> {
   const target = toImageReference(ref);
+  if (options.client && options.client.registry !== target.registry) {
+    throw new InvalidInputError(
+      'CLIENT_REGISTRY_MISMATCH',
+      `the client given talks to ${options.client.registry}, not to ${target.registry}; make one per registry`,
+    );
+  }
   const client = options.client ?? new RegistryClient(target.registry, options);
   const { signal } = options;
   const counts = { exists: 0, mounted: 0, uploaded: 0 };
@@ -152,7 +159,7 @@ function mountFromLabels(
   store: Provider,
   registry: string,
 ): (desc: Descriptor) => Promise<readonly string[]> {
-  const key = `containerd.io/distribution.source.${registry}`;
+  const key = distributionSourceLabel(registry);
   return async (desc) => {
     try {
       const info = await store.info(desc.digest);

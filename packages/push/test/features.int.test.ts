@@ -66,6 +66,19 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
       expect(r2.blobs.uploaded).toBe(2);
     });
 
+    it('labels pulled blobs with their source, and a later push to another repository mounts them', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 2 });
+      await pushImage(store, img.manifest, `${proxy.host}/labels/origin:v1`, { credentials: user });
+      const local = new TestStore();
+      await pullImage(`${proxy.host}/labels/origin:v1`, local, { credentials: user });
+      expect(local.labels.get(img.blobs[1]!.digest)).toEqual({
+        [`containerd.io/distribution.source.${proxy.host}`]: 'labels/origin',
+      });
+      const r = await pushImage(local, img.manifest, `${proxy.host}/labels/copy:v1`, { credentials: user });
+      expect(r.blobs).toEqual({ exists: 0, mounted: 3, uploaded: 0 });
+    });
+
     it('uploads in PATCH chunks with Content-Range when asked, and the registry has the right bytes', async () => {
       const store = new TestStore();
       const img = buildManifest(store, { layers: 1, layerBytes: 100_000 });

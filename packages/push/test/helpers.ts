@@ -13,6 +13,7 @@ export function sha256(bytes: Uint8Array): Digest {
 
 export class TestStore implements Provider, Ingester {
   readonly blobs = new Map<string, Uint8Array>();
+  readonly labels = new Map<string, Record<string, string>>();
 
   add(bytes: Uint8Array, mediaType: string, extra: Partial<Descriptor> = {}): Descriptor {
     const digest = sha256(bytes);
@@ -36,7 +37,13 @@ export class TestStore implements Provider, Ingester {
   async info(digest: Digest): Promise<Info> {
     const b = this.blobs.get(digest);
     if (!b) throw new NotFoundError('BLOB_NOT_FOUND', `no ${digest}`);
-    return { digest, size: b.byteLength, createdAt: new Date(0), updatedAt: new Date(0), labels: {} };
+    return {
+      digest,
+      size: b.byteLength,
+      createdAt: new Date(0),
+      updatedAt: new Date(0),
+      labels: this.labels.get(digest) ?? {},
+    };
   }
 
   async writer(options: { ref: string; expected?: { digest?: Digest; size?: number } }): Promise<Writer> {
@@ -54,12 +61,14 @@ export class TestStore implements Provider, Ingester {
         parts.push(new Uint8Array(chunk));
       },
       status,
-      commit: async (expected) => {
+      commit: async (expected, commitOptions) => {
         const bytes = new Uint8Array(Buffer.concat(parts));
         const digest = sha256(bytes);
         const want = expected?.digest ?? options.expected?.digest;
         if (want && want !== digest) throw new Error(`digest mismatch ${digest} != ${want}`);
         this.blobs.set(digest, bytes);
+        if (commitOptions?.labels)
+          this.labels.set(digest, { ...this.labels.get(digest), ...commitOptions.labels });
         return { mediaType: 'application/octet-stream', digest, size: bytes.byteLength };
       },
       abort: async () => {

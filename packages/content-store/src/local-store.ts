@@ -90,7 +90,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
   };
   await mkdir(dir, { recursive: true });
   await Promise.all(
-    [paths.blobs, paths.ingest, paths.labels, paths.leases, paths.locks].map((p) =>
+    [join(paths.blobs, 'sha256'), paths.ingest, paths.labels, paths.leases, paths.locks].map((p) =>
       mkdir(p, { recursive: true }),
     ),
   );

@@ -1,4 +1,4 @@
-import type { Ingester, Provider } from '@lading/content-store';
+import { type Ingester, type Provider, readBlob, writeBlob } from '@lading/content-store';
 import {
   type Descriptor,
   formatPlatform,
@@ -8,12 +8,11 @@ import {
   parsePlatform,
   platformMatches,
 } from '@lading/digest';
-import { hasInStore, pullBlob } from './blob-fetch.js';
+import { distributionSourceLabel, hasInStore, pullBlob } from './blob-fetch.js';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
 import { createLimiter } from './limit.js';
 import { getManifest, headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
-import { readSmall } from './read-small.js';
 import { type ImageReference, toImageReference } from './reference.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 
@@ -141,22 +140,17 @@ async function manifestBytes(
   signal: AbortSignal | undefined,
 ): Promise<Uint8Array> {
   if (await hasInStore(store, desc)) {
-    return readSmall(store.read({ digest: desc.digest, size: desc.size }, signal ? { signal } : {}), desc);
+    return readBlob(store, { digest: desc.digest, size: desc.size }, signal ? { signal } : {});
   }
   const { bytes } = await getManifest(client, repository, desc.digest, {
     expected: desc,
     ...(signal ? { signal } : {}),
   });
-  const writer = await store.writer({
-    ref: `lading-pull-${desc.digest}`,
+  await writeBlob(store, bytes, {
     expected: { digest: desc.digest, size: desc.size },
+    mediaType: desc.mediaType,
+    labels: { [distributionSourceLabel(client.registry)]: repository },
+    ...(signal ? { signal } : {}),
   });
-  try {
-    await writer.write(bytes);
-    await writer.commit({ digest: desc.digest, size: desc.size });
-  } catch (err) {
-    await writer.abort().catch(() => {});
-    throw err;
-  }
   return bytes;
 }

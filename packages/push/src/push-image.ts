@@ -1,10 +1,9 @@
-import type { BlobSource, Provider } from '@lading/content-store';
+import { type BlobSource, blobSourceFrom, type Provider, readBlob } from '@lading/content-store';
 import { type Descriptor, InvalidInputError } from '@lading/digest';
 import { distributionSourceLabel } from './blob-fetch.js';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
 import { headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
-import { readSmall, sourceFromProvider } from './read-small.js';
 import { formatImageReference, type ImageReference, toImageReference } from './reference.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 import { RegistryTarget } from './registry-target.js';
@@ -84,7 +83,7 @@ export async function pushImage(
     return p;
   };
   const readManifest = (desc: Descriptor) =>
-    readSmall(store.read({ digest: desc.digest, size: desc.size }, signal ? { signal } : {}), desc);
+    readBlob(store, { digest: desc.digest, size: desc.size }, signal ? { signal } : {});
   const pushNode = async (desc: Descriptor): Promise<void> => {
     if (isManifestLike(desc.mediaType)) {
       const bytes = await readManifest(desc);
@@ -98,7 +97,7 @@ export async function pushImage(
       else manifests.written++;
       return;
     }
-    await sink.put(desc, sourceFromProvider(store, desc), signal ? { signal } : {});
+    await sink.put(desc, blobSourceFrom(store, desc), signal ? { signal } : {});
   };
   try {
     if (target.digest !== undefined && target.digest !== root.digest) {

@@ -1,4 +1,3 @@
-import type { BlobSource, Provider } from '@lading/content-store';
 import { checkHash, type Descriptor, digestAlgorithm, digestOf, InvalidInputError } from '@lading/digest';
 import { defaultMaxManifestBytes } from './manifest-io.js';
 
@@ -28,11 +27,4 @@ export async function readSmall(
     `manifest ${desc.digest}`,
   );
   return bytes;
-}
-
-export function sourceFromProvider(provider: Provider, desc: Descriptor): BlobSource {
-  return {
-    descriptor: desc,
-    open: (options) => provider.read({ digest: desc.digest, size: desc.size }, options),
-  };
 }

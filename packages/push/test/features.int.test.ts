@@ -2,6 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createMemoryStore } from '@lading/content-store';
 import { type Descriptor, MediaType } from '@lading/digest';
 import {
   type FaultProxy,
@@ -23,7 +24,7 @@ import {
   RegistryTarget,
   referrersTag,
 } from '../src/index.js';
-import { buildManifest, sha256, TestStore } from './helpers.js';
+import { buildManifest, sha256, storeContents, TestStore } from './helpers.js';
 
 const user = { username: 'pusher', password: 'pw-For-Tests-9' };
 
@@ -70,9 +71,9 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
       const store = new TestStore();
       const img = buildManifest(store, { layers: 2 });
       await pushImage(store, img.manifest, `${proxy.host}/labels/origin:v1`, { credentials: user });
-      const local = new TestStore();
+      const local = createMemoryStore();
       await pullImage(`${proxy.host}/labels/origin:v1`, local, { credentials: user });
-      expect(local.labels.get(img.blobs[1]!.digest)).toEqual({
+      expect((await local.info(img.blobs[1]!.digest)).labels).toEqual({
         [`containerd.io/distribution.source.${proxy.host}`]: 'labels/origin',
       });
       const r = await pushImage(local, img.manifest, `${proxy.host}/labels/copy:v1`, { credentials: user });
@@ -155,9 +156,9 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
       }
       const layer = img.blobs[1]!;
       expect(proxy.requests.filter((q) => q.method === 'PATCH').length).toBe(Math.ceil(layer.size / 40000));
-      const back = new TestStore();
+      const back = createMemoryStore();
       await pullImage(`${registry.host}/chunks/asked:v1`, back, { credentials: user });
-      expect(sha256(back.blobs.get(layer.digest)!)).toBe(layer.digest);
+      expect(sha256((await storeContents(back)).get(layer.digest)!)).toBe(layer.digest);
     });
 
     it('never sends Authorization to another host on a redirect', async () => {
@@ -183,9 +184,10 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
             : { kind: 'pass' },
         );
         proxy.requests.length = 0;
-        const back = new TestStore();
+        const back = createMemoryStore();
         await pullImage(`${proxy.host}/redirect/img:v1`, back, { credentials: user });
-        for (const b of img.blobs) expect(sha256(back.blobs.get(b.digest)!)).toBe(b.digest);
+        const got = await storeContents(back);
+        for (const b of img.blobs) expect(sha256(got.get(b.digest)!)).toBe(b.digest);
         expect(seenAuth.length).toBe(img.blobs.length);
         expect(seenAuth.every((a) => a === undefined)).toBe(true);
         // the registry itself did get credentials for the same requests

@@ -1,19 +1,18 @@
-// Test doubles for the content store (the real one is being written in packages/content-store): a memory
-// Provider+Ingester, and a reader for OCI layouts written by skopeo. Only what the tests need.
+// Test helpers: TestStore builds images in memory with digests computed here (sha256 of the exact bytes) and serves
+// them as a Provider; pulls land in the real @lading/content-store stores.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Info, Ingester, IngestStatus, Provider, Writer } from '@lading/content-store';
+import { type Info, type Manager, type Provider, readBlob } from '@lading/content-store';
 import { type Descriptor, type Digest, MediaType, NotFoundError, type Platform } from '@lading/digest';
 
 export function sha256(bytes: Uint8Array): Digest {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
 }
 
-export class TestStore implements Provider, Ingester {
+export class TestStore implements Provider {
   readonly blobs = new Map<string, Uint8Array>();
-  readonly labels = new Map<string, Record<string, string>>();
 
   add(bytes: Uint8Array, mediaType: string, extra: Partial<Descriptor> = {}): Descriptor {
     const digest = sha256(bytes);
@@ -42,39 +41,7 @@ export class TestStore implements Provider, Ingester {
       size: b.byteLength,
       createdAt: new Date(0),
       updatedAt: new Date(0),
-      labels: this.labels.get(digest) ?? {},
-    };
-  }
-
-  async writer(options: { ref: string; expected?: { digest?: Digest; size?: number } }): Promise<Writer> {
-    const parts: Uint8Array[] = [];
-    const started = new Date();
-    const status = async (): Promise<IngestStatus> => ({
-      ref: options.ref,
-      offset: parts.reduce((n, p) => n + p.byteLength, 0),
-      startedAt: started,
-      updatedAt: new Date(),
-    });
-    return {
-      ref: options.ref,
-      write: async (chunk) => {
-        parts.push(new Uint8Array(chunk));
-      },
-      status,
-      commit: async (expected, commitOptions) => {
-        const bytes = new Uint8Array(Buffer.concat(parts));
-        const digest = sha256(bytes);
-        const want = expected?.digest ?? options.expected?.digest;
-        if (want && want !== digest) throw new Error(`digest mismatch ${digest} != ${want}`);
-        this.blobs.set(digest, bytes);
-        if (commitOptions?.labels)
-          this.labels.set(digest, { ...this.labels.get(digest), ...commitOptions.labels });
-        return { mediaType: 'application/octet-stream', digest, size: bytes.byteLength };
-      },
-      abort: async () => {
-        parts.length = 0;
-      },
-      close: async () => {},
+      labels: {},
     };
   }
 }
@@ -141,4 +108,17 @@ export function buildIndex(
 export async function readLayoutBlob(dir: string, digest: string): Promise<Uint8Array> {
   const [alg, hex] = digest.split(':') as [string, string];
   return new Uint8Array(await readFile(join(dir, 'blobs', alg, hex)));
+}
+
+/** Every blob of a store, read back whole (verified by readBlob). */
+export async function storeContents(
+  store: Provider & Pick<Manager, 'walk'>,
+): Promise<Map<string, Uint8Array>> {
+  const digests: Digest[] = [];
+  await store.walk((info) => {
+    digests.push(info.digest);
+  });
+  const out = new Map<string, Uint8Array>();
+  for (const d of digests.sort()) out.set(d, await readBlob(store, { digest: d }, { maxBytes: 1 << 30 }));
+  return out;
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createMemoryStore, openLocalStore } from '@lading/content-store';
 import { type Descriptor, MediaType } from '@lading/digest';
 import {
   havePeers,
@@ -13,7 +14,7 @@ import {
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullImage, pushImage, RegistryClient, resolveImage } from '../src/index.js';
-import { buildIndex, readLayoutBlob, sha256, TestStore } from './helpers.js';
+import { buildIndex, readLayoutBlob, sha256, storeContents, TestStore } from './helpers.js';
 
 const user = { username: 'lading', password: 's3cret-Pa55word' };
 const platforms = [
@@ -119,20 +120,22 @@ describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
           }
 
           // pull everything back into an empty store: same bytes for every node of the graph
-          const back = new TestStore();
+          await using backDir = await makeTempDir('lading-push-pull-');
+          const back = await openLocalStore(backDir.path);
           const pulled = await pullImage(ref, back, creds(mode));
           expect(pulled.descriptor.digest).toBe(image.root.digest);
           expect(pulled.descriptor.mediaType).toBe(MediaType.ociIndex);
           expect(pulled.blobs.downloaded).toBe(image.blobs.length);
-          expect([...back.blobs.keys()].sort()).toEqual([...store.blobs.keys()].sort());
-          for (const [d, bytes] of back.blobs)
+          const pulledBlobs = await storeContents(back);
+          expect([...pulledBlobs.keys()]).toEqual([...store.blobs.keys()].sort());
+          for (const [d, bytes] of pulledBlobs)
             expect(Buffer.from(bytes).equals(Buffer.from(store.blobs.get(d)!))).toBe(true);
 
           // platform selection fetches one manifest's blobs only
-          const arm = new TestStore();
+          const arm = createMemoryStore();
           const one = await pullImage(ref, arm, { ...creds(mode), platform: 'linux/arm64' });
           expect(one.manifest?.digest).toBe(image.manifests[1]?.digest);
-          expect(arm.blobs.size).toBe(1 + 1 + 4);
+          expect((await storeContents(arm)).size).toBe(1 + 1 + 4);
 
           if (mode === 'token') {
             // the push asked for one token covering pull and push on the repository

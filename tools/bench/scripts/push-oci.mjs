@@ -2,12 +2,10 @@
 // lading's side of the push benchmark: push an image from an OCI layout to a registry, as
 // `skopeo copy oci:DIR:TAG docker://REF` does. Usage:
 //   node push-oci.mjs --layout DIR --tag TAG (--dest REF | --dest-file FILE) [--insecure]
-// The layout is read straight from blobs/<alg>/<hex> (a small reader here until @lading/content-store's
-// openLocalStore can be used); the push itself is @lading/push's pushImage.
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// The layout is opened with @lading/content-store's openLocalStore; the push is @lading/push's pushImage.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { openLocalStore } from '../../../packages/content-store/dist/index.js';
 import { pushImage } from '../../../packages/push/dist/index.js';
 
 const { values } = parseArgs({
@@ -27,29 +25,11 @@ if (!values.layout || !dest) {
   process.exit(2);
 }
 
-const layout = values.layout;
-const blobPath = (digest) => {
-  const [alg, hex] = digest.split(':');
-  return join(layout, 'blobs', alg, hex);
-};
-const store = {
-  read(ref, options = {}) {
-    return createReadStream(blobPath(ref.digest), {
-      highWaterMark: 1 << 20,
-      ...(options.offset ? { start: options.offset } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-  },
-  async info(digest) {
-    const s = await stat(blobPath(digest));
-    return { digest, size: s.size, createdAt: s.birthtime, updatedAt: s.mtime, labels: {} };
-  },
-};
-
-const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+const store = await openLocalStore(values.layout);
+const index = await store.readIndex();
 const root = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === values.tag);
 if (!root) {
-  process.stderr.write(`no image tagged ${values.tag} in ${layout}\n`);
+  process.stderr.write(`no image tagged ${values.tag} in ${values.layout}\n`);
   process.exit(4);
 }
 const started = process.hrtime.bigint();

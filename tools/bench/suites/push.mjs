@@ -127,20 +127,9 @@ export default async function (bench) {
     });
 
     const { pushImage, RegistryClient } = await import(join(bench.repoRoot, 'packages/push/dist/index.js'));
-    const { createReadStream } = await import('node:fs');
-    const { readFile, stat } = await import('node:fs/promises');
-    const blobPath = (d) => join(layout, 'blobs', ...d.split(':'));
-    const store = {
-      read: (r) => createReadStream(blobPath(r.digest), { highWaterMark: 1 << 20 }),
-      info: async (d) => ({
-        digest: d,
-        size: (await stat(blobPath(d))).size,
-        createdAt: new Date(),
-        updatedAt: new Date(),
-        labels: {},
-      }),
-    };
-    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+    const { openLocalStore } = await import(join(bench.repoRoot, 'packages/content-store/dist/index.js'));
+    const store = await openLocalStore(layout);
+    const index = await store.readIndex();
     const root = index.manifests.find(
       (m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'bench',
     );

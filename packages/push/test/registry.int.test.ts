@@ -119,6 +119,24 @@ describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
             ).toBe(true);
           }
 
+          // and the layout skopeo wrote pushes back from a LocalStore as the same image
+          const fromLayout = await openLocalStore(layout);
+          const again = await pushImage(
+            fromLayout,
+            index.manifests[0]!,
+            `${registry.host}/lading/again:v1`,
+            creds(mode),
+          );
+          expect(again.descriptor.digest).toBe(image.root.digest);
+          const rawAgain = await run('skopeo', [
+            'inspect',
+            '--raw',
+            '--tls-verify=false',
+            ...skopeoCreds(mode, '--creds'),
+            `docker://${registry.host}/lading/again:v1`,
+          ]);
+          expect(sha256(new TextEncoder().encode(rawAgain.stdout))).toBe(image.root.digest);
+
           // pull everything back into an empty store: same bytes for every node of the graph
           await using backDir = await makeTempDir('lading-push-pull-');
           const back = await openLocalStore(backDir.path);

@@ -66,7 +66,7 @@ describe.runIf(havePeers('docker-registry'))('pushes through a fault-injecting p
         else if (r < 0.75 && hasBody)
           fault = { kind: 'drop-request', afterBytes: Math.floor(random() * 20_000) };
         else if (r < 0.85) fault = { kind: 'drop-response', afterBytes: 0 };
-        else if (r < 0.92) fault = { kind: 'stall', ms: 1_000 };
+        else if (r < 0.92) fault = { kind: 'stall', ms: 1_500 };
         else fault = { kind: 'status', status: 500 };
       }
       streak.set(key, fault.kind === 'pass' ? 0 : n + 1);
@@ -75,7 +75,7 @@ describe.runIf(havePeers('docker-registry'))('pushes through a fault-injecting p
     });
 
     const client = new RegistryClient(proxy.host, {
-      timeoutMs: 300,
+      timeoutMs: 600,
       retry: { retries: 8, baseDelayMs: 2, maxDelayMs: 20 },
     });
     const store = new TestStore();

@@ -625,6 +625,8 @@ class LocalWriter implements Writer {
   #updatedAt = new Date();
   #done = false;
   #failed: unknown;
+  #syncing: Promise<void> | undefined;
+  #syncedAt = 0;
 
   constructor(init: LocalWriterInit) {
     this.ref = init.ref;
@@ -648,11 +650,33 @@ class LocalWriter implements Writer {
       throw error;
     });
     this.#hasher.update(chunk);
+    this.#flushBehind();
     this.#updatedAt = new Date();
     this.#init.lock.refresh(this.#init.refreshMs);
     this.#pending.push(p);
     if (this.#pending.length > 8) this.#pending = this.#pending.slice(-8);
     await p;
+  }
+
+  /**
+   * Starts writeback of what is written so far, in the background, every few MiB: the disk works while we hash, and
+   * the fsync at commit only has the tail left to flush (and dirty pages never pile up in memory).
+   */
+  #flushBehind(): void {
+    if (this.#syncing !== undefined || this.#offset - this.#syncedAt < flushBehindBytes) return;
+    const upTo = this.#offset;
+    this.#syncing = Promise.all(this.#pending)
+      .then(() => this.#init.fh.datasync())
+      .then(
+        () => {
+          this.#syncedAt = upTo;
+          this.#syncing = undefined;
+        },
+        () => {
+          // A failed writeback is retried by the fsync at commit, which reports the error.
+          this.#syncing = undefined;
+        },
+      );
   }
 
   async status(): Promise<IngestStatus> {
@@ -673,6 +697,7 @@ class LocalWriter implements Writer {
   ): Promise<Descriptor & { readonly mediaType: string }> {
     this.#live();
     await Promise.all(this.#pending);
+    await this.#syncing;
     const want = { ...this.#init.expected, ...normalizeExpectation(expected) };
     if (options.labels) requireLabels(options.labels);
     this.#done = true;
@@ -696,7 +721,7 @@ class LocalWriter implements Writer {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    await Promise.allSettled(this.#pending);
+    await Promise.allSettled([...this.#pending, this.#syncing]);
     await this.#init.fh.close().catch(() => {});
     this.#init.lock.forget();
     await rm(this.#init.dir, { recursive: true, force: true });
@@ -705,11 +730,13 @@ class LocalWriter implements Writer {
   async close(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    await Promise.allSettled(this.#pending);
+    await Promise.allSettled([...this.#pending, this.#syncing]);
     await this.#init.fh.close().catch(() => {});
     await this.#init.lock.release();
   }
 }
+
+const flushBehindBytes = 4 * 1024 * 1024;
 
 async function writeFully(fh: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
   let done = 0;

@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile as readText, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeBlob } from './blob-helpers.js';
 import { describeStoreConformance } from './conformance/index.js';
 import { openLocalStore } from './local-store.js';
 
@@ -11,10 +13,6 @@ describeStoreConformance('local store (OCI layout)', async () => {
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
-
-import { readdir, readFile as readText } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
-import { writeBlob } from './blob-helpers.js';
 
 describe('openLocalStore layout', () => {
   it('writes oci-layout and an empty index, keeps labels and ingests out of blobs/', async () => {

@@ -621,7 +621,8 @@ class LocalWriter implements Writer {
   readonly #init: LocalWriterInit;
   #hasher: Digester;
   #offset: number;
-  #pending: Promise<void>[] = [];
+  /** Writes handed to the kernel and not yet finished (callers may issue several without awaiting). */
+  readonly #pending = new Set<Promise<void>>();
   #updatedAt = new Date();
   #done = false;
   #failed: unknown;
@@ -653,9 +654,12 @@ class LocalWriter implements Writer {
     this.#flushBehind();
     this.#updatedAt = new Date();
     this.#init.lock.refresh(this.#init.refreshMs);
-    this.#pending.push(p);
-    if (this.#pending.length > 8) this.#pending = this.#pending.slice(-8);
-    await p;
+    this.#pending.add(p);
+    try {
+      await p;
+    } finally {
+      this.#pending.delete(p);
+    }
   }
 
   /**
@@ -665,7 +669,7 @@ class LocalWriter implements Writer {
   #flushBehind(): void {
     if (this.#syncing !== undefined || this.#offset - this.#syncedAt < flushBehindBytes) return;
     const upTo = this.#offset;
-    this.#syncing = Promise.all(this.#pending)
+    this.#syncing = Promise.all([...this.#pending])
       .then(() => this.#init.fh.datasync())
       .then(
         () => {
@@ -696,8 +700,9 @@ class LocalWriter implements Writer {
     options: CommitOptions = {},
   ): Promise<Descriptor & { readonly mediaType: string }> {
     this.#live();
-    await Promise.all(this.#pending);
+    await Promise.all([...this.#pending]);
     await this.#syncing;
+    if (this.#failed !== undefined) throw this.#failed;
     const want = { ...this.#init.expected, ...normalizeExpectation(expected) };
     if (options.labels) requireLabels(options.labels);
     this.#done = true;

@@ -79,6 +79,18 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       expect(await store.listIngests()).toEqual([]);
     });
 
+    it('keeps the order of writes issued without awaiting each', async () => {
+      const bytes = randomBytes(40 * 65536 + 3);
+      const w = await store.writer({ ref: 'unawaited' });
+      const writes: Promise<void>[] = [];
+      for (let off = 0; off < bytes.length; off += 65536)
+        writes.push(w.write(bytes.subarray(off, off + 65536)));
+      await Promise.all(writes);
+      const desc = await w.commit({ size: bytes.length });
+      expect(desc.digest).toBe(sha256(bytes));
+      expect((await collect(store.read({ digest: desc.digest }))).equals(bytes)).toBe(true);
+    });
+
     it('resumes an ingest by ref at status().offset after close', async () => {
       const bytes = randomBytes(200_000);
       const digest = sha256(bytes);

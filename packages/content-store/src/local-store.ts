@@ -59,6 +59,7 @@ import {
   requireLeaseId,
   requireRef,
 } from './validate.js';
+import { fsyncDir, writeFileAtomic } from './write-file-atomic.js';
 
 export interface LocalStoreOptions {
   /** A held ingest lock is waited for this long before `INGEST_LOCKED` (default 0: fail at once). */
@@ -109,7 +110,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       }
       throw error;
     }
-    await writeAtomic(dir, paths.layout, layoutFile);
+    await writeFileAtomic(paths.layout, layoutFile);
   }
   try {
     await stat(paths.index);
@@ -150,8 +151,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
     try {
       const current = await readLabels(d);
       const next = applyLabels(current.labels, update);
-      await writeAtomic(
-        dirPath,
+      await writeFileAtomic(
         labelsPath(d),
         JSON.stringify({ labels: next, updatedAt: new Date().toISOString() }),
         {
@@ -204,7 +204,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
     try {
       const lease = await readLease(leaseId);
       if (!lease.resources.includes(d)) lease.resources.push(d);
-      await writeAtomic(paths.leases, leasePath(leaseId), JSON.stringify(lease), { sync: false });
+      await writeFileAtomic(leasePath(leaseId), JSON.stringify(lease), { sync: false });
     } finally {
       await l.release();
     }
@@ -568,7 +568,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       const l = await lock(join(paths.locks, 'index.lock'), `${paths.index}`, 60_000);
       try {
         const next = validateIndex(await update(await store.readIndex()));
-        await writeAtomic(dir, paths.index, JSON.stringify(next));
+        await writeFileAtomic(paths.index, JSON.stringify(next));
         return next;
       } finally {
         await l.release();
@@ -776,15 +776,6 @@ async function listBlobs(blobsDir: string): Promise<Digest[]> {
   return out;
 }
 
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 async function writeFileExclusive(path: string, text: string): Promise<void> {
   const fh = await open(path, 'wx');
   try {
@@ -792,28 +783,4 @@ async function writeFileExclusive(path: string, text: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** Replaces a file by temp + rename (and fsyncs file and directory unless told not to). */
-async function writeAtomic(
-  dir: string,
-  path: string,
-  text: string,
-  options: { sync?: boolean } = {},
-): Promise<void> {
-  const tmp = join(dir, `.tmp-${randomUUID()}`);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(text);
-    if (options.sync !== false) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  if (options.sync !== false) await fsyncDir(dir);
 }

@@ -1,13 +1,15 @@
+import { MediaType } from '@lading/digest';
 import {
   havePeers,
   type RunningRegistry,
+  run,
   startRegistry,
   startTlsRegistry,
   type TlsRegistry,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushImage, RegistryClient } from '../src/index.js';
-import { buildManifest, TestStore } from './helpers.js';
+import { buildManifest, sha256, TestStore } from './helpers.js';
 
 describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellation', () => {
   let tls: TlsRegistry;
@@ -104,5 +106,23 @@ describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellatio
     await expect(pushImage(store, img.manifest, `${plain.host}/deflt/app@${other}`)).rejects.toMatchObject({
       kind: 'invalid-input',
     });
+  });
+  it.runIf(havePeers('skopeo'))('pushes Docker schema 2 media types as they are', async () => {
+    const store = new TestStore();
+    const img = buildManifest(store, { layers: 2, oci: false });
+    await pushImage(store, img.manifest, `${plain.host}/docker/app:v1`);
+    const raw = await run('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${plain.host}/docker/app:v1`,
+    ]);
+    expect(sha256(new TextEncoder().encode(raw.stdout))).toBe(img.manifest.digest);
+    expect((JSON.parse(raw.stdout) as { mediaType: string }).mediaType).toBe(MediaType.dockerManifest);
+    const head = await fetch(`${plain.url}/v2/docker/app/manifests/v1`, {
+      method: 'HEAD',
+      headers: { accept: MediaType.dockerManifest },
+    });
+    expect(head.headers.get('content-type')).toBe(MediaType.dockerManifest);
   });
 });

@@ -1,0 +1,90 @@
+import { lstatSync } from 'node:fs';
+import type { Ingester, Provider } from '@lading/content-store';
+import { checkLevel } from './compress.js';
+import type { Layer, LayerWriteOptions } from './layer.js';
+import { readCachedLayer, treeCacheKey, writeCachedLayer } from './layer-cache.js';
+import {
+  epochSeconds,
+  normalizePrefix,
+  type TarOptions,
+  tarItemsFromEntries,
+  writeTar,
+} from './tar-from-tree.js';
+import { readTreeEntries, type WalkOptions } from './tree-entry.js';
+import { writeLayer } from './write-layer.js';
+
+export interface BuildLayerOptions
+  extends LayerWriteOptions,
+    Omit<TarOptions, 'signal' | 'onEntry'>,
+    WalkOptions {
+  /**
+   * Directory of the layer cache (e.g. `<store>/.lading/layer-cache`). When given, a tree whose metadata and
+   * options are unchanged since an earlier build reuses that build's blob without reading any file, provided the
+   * blob is still in the store (the store must then be able to answer `info`).
+   */
+  readonly cacheDir?: string;
+}
+
+export interface BuiltLayer extends Layer {
+  /** True when the layer came from the cache and no file content was read. */
+  readonly fromCache: boolean;
+}
+
+/**
+ * Makes a layer of a directory: a deterministic tar (see `readTreeEntries` and `tarItemsFromEntries`) compressed
+ * and written to the store in one pass, or the cached blob of an identical earlier build.
+ */
+export async function buildLayer(
+  dir: string,
+  store: Ingester & Partial<Pick<Provider, 'info'>>,
+  options: BuildLayerOptions = {},
+): Promise<BuiltLayer> {
+  options.signal?.throwIfAborted();
+  const compression = options.compression ?? 'gzip';
+  const level = checkLevel(compression, options.level);
+  const epoch = epochSeconds(options.epoch);
+  const prefix = normalizePrefix(options.prefix);
+  const entries = readTreeEntries(dir, {
+    ...(options.include ? { include: options.include } : {}),
+    ...(options.exclude ? { exclude: options.exclude } : {}),
+  });
+  const cache =
+    options.cacheDir !== undefined && typeof store.info === 'function' ? options.cacheDir : undefined;
+  let key: string | undefined;
+  if (cache !== undefined) {
+    const settings = {
+      compression,
+      level: level ?? null,
+      oci: options.oci ?? true,
+      epoch: epoch ?? null,
+      uid: options.uid ?? null,
+      gid: options.gid ?? null,
+      uname: options.uname ?? null,
+      gname: options.gname ?? null,
+      prefix,
+      include: options.include ?? [],
+      exclude: options.exclude ?? [],
+      // The prefix directories take the root's metadata.
+      root: prefix ? readTreeRootStat(dir) : null,
+      annotations: options.annotations ?? null,
+    };
+    key = treeCacheKey(entries, settings);
+    const hit = await readCachedLayer(cache, key, store as Pick<Provider, 'info'>);
+    if (hit) return { ...hit, fromCache: true };
+  }
+  const items = [
+    ...tarItemsFromEntries(entries, dir, { ...options, ...(epoch !== undefined ? { epoch } : {}) }),
+  ];
+  const layer = await writeLayer(
+    writeTar(items, { reuseAfter: 3, ...(options.signal ? { signal: options.signal } : {}) }),
+    store,
+    options,
+  );
+  if (cache !== undefined && key !== undefined) await writeCachedLayer(cache, key, layer);
+  return { ...layer, fromCache: false };
+}
+
+function readTreeRootStat(dir: string): string {
+  const st = lstatSync(dir, { bigint: true });
+  return `${st.mode}:${st.uid}:${st.gid}:${st.mtimeNs}:${st.ino}`;
+}

@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module';
+import type { Compression } from '@lading/digest';
+import { OptionError } from '@lading/digest';
+import { mapBlocks } from './block-pipeline.js';
+import { defaultWorkers, GzipPool } from './gzip-pool.js';
+
+const require = createRequire(import.meta.url);
+
+/** Blocks compressed independently: big enough that the ratio loss is small, small enough for flat memory. */
+export const compressionBlockSize = 4 << 20;
+
+/**
+ * The gzip level used when none is given. umoci (pgzip, Go's default level) is the size reference: with Node's
+ * zlib, level 5 lands within 3% of it on real trees while being about a third faster than level 6
+ * (see the package README for the figures).
+ */
+export const defaultGzipLevel = 5;
+export const defaultZstdLevel = 3;
+
+export interface CompressOptions {
+  readonly compression: Compression;
+  /** gzip 0-9, zstd 1-22. */
+  readonly level?: number;
+  /** Blocks compressed at once (default: the number of cores). Never changes the output bytes. */
+  readonly workers?: number;
+  readonly signal?: AbortSignal;
+  /** A pool to reuse across layers; otherwise one is made and closed for this stream. */
+  readonly gzipPool?: GzipPool;
+}
+
+interface ZstdBinding {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+}
+let zstdBinding: ZstdBinding | undefined;
+
+/** The native zstd binding, loaded on first use so gzip-only users never load it. */
+export function loadZstd(): ZstdBinding {
+  if (!zstdBinding) {
+    try {
+      zstdBinding = require('@mongodb-js/zstd') as ZstdBinding;
+    } catch (cause) {
+      throw new OptionError(
+        'ZSTD_UNAVAILABLE',
+        `zstd compression needs @mongodb-js/zstd's prebuilt binary for ${process.platform}-${process.arch}, which did not load; use gzip, or reinstall with optional dependencies`,
+        { cause, key: 'compression' },
+      );
+    }
+  }
+  return zstdBinding;
+}
+
+export function checkLevel(compression: Compression, level: number | undefined): number | undefined {
+  if (compression === 'uncompressed') return undefined;
+  if (compression === 'gzip') {
+    const l = level ?? defaultGzipLevel;
+    if (!Number.isInteger(l) || l < 0 || l > 9) {
+      throw new OptionError('BAD_LEVEL', `gzip level ${l} is out of range; give 0 to 9`, { key: 'level' });
+    }
+    return l;
+  }
+  const l = level ?? defaultZstdLevel;
+  if (!Number.isInteger(l) || l < 1 || l > 22) {
+    throw new OptionError('BAD_LEVEL', `zstd level ${l} is out of range; give 1 to 22`, { key: 'level' });
+  }
+  return l;
+}
+
+/**
+ * Compresses a byte stream. gzip: 4 MiB blocks deflated on worker threads, each a gzip member, in order.
+ * zstd: 4 MiB blocks, each an independent zstd frame, compressed on the thread pool. The bytes depend only on the
+ * input, the compression and the level, never on `workers`.
+ */
+export async function* compressStream(
+  source: AsyncIterable<Uint8Array>,
+  options: CompressOptions,
+): AsyncGenerator<Uint8Array> {
+  const level = checkLevel(options.compression, options.level);
+  const workers = Math.max(1, Math.floor(options.workers ?? defaultWorkers()));
+  if (options.compression === 'uncompressed') {
+    yield* source;
+    return;
+  }
+  if (options.compression === 'zstd') {
+    const zstd = loadZstd();
+    yield* mapBlocks(
+      source,
+      compressionBlockSize,
+      workers,
+      async (b) => ({
+        out: await zstd.compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), level),
+        reuse: b,
+      }),
+      options.signal,
+    );
+    return;
+  }
+  const pool = options.gzipPool ?? new GzipPool(workers);
+  try {
+    // One more block than workers keeps every worker busy while the next block is being gathered.
+    yield* mapBlocks(
+      source,
+      compressionBlockSize,
+      pool.size + 1,
+      (b) => pool.gzip(b, level as number),
+      options.signal,
+    );
+  } finally {
+    if (!options.gzipPool) await pool.close();
+  }
+}

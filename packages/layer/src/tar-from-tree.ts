@@ -1,0 +1,229 @@
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { InvalidInputError } from '@lading/digest';
+import { encodeTarHeader, type TarHeader, tarEnd, tarPadding } from './tar-header.js';
+import type { TreeEntry } from './tree-entry.js';
+
+export interface TarOptions {
+  /** SOURCE_DATE_EPOCH semantics: mtimes later than this (seconds, or a Date) are clamped to it. */
+  readonly epoch?: number | Date;
+  /** Owner written for every entry instead of the file's. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Names written in the uname/gname fields (left empty unless given, so layers do not depend on /etc/passwd). */
+  readonly uname?: string;
+  readonly gname?: string;
+  /** A directory inside the layer under which the tree is placed (`app` puts `x` at `app/x`). */
+  readonly prefix?: string;
+  readonly signal?: AbortSignal;
+  /** Called after each entry with counts so far. */
+  readonly onEntry?: (progress: { readonly entries: number; readonly bytes: number }) => void;
+}
+
+/** One entry to write: a header, and where its content comes from (a path on disk) when it has any. */
+export interface TarItem {
+  readonly header: TarHeader;
+  readonly source?: string;
+}
+
+const chunkSize = 1 << 20;
+
+export function epochSeconds(epoch: number | Date | undefined): number | undefined {
+  if (epoch === undefined) return undefined;
+  const s = epoch instanceof Date ? Math.floor(epoch.getTime() / 1000) : Math.floor(epoch);
+  if (!Number.isFinite(s) || s < 0) {
+    throw new InvalidInputError('BAD_EPOCH', `epoch ${String(epoch)} is not a time; give seconds since 1970`);
+  }
+  return s;
+}
+
+/** Linux's encoding of major/minor in st_rdev (glibc's gnu_dev_major/minor). */
+export function splitRdev(rdev: bigint): { devmajor: number; devminor: number } {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return { devmajor: Number(major & 0xffffffffn), devminor: Number(minor & 0xffffffffn) };
+}
+
+export function normalizePrefix(prefix: string | undefined): string {
+  if (!prefix) return '';
+  const parts = prefix.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) {
+    throw new InvalidInputError(
+      'BAD_PREFIX',
+      `layer path prefix ${prefix} climbs out with '..'; give a plain path`,
+    );
+  }
+  return parts.join('/');
+}
+
+/**
+ * Turns listed tree entries into tar items: headers in the entries' order, hardlinks (same device and inode) as
+ * `link` entries to the first path, sockets skipped, owners and times as the options say.
+ */
+export function* tarItemsFromEntries(
+  entries: readonly TreeEntry[],
+  root: string,
+  options: TarOptions = {},
+): Generator<TarItem> {
+  const epoch = epochSeconds(options.epoch);
+  const prefix = normalizePrefix(options.prefix);
+  const owner = (e: { uid: number; gid: number }) => ({
+    uid: options.uid ?? e.uid,
+    gid: options.gid ?? e.gid,
+  });
+  const names = {
+    ...(options.uname !== undefined ? { uname: options.uname } : {}),
+    ...(options.gname !== undefined ? { gname: options.gname } : {}),
+  };
+  const time = (ns: bigint) => {
+    const s = Number(ns / 1_000_000_000n);
+    return epoch !== undefined && s > epoch ? epoch : s;
+  };
+  if (prefix) {
+    const st = lstatSync(root, { bigint: true });
+    const parts = prefix.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      yield {
+        header: {
+          name: `${parts.slice(0, i).join('/')}/`,
+          type: 'directory',
+          mode: Number(st.mode) & 0o7777,
+          ...owner({ uid: Number(st.uid), gid: Number(st.gid) }),
+          size: 0,
+          mtime: time(st.mtimeNs),
+          ...names,
+        },
+      };
+    }
+  }
+  const at = prefix ? `${prefix}/` : '';
+  const seen = new Map<string, string>();
+  for (const e of entries) {
+    if (e.type === 'socket') continue;
+    const name = at + e.path;
+    const base = { mode: e.mode & 0o7777, ...owner(e), mtime: time(e.mtimeNs), ...names };
+    switch (e.type) {
+      case 'directory':
+        yield { header: { ...base, name: `${name}/`, type: 'directory', size: 0 } };
+        break;
+      case 'symlink':
+        yield { header: { ...base, name, type: 'symlink', size: 0, linkname: e.linkTarget ?? '' } };
+        break;
+      case 'character-device':
+      case 'block-device':
+        yield { header: { ...base, name, type: e.type, size: 0, ...splitRdev(e.rdev) } };
+        break;
+      case 'fifo':
+        yield { header: { ...base, name, type: 'fifo', size: 0 } };
+        break;
+      default: {
+        if (e.nlink > 1) {
+          const key = `${e.dev}:${e.ino}`;
+          const first = seen.get(key);
+          if (first !== undefined) {
+            yield { header: { ...base, name, type: 'link', size: 0, linkname: first } };
+            break;
+          }
+          seen.set(key, name);
+        }
+        yield { header: { ...base, name, type: 'file', size: e.size }, source: e.abs };
+      }
+    }
+  }
+}
+
+/**
+ * Writes tar items as a byte stream of 1 MiB chunks. Headers and file contents are read straight into the chunk
+ * being filled (one copy: the kernel's), with plain synchronous reads: on a cached tree they are several times
+ * faster than thread-pool round trips, and the event loop still turns at every chunk, so compressor workers and
+ * store writes keep going. The stream is pulled: nothing is read faster than it is consumed.
+ */
+export async function* writeTar(
+  items: Iterable<TarItem>,
+  options: Pick<TarOptions, 'signal' | 'onEntry'> & {
+    /**
+     * Reuse a chunk's memory once this many later chunks have been pulled. Only for consumers that are done with
+     * a chunk by then (the layer writer is: it copies or writes each chunk before pulling the next two).
+     */
+    readonly reuseAfter?: number;
+  } = {},
+): AsyncGenerator<Uint8Array> {
+  const given: Buffer[] = [];
+  const reuseAfter = options.reuseAfter;
+  const alloc = () =>
+    reuseAfter !== undefined && given.length > reuseAfter
+      ? (given.shift() as Buffer)
+      : Buffer.allocUnsafe(chunkSize);
+  const give = (b: Buffer) => {
+    if (reuseAfter !== undefined) given.push(b);
+    return b;
+  };
+  let cur = alloc();
+  let pos = 0;
+  let total = 0;
+  let count = 0;
+  const full: Buffer[] = [];
+  const advance = () => {
+    if (pos === chunkSize) {
+      full.push(cur);
+      cur = alloc();
+      pos = 0;
+    }
+  };
+  const put = (bytes: Uint8Array) => {
+    let off = 0;
+    while (off < bytes.length) {
+      const n = Math.min(bytes.length - off, chunkSize - pos);
+      cur.set(bytes.subarray(off, off + n), pos);
+      pos += n;
+      off += n;
+      advance();
+    }
+  };
+  const zeros = (n: number) => {
+    while (n > 0) {
+      const k = Math.min(n, chunkSize - pos);
+      cur.fill(0, pos, pos + k);
+      pos += k;
+      n -= k;
+      advance();
+    }
+  };
+  for (const it of items) {
+    options.signal?.throwIfAborted();
+    put(encodeTarHeader(it.header));
+    const size = it.header.size;
+    if (it.source !== undefined && size > 0) {
+      const fd = openSync(it.source, 'r');
+      try {
+        let done = 0;
+        while (done < size) {
+          const want = Math.min(size - done, chunkSize - pos);
+          const got = readSync(fd, cur, pos, want, done);
+          if (got === 0) {
+            throw new InvalidInputError(
+              'FILE_CHANGED',
+              `${it.source} became shorter while it was read; rebuild the layer once the tree is quiet`,
+            );
+          }
+          pos += got;
+          done += got;
+          advance();
+          while (full.length > 0) {
+            yield give(full.shift() as Buffer);
+            options.signal?.throwIfAborted();
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+      zeros(tarPadding(size));
+    }
+    total += size;
+    count++;
+    options.onEntry?.({ entries: count, bytes: total });
+    while (full.length > 0) yield give(full.shift() as Buffer);
+  }
+  put(tarEnd);
+  while (full.length > 0) yield give(full.shift() as Buffer);
+  if (pos > 0) yield cur.subarray(0, pos);
+}

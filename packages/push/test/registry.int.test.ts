@@ -137,6 +137,23 @@ describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))(
           ]);
           expect(sha256(new TextEncoder().encode(rawAgain.stdout))).toBe(image.root.digest);
 
+          // an image skopeo pushed (from its layout) pulls into a memory store with the layout's bytes
+          await run('skopeo', [
+            'copy',
+            '--all',
+            '--dest-tls-verify=false',
+            ...skopeoCreds(mode, '--dest-creds'),
+            `oci:${layout}:v1`,
+            `docker://${registry.host}/lading/bypeer:v1`,
+          ]);
+          const peerPulled = createMemoryStore();
+          await pullImage(`${registry.host}/lading/bypeer:v1`, peerPulled, creds(mode));
+          const peerBlobs = await storeContents(peerPulled);
+          expect(peerBlobs.size).toBe(1 + image.manifests.length + image.blobs.length);
+          for (const [d, bytes] of peerBlobs) {
+            expect(Buffer.from(bytes).equals(Buffer.from(await readLayoutBlob(layout, d)))).toBe(true);
+          }
+
           // pull everything back into an empty store: same bytes for every node of the graph
           await using backDir = await makeTempDir('lading-push-pull-');
           const back = await openLocalStore(backDir.path);

@@ -9,7 +9,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const perPackage = [];
-for (const kind of ['packages', 'apps']) {
+for (const kind of ['packages', 'apps', 'tools']) {
   const base = join(root, kind);
   if (!existsSync(base)) continue;
   for (const d of readdirSync(base).sort()) {

@@ -1,0 +1,17 @@
+export type { Reference } from './reference.js';
+export {
+  canonicalReference,
+  defaultRegistry,
+  defaultTag,
+  familiarName,
+  familiarString,
+  formatReference,
+  isImageIdLike,
+  isLocalhost,
+  nameTotalLengthMax,
+  parseNormalizedReference,
+  parseReference,
+  referenceName,
+  registryApiHost,
+  withDefaultTag,
+} from './reference.js';

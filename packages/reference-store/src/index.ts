@@ -1,1 +1,7 @@
+export { chainId, chainIds } from './chain-id.js';
+export { ImageDb } from './image-db.js';
+export type { Image, ImageInput, ListFilter } from './image-store.js';
+export { AnnotationImageName, ImageStore } from './image-store.js';
 export * from './reference/index.js';
+export type { NamedReference, TagOptions } from './tag-store.js';
+export { ReferenceStore } from './tag-store.js';

@@ -53,7 +53,8 @@ for (const kind of ['packages', 'apps']) {
 const byName = new Map([...workspace].map(([short, w]) => [w.pkg.name, { short, ...w }]));
 
 const problems = [];
-const importRe = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+const importRe =
+  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 for (const [short, w] of workspace) {
   const declared = new Set([
@@ -90,7 +91,8 @@ for (const [short, w] of workspace) {
         if (!target.pkg.exports || !(exportKey in target.pkg.exports)) {
           problems.push(`${where}: ${full} does not export "${exportKey}" (no deep imports)`);
         }
-        if (w.kind === 'packages' && target.kind === 'apps') problems.push(`${where}: packages never import apps`);
+        if (w.kind === 'packages' && target.kind === 'apps')
+          problems.push(`${where}: packages never import apps`);
         if (target.short === 'testkit') {
           if (!isTest) problems.push(`${where}: only tests may import the testkit`);
           continue;
@@ -98,18 +100,25 @@ for (const [short, w] of workspace) {
         if (w.kind === 'apps' || target.short === short) continue;
         const rules = allowed[short];
         if (!rules) {
-          problems.push(`${where}: ${short} is not in the package graph (add it to tools/check-deps.mjs and DESIGN §2)`);
+          problems.push(
+            `${where}: ${short} is not in the package graph (add it to tools/check-deps.mjs and DESIGN §2)`,
+          );
           continue;
         }
         const ok = rules.includes(target.short) || (sub && rules.includes(`${target.short}/${sub}`));
-        if (!ok) problems.push(`${where}: ${short} may not import ${spec} (allowed: ${rules.join(', ') || 'nothing'})`);
+        if (!ok)
+          problems.push(
+            `${where}: ${short} may not import ${spec} (allowed: ${rules.join(', ') || 'nothing'})`,
+          );
       }
     }
   }
 }
 
 if (problems.length) {
-  console.error(`check-deps: ${problems.length} import(s) break the package graph:\n  ${problems.join('\n  ')}`);
+  console.error(
+    `check-deps: ${problems.length} import(s) break the package graph:\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log(`check-deps: ${workspace.size} workspace packages follow the package graph`);

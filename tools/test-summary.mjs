@@ -19,10 +19,13 @@ for (const kind of ['packages', 'apps', 'tools']) {
     passed += r.numPassedTests ?? 0;
     failed += r.numFailedTests ?? 0;
     skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-    perPackage.push(`${kind}/${d}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+    perPackage.push(
+      `${kind}/${d}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`,
+    );
   }
 }
 console.log(perPackage.join('\n'));
-if (skipped > 0) console.log(`${skipped} test(s) skipped: see the SKIPPING lines above for the peers that are missing`);
+if (skipped > 0)
+  console.log(`${skipped} test(s) skipped: see the SKIPPING lines above for the peers that are missing`);
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -5,7 +5,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const sources = ['/usr/share', '/usr/lib/python3.11', '/usr/lib/gcc', '/usr/lib/x86_64-linux-gnu', '/usr/lib/jvm'];
+const sources = [
+  '/usr/share',
+  '/usr/lib/python3.11',
+  '/usr/lib/gcc',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/jvm',
+];
 
 function duBytes(path) {
   try {
@@ -41,7 +47,9 @@ export async function ensureRealTree(benchDir, { small = false } = {}) {
       if (total >= target) break outer;
     }
   }
-  const files = Number(execFileSync('sh', ['-c', `find '${root}' -type f | wc -l`], { encoding: 'utf8' }).trim());
+  const files = Number(
+    execFileSync('sh', ['-c', `find '${root}' -type f | wc -l`], { encoding: 'utf8' }).trim(),
+  );
   await writeFile(marker, JSON.stringify({ target, bytes: total, files, taken }, null, 2));
   process.stderr.write(`[bench] real tree: ${(total / 1048576).toFixed(0)} MiB, ${files} files at ${root}\n`);
   return root;

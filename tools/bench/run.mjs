@@ -117,7 +117,9 @@ function makeBench(suite) {
         for (const [label, cmd] of tools) {
           const s = await timeOnce(cmd);
           samples.get(label).push(s);
-          process.stderr.write(`  run ${i + 1}/${n} ${label}: ${s.seconds.toFixed(3)} s, ${s.rssMiB.toFixed(0)} MiB\n`);
+          process.stderr.write(
+            `  run ${i + 1}/${n} ${label}: ${s.seconds.toFixed(3)} s, ${s.rssMiB.toFixed(0)} MiB\n`,
+          );
         }
       }
       const rows = tools.map(([label, cmd]) => {
@@ -143,7 +145,9 @@ function makeBench(suite) {
     record(title, { value, unit, limit, note }) {
       const pass = limit === undefined ? undefined : value <= limit;
       results.push({ suite, kind: 'record', title, value, unit, limit, pass, note });
-      process.stderr.write(`\n[${suite}] ${title}: ${value} ${unit}${limit === undefined ? '' : ` (limit ${limit})`}\n`);
+      process.stderr.write(
+        `\n[${suite}] ${title}: ${value} ${unit}${limit === undefined ? '' : ` (limit ${limit})`}\n`,
+      );
     },
     /** Times `fn` in this process (for API-level figures); returns the median seconds. */
     async timeFn(fn, { runs: r = 5 } = {}) {
@@ -168,17 +172,23 @@ function printTable() {
   for (const r of results) {
     if (r.kind === 'record') {
       const verdict = r.pass === undefined ? '' : r.pass ? ' PASS' : ' FAIL';
-      lines.push(`[${r.suite}] ${r.title}: ${fmt(r.value)} ${r.unit}${r.limit === undefined ? '' : ` (limit ${r.limit})`}${verdict}`);
+      lines.push(
+        `[${r.suite}] ${r.title}: ${fmt(r.value)} ${r.unit}${r.limit === undefined ? '' : ` (limit ${r.limit})`}${verdict}`,
+      );
       continue;
     }
     lines.push(`[${r.suite}] ${r.title}`);
     lines.push('  | tool | median s | peak RSS MiB | lading / tool |');
     lines.push('  |---|---:|---:|---:|');
     for (const row of r.rows) {
-      lines.push(`  | ${row.tool} | ${fmt(row.medianSeconds)} | ${fmt(row.peakRssMiB, 0)} | ${fmt(row.ratio, 2)} |`);
+      lines.push(
+        `  | ${row.tool} | ${fmt(row.medianSeconds)} | ${fmt(row.peakRssMiB, 0)} | ${fmt(row.ratio, 2)} |`,
+      );
     }
     for (const t of r.targets) {
-      lines.push(`  target: lading / ${t.peer} <= ${t.maxRatio}: ${fmt(t.ratio, 2)} ${t.pass ? 'PASS' : 'FAIL'}`);
+      lines.push(
+        `  target: lading / ${t.peer} <= ${t.maxRatio}: ${fmt(t.ratio, 2)} ${t.pass ? 'PASS' : 'FAIL'}`,
+      );
     }
   }
   console.log(lines.join('\n'));
@@ -204,7 +214,10 @@ async function main() {
   printTable();
   await mkdir(dirname(args.out), { recursive: true });
   const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, small: args.small };
-  await writeFile(args.out, `${JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  await writeFile(
+    args.out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2)}\n`,
+  );
   console.log(`\nresults written to ${args.out}`);
   if (failed) process.exitCode = 1;
 }

@@ -5,14 +5,13 @@ import { InvalidInputError, isLadingError } from './errors.js';
 const hex64 = 'a'.repeat(64);
 
 describe('parseDigest', () => {
-  it.each([
-    `sha256:${hex64}`,
-    `sha512:${'0123456789abcdef'.repeat(8)}`,
-    `blake3:${hex64}`,
-  ])('accepts %s', (s) => {
-    expect(parseDigest(s)).toBe(s);
-    expect(isDigest(s)).toBe(true);
-  });
+  it.each([`sha256:${hex64}`, `sha512:${'0123456789abcdef'.repeat(8)}`, `blake3:${hex64}`])(
+    'accepts %s',
+    (s) => {
+      expect(parseDigest(s)).toBe(s);
+      expect(isDigest(s)).toBe(true);
+    },
+  );
 
   it.each([
     ['empty', ''],

@@ -42,7 +42,9 @@ describe('errors', () => {
   });
 
   it('registry errors never carry credentials from URLs', () => {
-    const e = new RegistryError('X', 'denied', { url: 'https://user:secret@reg.example/v2/a/blobs/uploads/x?_state=tok#f' });
+    const e = new RegistryError('X', 'denied', {
+      url: 'https://user:secret@reg.example/v2/a/blobs/uploads/x?_state=tok#f',
+    });
     expect(e.url).toBe('https://reg.example/v2/a/blobs/uploads/x');
     expect(JSON.stringify(e)).not.toContain('secret');
     expect(redactUrl('not a url //u:p@host/x?y')).not.toContain('u:p');
@@ -56,7 +58,9 @@ describe('media types', () => {
     expect(layerMediaType('uncompressed', { oci: true })).toBe('application/vnd.oci.image.layer.v1.tar');
     expect(layerMediaType('gzip', { oci: false })).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
     expect(layerMediaType('zstd', { oci: false })).toBe('application/vnd.docker.image.rootfs.diff.tar.zstd');
-    expect(layerMediaType('uncompressed', { oci: false })).toBe('application/vnd.docker.image.rootfs.diff.tar');
+    expect(layerMediaType('uncompressed', { oci: false })).toBe(
+      'application/vnd.docker.image.rootfs.diff.tar',
+    );
     for (const c of ['gzip', 'zstd', 'uncompressed'] as const) {
       expect(layerCompression(layerMediaType(c, { oci: true }))).toBe(c);
       expect(layerCompression(layerMediaType(c, { oci: false }))).toBe(c);

@@ -110,7 +110,9 @@ describe('verifyStream', () => {
   });
 
   it('throws when the content is shorter than expected', async () => {
-    await expect(drain(verifyStream(chunks(data, 1000), { digest: good.digest, size: data.length + 1 }))).rejects.toMatchObject({
+    await expect(
+      drain(verifyStream(chunks(data, 1000), { digest: good.digest, size: data.length + 1 })),
+    ).rejects.toMatchObject({
       code: 'SIZE_MISMATCH',
     });
   });

@@ -93,9 +93,13 @@ export function checkHash(actual: HashResult, expected: Expected, what = 'conten
     );
   }
   if (actual.digest !== expected.digest) {
-    throw new IntegrityError('DIGEST_MISMATCH', `${what} hashes to ${actual.digest}, expected ${expected.digest}`, {
-      expected: expected.digest,
-      actual: actual.digest,
-    });
+    throw new IntegrityError(
+      'DIGEST_MISMATCH',
+      `${what} hashes to ${actual.digest}, expected ${expected.digest}`,
+      {
+        expected: expected.digest,
+        actual: actual.digest,
+      },
+    );
   }
 }

@@ -1,7 +1,14 @@
 export type { Descriptor, Platform } from './descriptor.js';
 export { AnnotationCreated, AnnotationRefName } from './descriptor.js';
 export type { Algorithm, Digest } from './digest.js';
-export { digestAlgorithm, digestEncoded, isDigest, isKnownAlgorithm, makeDigest, parseDigest } from './digest.js';
+export {
+  digestAlgorithm,
+  digestEncoded,
+  isDigest,
+  isKnownAlgorithm,
+  makeDigest,
+  parseDigest,
+} from './digest.js';
 export type { ErrorKind, LadingErrorOptions, RegistryErrorDetail, RegistryErrorOptions } from './errors.js';
 export {
   ExitCode,
@@ -27,4 +34,10 @@ export {
   layerMediaType,
   MediaType,
 } from './media-type.js';
-export { defaultPlatform, formatPlatform, normalizePlatform, parsePlatform, platformMatches } from './platform.js';
+export {
+  defaultPlatform,
+  formatPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+} from './platform.js';

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from './errors.js';
-import { defaultPlatform, formatPlatform, normalizePlatform, parsePlatform, platformMatches } from './platform.js';
+import {
+  defaultPlatform,
+  formatPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+} from './platform.js';
 
 describe('parsePlatform', () => {
   it.each([

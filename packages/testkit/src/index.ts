@@ -1,12 +1,18 @@
+export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
+export { startFaultProxy } from './fault-proxy.js';
 export type { PeerName } from './peers.js';
 export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
 export type { RegistryOptions, RunningRegistry } from './registry.js';
 export { freePort, startRegistry } from './registry.js';
+export type {
+  TestUser,
+  TlsRegistry,
+  TokenRequestLog,
+  TokenServer,
+  TokenServerOptions,
+} from './registry-auth.js';
+export { htpasswdAuthConfig, startTlsRegistry, startTokenServer } from './registry-auth.js';
 export type { RunResult } from './run.js';
 export { run } from './run.js';
 export type { TempDir } from './temp.js';
 export { makeTempDir } from './temp.js';
-export type { TestUser, TlsRegistry, TokenRequestLog, TokenServer, TokenServerOptions } from './registry-auth.js';
-export { htpasswdAuthConfig, startTlsRegistry, startTokenServer } from './registry-auth.js';
-export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
-export { startFaultProxy } from './fault-proxy.js';

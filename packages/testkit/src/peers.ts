@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 
-export type PeerName = 'skopeo' | 'umoci' | 'buildah' | 'docker-registry' | 'pigz' | 'zstd' | 'tar' | 'openssl';
+export type PeerName =
+  | 'skopeo'
+  | 'umoci'
+  | 'buildah'
+  | 'docker-registry'
+  | 'pigz'
+  | 'zstd'
+  | 'tar'
+  | 'openssl';
 
 const binaries: Record<PeerName, string> = {
   skopeo: 'skopeo',
@@ -20,7 +28,8 @@ export function findPeer(name: PeerName): string | undefined {
   if (!cache.has(name)) {
     let found: string | undefined;
     try {
-      found = execFileSync('sh', ['-c', `command -v ${binaries[name]}`], { encoding: 'utf8' }).trim() || undefined;
+      found =
+        execFileSync('sh', ['-c', `command -v ${binaries[name]}`], { encoding: 'utf8' }).trim() || undefined;
     } catch {
       found = undefined;
     }

@@ -51,8 +51,16 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     const config = {
       version: 0.1,
       log: { level: 'warn', accesslog: { disabled: true } },
-      storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-      http: { addr: `127.0.0.1:${port}`, secret: 'lading-test-secret', headers: { 'X-Content-Type-Options': ['nosniff'] } },
+      storage: {
+        filesystem: { rootdirectory: storage },
+        delete: { enabled: true },
+        maintenance: { uploadpurging: { enabled: false } },
+      },
+      http: {
+        addr: `127.0.0.1:${port}`,
+        secret: 'lading-test-secret',
+        headers: { 'X-Content-Type-Options': ['nosniff'] },
+      },
       ...options.config,
     };
     const configPath = join(dir.path, 'config.yml');

@@ -34,7 +34,9 @@ describe.runIf(havePeers('skopeo', 'umoci'))("the README's first command", () =>
 
   it('fails with the bad-input exit code on a missing directory', async () => {
     await using dir = await makeTempDir('lading-demo-');
-    const r = spawnSync(process.execPath, [script, join(dir.path, 'nope'), join(dir.path, 'out')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [script, join(dir.path, 'nope'), join(dir.path, 'out')], {
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/lading demo:/);
   });

@@ -1,10 +1,11 @@
 import { type BlobSource, blobSourceFrom, type Provider, readBlob } from '@lading/content-store';
 import { type Descriptor, InvalidInputError } from '@lading/digest';
+import { formatReference } from '@lading/reference-store/reference';
 import { distributionSourceLabel } from './blob-fetch.js';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
 import { headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
-import { formatImageReference, type ImageReference, toImageReference } from './reference.js';
+import { type ImageReference, toImageReference } from './reference.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
 import { RegistryTarget } from './registry-target.js';
 
@@ -103,7 +104,7 @@ export async function pushImage(
     if (target.digest !== undefined && target.digest !== root.digest) {
       throw new InvalidInputError(
         'REFERENCE_DIGEST_MISMATCH',
-        `cannot push ${root.digest} as ${formatImageReference(target)}: the reference names another digest`,
+        `cannot push ${root.digest} as ${formatReference(target)}: the reference names another digest`,
       );
     }
     // Docker's default: a name without tag or digest means :latest.
@@ -130,7 +131,7 @@ export async function pushImage(
     }
     return {
       descriptor: root,
-      reference: formatImageReference({
+      reference: formatReference({
         registry: target.registry,
         repository: target.repository,
         digest: root.digest,

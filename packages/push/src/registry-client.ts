@@ -1,4 +1,5 @@
 import { RegistryError, redactUrl } from '@lading/digest';
+import { isLocalhost, registryApiHost } from '@lading/reference-store/reference';
 import { Authorizer } from './authorizer.js';
 import { type CredentialOptions, type Credentials, resolveCredentials } from './credentials.js';
 import {
@@ -71,7 +72,7 @@ export class RegistryClient {
       () => resolveCredentials(registry, options),
       (req) => this.#send({ ...req, insecureTls: this.#insecureTls() }),
     );
-    if (options.scheme) this.#base = new URL(`${options.scheme}://${registryHost(registry)}`);
+    if (options.scheme) this.#base = new URL(`${options.scheme}://${registryApiHost(registry)}`);
   }
 
   /** Whether plain HTTP may be tried: insecure registries, and localhost / 127.0.0.0/8 / ::1 as Docker allows. */
@@ -130,12 +131,12 @@ export class RegistryClient {
   async #settledBase(): Promise<{ base: URL; probe: boolean }> {
     if (this.#base) return { base: this.#base, probe: false };
     if (!this.allowsHttp) {
-      this.#base = new URL(`https://${registryHost(this.registry)}`);
+      this.#base = new URL(`https://${registryApiHost(this.registry)}`);
       return { base: this.#base, probe: false };
     }
     while (this.#baseProbe) await this.#baseProbe.catch(() => {});
     if (this.#base) return { base: this.#base, probe: false };
-    return { base: new URL(`http://${registryHost(this.registry)}`), probe: true };
+    return { base: new URL(`http://${registryApiHost(this.registry)}`), probe: true };
   }
 
   async #baseUrl(signal: AbortSignal | undefined): Promise<URL> {
@@ -183,7 +184,7 @@ export class RegistryClient {
           throw err;
         // A broken exchange is ambiguous (a TLS-only server, or a flaky network): ask over HTTPS; a plain-HTTP
         // answer to the TLS handshake settles HTTP and the original (retryable) error stands.
-        const https = new URL(`https://${registryHost(this.registry)}`);
+        const https = new URL(`https://${registryApiHost(this.registry)}`);
         try {
           const res = await this.#requestAt(https, req);
           this.#base = https;
@@ -196,7 +197,7 @@ export class RegistryClient {
           throw tlsErr;
         }
       }
-      this.#base = new URL(`https://${registryHost(this.registry)}`);
+      this.#base = new URL(`https://${registryApiHost(this.registry)}`);
       return await this.#requestAt(this.#base, req);
     } finally {
       this.#baseProbe = undefined;
@@ -269,21 +270,11 @@ export class RegistryClient {
   }
 }
 
-function registryHost(registry: string): string {
-  // Docker Hub's API lives on registry-1.docker.io.
-  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
-}
-
 /** OpenSSL's complaint when a TLS client gets a plain HTTP answer. */
 function isPlainHttpAnswer(err: NetworkError): boolean {
   return (
     err.code === 'EPROTO' || /wrong version number|packet length too long|http request/i.test(err.message)
   );
-}
-
-export function isLocalhost(registry: string): boolean {
-  const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export type { Credentials };

@@ -1,0 +1,80 @@
+// @lading/layer against umoci, pigz and zstd on the same tree of real files: a gzip layer into a fresh store
+// (whole process), a zstd layer, and a warm rebuild served by the layer cache.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+function blobSizeOfUmociLayout(layout) {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const blob = (d) => join(layout, 'blobs', ...d.split(':'));
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
+  return manifest.layers.reduce((n, l) => n + l.size, 0);
+}
+
+function onlyBlob(store) {
+  const dir = join(store, 'blobs', 'sha256');
+  const sizes = readdirSync(dir).map((f) => statSync(join(dir, f)).size);
+  return Math.max(...sizes);
+}
+
+export default async function (bench) {
+  const tree = await bench.realTree();
+  const script = join(bench.repoRoot, 'tools/bench/scripts/layer-build.mjs');
+  const store = bench.tmp('store');
+  const umoci = bench.tmp('umoci');
+  const fresh = (path) => async () => rm(path, { recursive: true, force: true });
+
+  const gzip = await bench.compare('gzip layer of the real tree into a fresh store', {
+    lading: { argv: ['node', script, tree, store, 'gzip'], prepare: fresh(store) },
+    peers: {
+      'umoci init+new+insert': {
+        argv: [
+          'sh',
+          '-c',
+          'umoci init --layout "$1" && umoci new --image "$1:t" && umoci insert --image "$1:t" "$0" /',
+          tree,
+          umoci,
+        ],
+        prepare: fresh(umoci),
+      },
+      'tar | pigz -6 -p2 | sha256sum': ['sh', '-c', 'tar -C "$0" -cf - . | pigz -6 -p 2 | sha256sum', tree],
+    },
+    runs: 3,
+    targets: [{ peer: 'umoci init+new+insert', maxRatio: 1.0 }],
+  });
+  bench.record('gzip layer: peak RSS', { value: Math.round(gzip.rows[0].peakRssMiB), unit: 'MiB', limit: 200 });
+  const ours = onlyBlob(store);
+  const theirs = blobSizeOfUmociLayout(umoci);
+  bench.record('gzip layer: blob size / umoci blob size', {
+    value: Number((ours / theirs).toFixed(4)),
+    unit: 'x',
+    limit: 1.03,
+    note: `${ours} vs ${theirs} bytes`,
+  });
+
+  await bench.compare('zstd layer of the real tree into a fresh store', {
+    lading: { argv: ['node', script, tree, store, 'zstd'], prepare: fresh(store) },
+    peers: {
+      'tar | zstd -3 -T2 | sha256sum': ['sh', '-c', 'tar -C "$0" -cf - . | zstd -q -3 -T2 | sha256sum', tree],
+    },
+    runs: 3,
+    targets: [{ peer: 'tar | zstd -3 -T2 | sha256sum', maxRatio: 1.2 }],
+  });
+
+  // Warm: the second build of an unchanged tree reads metadata only.
+  const cached = bench.tmp('cached-store');
+  await rm(cached, { recursive: true, force: true });
+  execFileSync('node', [script, tree, cached, 'gzip', '--cache']);
+  const warm = await bench.compare('gzip layer, warm rebuild from the layer cache', {
+    lading: ['node', script, tree, cached, 'gzip', '--cache'],
+    peers: {},
+    runs: 3,
+  });
+  bench.record('warm rebuild / cold build', {
+    value: Number((warm.rows[0].medianSeconds / gzip.rows[0].medianSeconds).toFixed(4)),
+    unit: 'x',
+    limit: 0.05,
+  });
+  for (const p of [store, umoci, cached]) await rm(p, { recursive: true, force: true });
+}

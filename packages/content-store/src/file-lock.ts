@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LadingError } from '@lading/digest';
 
@@ -13,7 +13,12 @@ export interface LockOptions {
   readonly what: string;
 }
 
-/** A lock file made with `open(path, 'wx')`: works across processes on one host and over most shared filesystems. */
+/**
+ * A lock file that appears whole: its body (pid, host, token) is written to a private file first and then hard-linked
+ * to the lock path, which fails if the lock exists. A holder killed at any point leaves either no lock or a complete
+ * one that names its dead pid, so the next writer breaks it at once. Works across processes on one host and over
+ * most shared filesystems.
+ */
 export class FileLock {
   readonly path: string;
   readonly #token: string;
@@ -30,27 +35,28 @@ export class FileLock {
     const body = JSON.stringify({ pid: process.pid, host: hostname(), token, at: new Date().toISOString() });
     const deadline = Date.now() + options.waitMs;
     let delay = 5;
-    for (;;) {
-      try {
-        const fh = await open(path, 'wx');
+    const draft = `${path}.${token}.draft`;
+    await writeFile(draft, body, { flag: 'wx' });
+    try {
+      for (;;) {
         try {
-          await fh.writeFile(body);
-        } finally {
-          await fh.close();
+          await link(draft, path);
+          return new FileLock(path, token);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         }
-        return new FileLock(path, token);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (await breakIfStale(path, options.staleMs)) continue;
+        if (Date.now() >= deadline) {
+          throw new LadingError(
+            options.busyCode,
+            `${options.what} is locked by another writer (${path}); wait for it to finish, or remove the lock file if its process is gone`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+        delay = Math.min(delay * 2, 100);
       }
-      if (await breakIfStale(path, options.staleMs)) continue;
-      if (Date.now() >= deadline) {
-        throw new LadingError(
-          options.busyCode,
-          `${options.what} is locked by another writer (${path}); wait for it to finish, or remove the lock file if its process is gone`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-      delay = Math.min(delay * 2, 100);
+    } finally {
+      await unlink(draft).catch(() => {});
     }
   }
 
@@ -100,7 +106,7 @@ async function breakIfStale(path: string, staleMs: number): Promise<boolean> {
   try {
     holder = JSON.parse(text);
   } catch {
-    // Half-written by a holder that died between open and write: judged by age alone.
+    // Unreadable (written by an older version that created the file before its body): judged by age alone.
   }
   const dead = holder.host === hostname() && typeof holder.pid === 'number' && !pidAlive(holder.pid);
   const old = Date.now() - mtimeMs > staleMs;

@@ -1,0 +1,190 @@
+import { type BlobSink, type BlobSource, blobSourceFrom } from '@lading/content-store';
+import {
+  type Descriptor,
+  type Digest,
+  digestOf,
+  isLadingError,
+  LadingError,
+  MediaType,
+  NotFoundError,
+  OptionError,
+} from '@lading/digest';
+import type { CacheChains, MarshalledCache } from './cache-chains.js';
+import type { CacheExportOptions } from './cache-options.js';
+import { encodeCacheConfig } from './encode-cache-config.js';
+import { goJson, sortedMap } from './go-json.js';
+import { cacheConfigMediaType } from './spec.js';
+
+/** BuildKit's response key: the JSON of the root descriptor. */
+export const exporterResponseManifestDesc = 'cache.manifest';
+
+/**
+ * Where a cache goes: any blob sink (a local store, a memory store, a registry), and optionally a way to name the
+ * root once everything under it is written (a tag in index.json, a registry tag).
+ */
+export interface CacheExportTarget {
+  readonly sink: BlobSink;
+  name?(root: Descriptor, rootBytes: Uint8Array): Promise<void>;
+}
+
+export interface ExportProgress {
+  /** "writing layer sha256:…", "writing config sha256:…", "writing manifest sha256:…" */
+  readonly id: string;
+  readonly status: 'started' | 'done' | 'error';
+}
+
+export interface ExportCacheOptions extends CacheExportOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ExportProgress) => void;
+}
+
+export interface CacheExportResult {
+  /** `{ "cache.manifest": "<descriptor JSON>" }`, empty when an ignored error stopped the export. */
+  readonly response: Readonly<Record<string, string>>;
+  readonly descriptor?: Descriptor;
+  /** The config blob's descriptor and bytes. */
+  readonly config?: { readonly descriptor: Descriptor; readonly bytes: Uint8Array };
+  /** Set with `ignoreError` when the export failed. */
+  readonly error?: Error;
+}
+
+/** A descriptor as Go's ocispec.Descriptor marshals (field order, sorted annotations). */
+export function descriptorJson(d: Descriptor): Record<string, unknown> {
+  const out: Record<string, unknown> = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+  if (d.urls && d.urls.length > 0) out.urls = d.urls;
+  if (d.annotations && Object.keys(d.annotations).length > 0) out.annotations = sortedMap(d.annotations);
+  if (d.platform) out.platform = d.platform;
+  if (d.artifactType) out.artifactType = d.artifactType;
+  return out;
+}
+
+function bytesSource(desc: Descriptor, bytes: Uint8Array): BlobSource {
+  return {
+    descriptor: desc,
+    async *open(options) {
+      yield options?.offset ? bytes.subarray(options.offset) : bytes;
+    },
+  };
+}
+
+/**
+ * Exports cache chains as BuildKit's remote cache exporter does: every layer blob, the config blob, then the root
+ * (a Docker manifest list with OCI descriptors, an OCI index with `ociMediatypes`, or an OCI image manifest with
+ * `imageManifest`), written children first.
+ */
+export async function exportCache(
+  chains: CacheChains,
+  target: CacheExportTarget,
+  options: ExportCacheOptions = {},
+): Promise<CacheExportResult> {
+  try {
+    return await exportUnchecked(chains.marshal(options.mode ? { mode: options.mode } : {}), target, options);
+  } catch (error) {
+    if (options.ignoreError && !(error instanceof OptionError) && !options.signal?.aborted) {
+      return { response: {}, error: error as Error };
+    }
+    throw error;
+  }
+}
+
+async function exportUnchecked(
+  marshalled: MarshalledCache,
+  target: CacheExportTarget,
+  options: ExportCacheOptions,
+): Promise<CacheExportResult> {
+  if (options.imageManifest && options.ociMediatypes === false) {
+    throw new OptionError(
+      'BAD_CACHE_OPTION',
+      'image-manifest=true needs OCI media types; drop oci-mediatypes=false',
+      { key: 'image-manifest' },
+    );
+  }
+  const oci = options.ociMediatypes ?? options.imageManifest ?? false;
+  const { config, blobs } = marshalled;
+  const putOptions = options.signal ? { signal: options.signal } : {};
+  const step = async <T>(id: string, run: () => Promise<T>): Promise<T> => {
+    options.onProgress?.({ id, status: 'started' });
+    try {
+      const r = await run();
+      options.onProgress?.({ id, status: 'done' });
+      return r;
+    } catch (e) {
+      options.onProgress?.({ id, status: 'error' });
+      throw e;
+    }
+  };
+
+  const layerDescs: Descriptor[] = [];
+  for (const l of config.layers) {
+    const blob = blobs.get(l.blob);
+    if (!blob) throw new NotFoundError('CACHE_BLOB_MISSING', `missing blob ${l.blob} for the cache config`);
+    const provider = blob.provider;
+    await step(`writing layer ${l.blob}`, async () => {
+      if (!provider) {
+        if (await target.sink.has(blob.descriptor)) return;
+        throw new NotFoundError(
+          'CACHE_BLOB_MISSING',
+          `layer blob ${l.blob} has no provider and is not in the target; export it from a store that holds it`,
+        );
+      }
+      try {
+        await target.sink.put(blob.descriptor, blobSourceFrom(provider, blob.descriptor), putOptions);
+      } catch (cause) {
+        if (isLadingError(cause) && cause.kind === 'not-found') {
+          throw new NotFoundError(
+            'CACHE_BLOB_MISSING',
+            `layer blob ${l.blob} is not in its store; rebuild the layer or export with ignore-error=true`,
+            { cause },
+          );
+        }
+        if (cause instanceof LadingError) throw cause;
+        throw new LadingError('CACHE_EXPORT_FAILED', `error writing layer blob ${l.blob}`, { cause });
+      }
+    });
+    layerDescs.push(blob.descriptor);
+  }
+
+  const configBytes = encodeCacheConfig(config);
+  const configDesc: Descriptor = {
+    mediaType: cacheConfigMediaType,
+    digest: digestOf(configBytes),
+    size: configBytes.byteLength,
+  };
+  await step(`writing config ${configDesc.digest}`, () =>
+    target.sink.put(configDesc, bytesSource(configDesc, configBytes), putOptions),
+  );
+
+  let root: Record<string, unknown>;
+  let rootType: string;
+  if (options.imageManifest) {
+    rootType = MediaType.ociManifest;
+    root = {
+      schemaVersion: 2,
+      mediaType: rootType,
+      config: descriptorJson(configDesc),
+      layers: layerDescs.map(descriptorJson),
+    };
+  } else {
+    rootType = oci ? MediaType.ociIndex : MediaType.dockerManifestList;
+    root = {
+      schemaVersion: 2,
+      mediaType: rootType,
+      manifests: [...layerDescs, configDesc].map(descriptorJson),
+    };
+  }
+  const rootBytes = new TextEncoder().encode(goJson(root));
+  const rootDesc: Descriptor = {
+    mediaType: rootType,
+    digest: digestOf(rootBytes) as Digest,
+    size: rootBytes.byteLength,
+  };
+  await step(`writing manifest ${rootDesc.digest}`, async () => {
+    await target.sink.put(rootDesc, bytesSource(rootDesc, rootBytes), putOptions);
+    await target.name?.(rootDesc, rootBytes);
+  });
+  return {
+    response: { [exporterResponseManifestDesc]: goJson(descriptorJson(rootDesc)) },
+    descriptor: rootDesc,
+    config: { descriptor: configDesc, bytes: configBytes },
+  };
+}

@@ -257,10 +257,15 @@ function recordKey(it: Item, state: MarshalState, include: Set<Item>): string {
     );
   }
   state.visiting.add(it);
+  // A set per input: two sources that normalise to one record count once.
   const parts = it.links.map((m) =>
-    [...m.values()]
-      .filter((l) => include.has(l.src))
-      .map((l) => `${l.selector}\u0001${recordKey(l.src, state, include)}`)
+    [
+      ...new Set(
+        [...m.values()]
+          .filter((l) => include.has(l.src))
+          .map((l) => `${l.selector}\u0001${recordKey(l.src, state, include)}`),
+      ),
+    ]
       .sort()
       .join('\u0002'),
   );
@@ -285,7 +290,10 @@ function marshalItem(
       const list: { selector: string; link: number }[] = [];
       for (const l of m.values()) {
         if (!include.has(l.src)) continue;
-        list.push({ selector: l.selector, link: marshalItem(l.src, state, sel) });
+        const link = marshalItem(l.src, state, sel);
+        // Two sources that normalise to one record are one input.
+        if (!list.some((x) => x.link === link && x.selector === l.selector))
+          list.push({ selector: l.selector, link });
       }
       return list;
     });
@@ -372,9 +380,22 @@ export function sortConfig(cc: {
     keys.set(i, key);
     return key;
   };
+  // BuildKit compares inputs in the order they were linked (Go map order); comparing them in a canonical order
+  // (selector, linked digest, linked record) gives the same answer whenever BuildKit's is deterministic.
+  const canonical = cc.records.map((r) => ({
+    digest: r.digest,
+    inputs: r.inputs.map((ins) =>
+      [...ins].sort(
+        (a, b) =>
+          compareBytes(a.selector, b.selector) ||
+          compareBytes(digestOf(a.link), digestOf(b.link)) ||
+          compareBytes(recKey(a.link), recKey(b.link)),
+      ),
+    ),
+  }));
   recOrder.sort((x, y) => {
-    const ri = x.r;
-    const rj = y.r;
+    const ri = canonical[x.i] as Pick<CacheRecordSpec, 'digest' | 'inputs'>;
+    const rj = canonical[y.i] as Pick<CacheRecordSpec, 'digest' | 'inputs'>;
     if (ri.digest !== rj.digest) return compareBytes(ri.digest, rj.digest);
     if (ri.inputs.length !== rj.inputs.length) return ri.inputs.length - rj.inputs.length;
     for (let i = 0; i < ri.inputs.length; i++) {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { Digest } from '@lading/digest';
 import { describe, expect, it } from 'vitest';
 import { CacheChains } from './cache-chains.js';
 import { encodeCacheConfig } from './encode-cache-config.js';
 import { parseCacheConfig } from './parse-cache-config.js';
 
-const h = (c: string) => `sha256:${c.repeat(64)}`;
+const h = (c: string) => `sha256:${c.repeat(64)}` as Digest;
 const gz = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 const L1 = { mediaType: gz, digest: h('1'), size: 10 } as const;
 const L2 = {
@@ -89,7 +90,7 @@ describe('cache config marshal', () => {
     const a2 = c.add(h('a'));
     const empty = {
       mediaType: gz,
-      digest: 'sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1',
+      digest: 'sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1' as Digest,
       size: 32,
     };
     c.addResult(a1, { descriptors: [L1, empty] });

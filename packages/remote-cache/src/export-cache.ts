@@ -35,6 +35,8 @@ export interface ExportProgress {
 
 export interface ExportCacheOptions extends CacheExportOptions {
   readonly signal?: AbortSignal;
+  /** Layer blobs copied at once (default 4). */
+  readonly concurrency?: number;
   readonly onProgress?: (event: ExportProgress) => void;
 }
 
@@ -114,8 +116,7 @@ async function exportUnchecked(
     }
   };
 
-  const layerDescs: Descriptor[] = [];
-  for (const l of config.layers) {
+  const copyLayer = async (l: (typeof config.layers)[number]): Promise<Descriptor> => {
     const blob = blobs.get(l.blob);
     if (!blob) throw new NotFoundError('CACHE_BLOB_MISSING', `missing blob ${l.blob} for the cache config`);
     const provider = blob.provider;
@@ -141,8 +142,10 @@ async function exportUnchecked(
         throw new LadingError('CACHE_EXPORT_FAILED', `error writing layer blob ${l.blob}`, { cause });
       }
     });
-    layerDescs.push(blob.descriptor);
-  }
+    return blob.descriptor;
+  };
+  // Layers move a few at a time (started in config order); the config and the root wait for all of them.
+  const layerDescs = await mapLimit(config.layers, options.concurrency ?? 4, copyLayer);
 
   const configBytes = encodeCacheConfig(config);
   const configDesc: Descriptor = {
@@ -187,4 +190,24 @@ async function exportUnchecked(
     descriptor: rootDesc,
     config: { descriptor: configDesc, bytes: configBytes },
   };
+}
+
+/** Maps with at most `limit` tasks in flight, started in order; the first failure rejects once all have settled. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i] as T);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw failed.error;
+  return out;
 }

@@ -26,6 +26,8 @@ for (const kind of ['packages', 'apps', 'tools']) {
 }
 console.log(perPackage.join('\n'));
 if (skipped > 0)
-  console.log(`${skipped} test(s) skipped: cases that do not apply to a mode, or (outside CI) whose peers are missing: see any SKIPPING lines above`);
+  console.log(
+    `${skipped} test(s) skipped: cases that do not apply to a mode, or (outside CI) whose peers are missing: see any SKIPPING lines above`,
+  );
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

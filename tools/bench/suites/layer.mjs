@@ -43,7 +43,11 @@ export default async function (bench) {
     runs: 3,
     targets: [{ peer: 'umoci init+new+insert', maxRatio: 1.0 }],
   });
-  bench.record('gzip layer: peak RSS', { value: Math.round(gzip.rows[0].peakRssMiB), unit: 'MiB', limit: 200 });
+  bench.record('gzip layer: peak RSS', {
+    value: Math.round(gzip.rows[0].peakRssMiB),
+    unit: 'MiB',
+    limit: 200,
+  });
   const ours = onlyBlob(store);
   const theirs = blobSizeOfUmociLayout(umoci);
   bench.record('gzip layer: blob size / umoci blob size', {

@@ -1,0 +1,243 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OptionError, parsePlatform } from '@lading/digest';
+import { parseEpoch } from '@lading/image-config';
+import type { LayerInput } from '../../operations/build-source.js';
+import { exportImage, type OutputRequest } from '../../operations/export.js';
+import { loadExporterPlugin } from '../../operations/load-plugin.js';
+import {
+  commonOptions,
+  defaultMobyRoot,
+  defaultStoreDir,
+  printResult,
+  progressFrom,
+  writeMetadataFile,
+} from '../common.js';
+import { parseOutputSpec } from '../output-spec.js';
+
+export const help = `Usage: lading export [DIR...] [options]
+
+Build an image from directories (one layer each), tarballs or tree diffs, on top of an optional base image, and
+export it. Without --output it writes an OCI image layout directory under ./out.
+
+Inputs:
+  DIR, --layer DIR         A directory; each one becomes one layer (in order)
+      --tarball FILE       A layer tarball (plain, gzip or zstd; kept as is when its compression matches)
+      --diff LOWER:UPPER   One layer of the changes from LOWER to UPPER (with whiteouts)
+      --base REF           Base image: oci:DIR[:TAG] or docker://REF (pulled); --base-insecure for http registries
+      --platform OS/ARCH   Platform of the image (default: this machine)
+
+Config:
+      --config FILE        Start from this image config JSON
+  -e, --env K=V            Set an environment variable (repeatable; K- removes K)
+      --entrypoint JSON|S  Entrypoint: a JSON array, or a string run with /bin/sh -c
+      --cmd JSON|S         Cmd, the same way
+      --workdir DIR        Working directory
+      --user USER          User
+      --label K=V          Label (repeatable)
+      --expose PORT[/PROTO] Exposed port (repeatable)
+      --epoch SECONDS      SOURCE_DATE_EPOCH (default: $SOURCE_DATE_EPOCH): clamps times for reproducible images
+
+Output:
+  -o, --output SPEC        BuildKit's grammar, CSV: type=oci|docker|image|registry|moby|<plugin>,KEY=VALUE,...
+                           (default type=oci,tar=false,dest=./out). Repeatable.
+  -t, --tag NAME           Name for outputs that do not set name= (repeatable)
+      --compression C      uncompressed|gzip|zstd (default gzip; an output's compression= wins)
+      --compression-level N
+      --exporter-plugin M  Load exporters from module M (path or package; repeatable)
+      --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
+      --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
+      --moby-root DIR      Root of the moby-style store for type=moby (default $LADING_MOBY_ROOT)
+      --json               Print the result as JSON on stdout
+      --progress MODE      auto|plain|tty|json|quiet (stderr)
+
+Examples:
+  lading export ./examples/hello-rootfs --tag hello:latest
+  lading export rootfs -o type=oci,dest=hello.tar --tag hello:1
+  lading export rootfs -o type=docker,dest=hello-docker.tar -t hello:1
+  lading export app --base oci:./base:latest --cmd '["/app"]' -o 'type=image,"name=a:1,b:1",unpack=true'
+  lading export rootfs -o type=registry,name=localhost:5000/hello:1,registry.insecure=true
+  lading export rootfs -o type=moby,name=hello --moby-root /tmp/moby
+  SOURCE_DATE_EPOCH=0 lading export rootfs -o type=oci,tar=false,dest=out --tag hello
+`;
+
+/** A JSON array of strings, or a plain string run with `/bin/sh -c` (Dockerfile's shell form). */
+export function parseCommandFlag(value: string, flag: string): string[] {
+  const t = value.trim();
+  if (t.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(t);
+    } catch (cause) {
+      throw new OptionError(
+        'COMMAND_JSON',
+        `--${flag} ${value}: not a JSON array: ${(cause as Error).message}`,
+        { key: flag, cause },
+      );
+    }
+    if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== 'string')) {
+      throw new OptionError('COMMAND_JSON', `--${flag} ${value}: expected a JSON array of strings`, {
+        key: flag,
+      });
+    }
+    return parsed as string[];
+  }
+  if (t === '') return [];
+  return ['/bin/sh', '-c', value];
+}
+
+function keyValues(list: readonly string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0)
+      throw new OptionError('KEY_VALUE', `--${flag} ${JSON.stringify(kv)}: expected KEY=VALUE`, {
+        key: flag,
+      });
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function run(args: string[], signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...commonOptions,
+      layer: { type: 'string', multiple: true },
+      tarball: { type: 'string', multiple: true },
+      diff: { type: 'string', multiple: true },
+      base: { type: 'string' },
+      'base-insecure': { type: 'boolean' },
+      platform: { type: 'string' },
+      config: { type: 'string' },
+      env: { type: 'string', short: 'e', multiple: true },
+      entrypoint: { type: 'string' },
+      cmd: { type: 'string' },
+      workdir: { type: 'string' },
+      user: { type: 'string' },
+      label: { type: 'string', multiple: true },
+      expose: { type: 'string', multiple: true },
+      epoch: { type: 'string' },
+      output: { type: 'string', short: 'o', multiple: true },
+      tag: { type: 'string', short: 't', multiple: true },
+      compression: { type: 'string' },
+      'compression-level': { type: 'string' },
+      'exporter-plugin': { type: 'string', multiple: true },
+      'metadata-file': { type: 'string' },
+      'moby-root': { type: 'string' },
+      'cache-to': { type: 'string', multiple: true },
+      'cache-from': { type: 'string', multiple: true },
+    },
+  });
+  const layers: LayerInput[] = [
+    ...positionals.map((p) => ({ kind: 'dir' as const, path: p })),
+    ...(values.layer ?? []).map((p) => ({ kind: 'dir' as const, path: p })),
+    ...(values.tarball ?? []).map((p) => ({ kind: 'tarball' as const, path: p })),
+    ...(values.diff ?? []).map((d) => {
+      const i = d.indexOf(':');
+      if (i <= 0 || i === d.length - 1) {
+        throw new OptionError('DIFF_SPEC', `--diff ${JSON.stringify(d)}: expected LOWER:UPPER`, {
+          key: 'diff',
+        });
+      }
+      return { kind: 'diff' as const, lower: d.slice(0, i), upper: d.slice(i + 1) };
+    }),
+  ];
+  if (layers.length === 0 && values.base === undefined && values.config === undefined) {
+    throw new OptionError(
+      'NO_INPUT',
+      'nothing to export: give a directory, --tarball, --diff or --base (see lading export --help)',
+      {
+        key: 'input',
+      },
+    );
+  }
+  if ((values['cache-to']?.length ?? 0) > 0 || (values['cache-from']?.length ?? 0) > 0) {
+    const { checkCacheSpecs } = await import('../../operations/cache.js');
+    checkCacheSpecs(values['cache-to'] ?? [], values['cache-from'] ?? []);
+    const { importLayerCaches } = await import('../../operations/cache.js');
+    await importLayerCaches(values['cache-from'] ?? []);
+  }
+  const tags = values.tag ?? [];
+  const outputs: OutputRequest[] = (values.output ?? ['type=oci,tar=false,dest=./out']).map((spec) => {
+    const o = parseOutputSpec(spec);
+    if (o.attrs.name === undefined && tags.length > 0 && o.type !== 'local' && o.type !== 'tar') {
+      return { type: o.type, attrs: { ...o.attrs, name: tags.join(',') } };
+    }
+    return o;
+  });
+  const epochText = values.epoch ?? process.env.SOURCE_DATE_EPOCH;
+  const epoch = epochText !== undefined && epochText !== '' ? parseEpoch(epochText) : undefined;
+  const level = values['compression-level'];
+  let levelNum: number | undefined;
+  if (level !== undefined) {
+    if (!/^\d+$/.test(level))
+      throw new OptionError('LEVEL', `--compression-level ${level}: not a number`, {
+        key: 'compression-level',
+      });
+    levelNum = Number(level);
+  }
+  const { parseCompression } = await import('../../exporters/image-options.js');
+  const compression = parseCompression(values.compression);
+  const plugins = [];
+  for (const p of values['exporter-plugin'] ?? []) plugins.push(...(await loadExporterPlugin(p)));
+  const config =
+    values.config !== undefined ? new Uint8Array(await readFile(resolve(values.config))) : undefined;
+  const progress = progressFrom(values.progress);
+  const started = performance.now();
+  try {
+    const result = await exportImage({
+      layers,
+      outputs,
+      ...(values.base !== undefined ? { base: values.base } : {}),
+      ...(values['base-insecure'] ? { insecureBase: true } : {}),
+      ...(config ? { config } : {}),
+      edits: {
+        ...(values.env ? { env: values.env } : {}),
+        ...(values.entrypoint !== undefined
+          ? { entrypoint: parseCommandFlag(values.entrypoint, 'entrypoint') }
+          : {}),
+        ...(values.cmd !== undefined ? { cmd: parseCommandFlag(values.cmd, 'cmd') } : {}),
+        ...(values.workdir !== undefined ? { workdir: values.workdir } : {}),
+        ...(values.user !== undefined ? { user: values.user } : {}),
+        ...(values.label ? { labels: keyValues(values.label, 'label') } : {}),
+        ...(values.expose ? { expose: values.expose } : {}),
+      },
+      ...(values.platform !== undefined ? { platform: parsePlatform(values.platform) } : {}),
+      ...(epoch ? { epoch } : {}),
+      ...(compression ? { compression } : {}),
+      ...(levelNum !== undefined ? { compressionLevel: levelNum } : {}),
+      storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
+      mobyRoot: values['moby-root'] !== undefined ? resolve(values['moby-root']) : defaultMobyRoot(),
+      plugins,
+      progress,
+      logger: progress,
+      signal,
+    });
+    if ((values['cache-to']?.length ?? 0) > 0) {
+      const { exportLayerCache } = await import('../../operations/cache.js');
+      const caches = await exportLayerCache(values['cache-to'] ?? [], result.source, { signal, progress });
+      for (const c of caches) Object.assign(result.outputs[0]?.response ?? {}, c);
+    }
+    progress.close();
+    const response = Object.assign({}, ...result.outputs.map((o) => o.response)) as Record<string, string>;
+    await writeMetadataFile(values['metadata-file'], response);
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
+    printResult(
+      values.json ?? false,
+      { outputs: result.outputs, seconds },
+      result.outputs
+        .map(
+          (o) =>
+            `${o.type}: ${o.response['containerimage.digest'] ?? ''}${o.response['image.name'] ? ` ${o.response['image.name']}` : ''}`,
+        )
+        .join('\n'),
+    );
+    return 0;
+  } finally {
+    progress.close();
+  }
+}

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OptionError } from '@lading/digest';
+import { copyImage } from '../../operations/copy-image.js';
+import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
+
+export const help = `Usage: lading push IMAGE [DEST] [options]
+
+Push an image of the lading store (or oci:DIR:TAG) to a registry. DEST defaults to IMAGE's name
+(docker:// is optional).
+
+Options:
+      --insecure   Allow http and unverified TLS
+
+Examples:
+  lading push localhost:5000/hello:1 --insecure
+  lading push oci:./out:latest docker://localhost:5000/hello:1 --insecure
+`;
+
+export async function run(args: string[], signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...commonOptions, insecure: { type: 'boolean' } },
+  });
+  const [image, dest] = positionals;
+  if (image === undefined || positionals.length > 2)
+    throw new OptionError('PUSH_ARGS', 'lading push takes IMAGE and an optional DEST', {});
+  const src = parseImageLocation(image);
+  const target = dest ?? (src.kind === 'store' ? src.name : undefined);
+  if (target === undefined)
+    throw new OptionError('PUSH_DEST', `lading push ${image} needs DEST (docker://REF)`, {});
+  const desc = await copyImage(
+    src,
+    { kind: 'docker', ref: target.replace(/^docker:\/\//, '') },
+    {
+      storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
+      ...(values.insecure ? { insecure: true } : {}),
+      signal,
+    },
+  );
+  printResult(values.json ?? false, { digest: desc.digest, reference: target }, `${target}@${desc.digest}`);
+  return 0;
+}

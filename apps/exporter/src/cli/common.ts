@@ -1,0 +1,78 @@
+import { writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { OptionError } from '@lading/digest';
+import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
+
+/** The lading store: $LADING_STORE, else $XDG_DATA_HOME/lading/store, else ~/.local/share/lading/store. */
+export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LADING_STORE) return resolve(env.LADING_STORE);
+  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'lading', 'store');
+}
+
+/** The moby-style root for type=moby: $LADING_MOBY_ROOT, else <data>/lading/moby. */
+export function defaultMobyRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LADING_MOBY_ROOT) return resolve(env.LADING_MOBY_ROOT);
+  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'lading', 'moby');
+}
+
+export const commonOptions = {
+  store: { type: 'string' },
+  progress: { type: 'string', default: 'auto' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function progressFrom(value: string | undefined): ProgressReporter {
+  const mode = value ?? 'auto';
+  if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(mode)) {
+    throw new OptionError('PROGRESS_MODE', `--progress=${mode}: use auto, plain, tty, json or quiet`, {
+      key: 'progress',
+    });
+  }
+  return createProgress(mode as ProgressMode);
+}
+
+export async function writeMetadataFile(
+  path: string | undefined,
+  response: Record<string, string>,
+): Promise<void> {
+  if (path === undefined) return;
+  // As buildctl: the descriptor is written as an object, everything else as strings.
+  const out: Record<string, unknown> = { ...response };
+  const desc = response['containerimage.descriptor'];
+  if (desc !== undefined) {
+    try {
+      out['containerimage.descriptor'] = JSON.parse(Buffer.from(desc, 'base64').toString('utf8'));
+    } catch {
+      // keep the string
+    }
+  }
+  await writeFile(path, `${JSON.stringify(out, null, 2)}\n`);
+}
+
+export type ImageLocation =
+  | { readonly kind: 'oci'; readonly dir: string; readonly tag: string | undefined }
+  | { readonly kind: 'docker'; readonly ref: string }
+  | { readonly kind: 'store'; readonly name: string };
+
+/** `oci:DIR[:TAG]`, `docker://REF`, or a name in the lading store. */
+export function parseImageLocation(s: string): ImageLocation {
+  if (s.startsWith('docker://')) return { kind: 'docker', ref: s.slice('docker://'.length) };
+  if (s.startsWith('oci:')) {
+    const rest = s.slice(4);
+    const colon = rest.lastIndexOf(':');
+    if (colon > 0 && !rest.slice(colon + 1).includes('/')) {
+      return { kind: 'oci', dir: resolve(rest.slice(0, colon)), tag: rest.slice(colon + 1) };
+    }
+    return { kind: 'oci', dir: resolve(rest), tag: undefined };
+  }
+  if (s === '') throw new OptionError('LOCATION_EMPTY', 'empty image location', {});
+  return { kind: 'store', name: s };
+}
+
+export function printResult(json: boolean, value: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Kept tiny: `lading --version` must start fast, so every command handler is imported only when it runs.
+import { readFileSync } from 'node:fs';
+
+const commands = ['export', 'inspect', 'push', 'copy', 'ls', 'tag', 'rm', 'gc'] as const;
+type Command = (typeof commands)[number];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const usage = `Usage: lading <command> [options]
+
+Turn a filesystem into a container image, store it, push it.
+
+Commands:
+  export   Build an image from directories/tarballs and export it (--output type=oci|docker|image|registry|moby)
+  inspect  Show an image's manifest and config (oci:DIR[:TAG], docker://REF, or a name in the store)
+  push     Push an image from the store (or oci:DIR:TAG) to a registry
+  copy     Copy an image between oci:DIR:TAG, docker://REF and the store
+  ls       List the images in the store (or an oci:DIR layout)
+  tag      Give an image in the store another name
+  rm       Remove names from the store
+  gc       Remove blobs no name or lease holds
+
+Global options:
+  -h, --help     Show help (lading <command> --help for a command)
+  -v, --version  Print the version
+
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 bad input, 4 not found, 5 registry/network, 6 integrity, 130 interrupted.
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`lading ${version()}\n`);
+    return 0;
+  }
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    if (first === 'help' && rest[0] !== undefined) return main([rest[0], '--help']);
+    process.stdout.write(usage);
+    return first === undefined ? 2 : 0;
+  }
+  if (!(commands as readonly string[]).includes(first)) {
+    process.stderr.write(`lading: unknown command ${JSON.stringify(first)}\n\n${usage}`);
+    return 2;
+  }
+  const { runCommand } = await import('./run.js');
+  return runCommand(first as Command, rest);
+}
+
+// Run when executed directly (also through the npm bin symlink), not when imported by tests.
+const invoked = process.argv[1];
+if (invoked !== undefined && /(?:^|[\\/])(?:main\.js|lading)$/.test(invoked)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`lading: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

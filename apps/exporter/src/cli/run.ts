@@ -1,0 +1,66 @@
+import { exitCodeFor, isLadingError } from '@lading/digest';
+
+type Handler = (args: string[], signal: AbortSignal) => Promise<number>;
+
+async function load(command: string): Promise<{ run: Handler; help: string }> {
+  switch (command) {
+    case 'export':
+      return import('./commands/export.js');
+    case 'inspect':
+      return import('./commands/inspect.js');
+    case 'ls':
+      return import('./commands/ls.js');
+    case 'tag':
+      return import('./commands/tag.js');
+    case 'rm':
+      return import('./commands/rm.js');
+    case 'gc':
+      return import('./commands/gc.js');
+    case 'push':
+      return import('./commands/push.js');
+    case 'copy':
+      return import('./commands/copy.js');
+    default:
+      throw new Error(`no handler for ${command}`);
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+/** Runs one command: help, SIGINT -> abort (exit 130), errors -> message on stderr and DESIGN §6's exit code. */
+export async function runCommand(command: string, args: string[]): Promise<number> {
+  const mod = await load(command);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(mod.help);
+    return 0;
+  }
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nlading: interrupted, cleaning up (Ctrl-C again to quit now)\n');
+    controller.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await mod.run(args, controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) {
+      process.stderr.write('lading: interrupted\n');
+      return 130;
+    }
+    if (isParseArgsError(error)) {
+      process.stderr.write(`lading ${command}: ${(error as Error).message}\nSee: lading ${command} --help\n`);
+      return 2;
+    }
+    const message = isLadingError(error)
+      ? (error as Error).message
+      : ((error as Error)?.stack ?? String(error));
+    process.stderr.write(`lading ${command}: ${message}\n`);
+    return exitCodeFor(error);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,182 @@
+import { join, resolve } from 'node:path';
+import { copyBlob, type FullStore } from '@lading/content-store';
+import { type Descriptor, OptionError } from '@lading/digest';
+import { writeImage } from '../operations/write-image.js';
+import { parseBoolAttr } from '../plugin/attrs.js';
+import { ResponseKey } from '../plugin/keys.js';
+import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plugin/types.js';
+import { type ImageOptions, imageOptionsFromAttrs, singleImage } from './image-options.js';
+
+/** The keys the image exporter understands; any other key is passed on as source metadata, as BuildKit does. */
+const known = new Set([
+  'name',
+  'push',
+  'push-by-digest',
+  'registry.insecure',
+  'unpack',
+  'unpack-dir',
+  'dangling-name-prefix',
+  'name-canonical',
+  'compression',
+  'compression-level',
+  'force-compression',
+  'oci-mediatypes',
+  'store',
+  'source-date-epoch',
+]);
+
+export interface ImageExporterOptions extends ImageOptions {
+  readonly targetName: string;
+  readonly push: boolean;
+  readonly pushByDigest: boolean;
+  readonly insecure: boolean;
+  readonly unpack: boolean;
+  readonly unpackDir: string | undefined;
+  readonly danglingPrefix: string;
+  readonly nameCanonical: boolean;
+  readonly store: boolean;
+  readonly meta: Record<string, Uint8Array>;
+}
+
+/** Validates the attributes of `type=image` (and `type=registry`, which defaults `push` to true). */
+export function resolveImageAttrs(
+  attrs: Readonly<Record<string, string>>,
+  env: ExportEnv,
+  options: { pushDefault: boolean },
+): ImageExporterOptions {
+  const image = imageOptionsFromAttrs(attrs, { ociDefault: false });
+  const meta: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    if (!known.has(k) && !k.startsWith('annotation')) meta[k] = new TextEncoder().encode(v);
+  }
+  const push = parseBoolAttr(attrs, 'push', options.pushDefault);
+  const store = parseBoolAttr(attrs, 'store', true);
+  const targetName = attrs.name ?? '';
+  if (push && targetName === '') {
+    throw new OptionError('PUSH_WITHOUT_NAME', 'push needs a name: add name=REGISTRY/REPO:TAG', {
+      key: 'name',
+    });
+  }
+  return {
+    ...image,
+    targetName,
+    push,
+    pushByDigest: parseBoolAttr(attrs, 'push-by-digest'),
+    insecure: parseBoolAttr(attrs, 'registry.insecure'),
+    unpack: parseBoolAttr(attrs, 'unpack'),
+    unpackDir: attrs['unpack-dir'] !== undefined ? resolve(env.cwd, attrs['unpack-dir']) : undefined,
+    danglingPrefix: attrs['dangling-name-prefix'] ?? '',
+    nameCanonical: parseBoolAttr(attrs, 'name-canonical'),
+    store,
+    meta,
+  };
+}
+
+function safeDirName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/**
+ * `type=image`: writes the image into the store under a temporary lease, names it in the store's image index
+ * (created or updated; `name-canonical` adds `NAME@DIGEST`), unpacks and pushes on request.
+ * `type=registry`: the same with `push=true`.
+ */
+function makeImageExporter(type: 'image' | 'registry'): Exporter {
+  return {
+    name: type,
+    specificationVersion: 1,
+    resolve(attrs, env): ExporterInstance {
+      const opts = resolveImageAttrs(attrs, env, { pushDefault: type === 'registry' });
+      return {
+        name: 'exporting to image',
+        async export(source, ctx): Promise<ExportResult> {
+          const store = ctx.store as FullStore;
+          const image = singleImage(source);
+          const lease = await store.createLease({ expiresInMs: 60 * 60 * 1000 });
+          try {
+            ctx.progress.start('layers', 'exporting layers');
+            for (const l of image.layers) {
+              try {
+                await store.info(l.descriptor.digest);
+              } catch {
+                await copyBlob(source.provider, store, l.descriptor);
+              }
+              await store.addLeaseResource(lease.id, l.descriptor.digest);
+            }
+            ctx.progress.done('layers');
+            const written = await writeImage(store, image, {
+              oci: opts.oci,
+              ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
+              ...(image.baseHistoryLength !== undefined
+                ? { baseHistoryLength: image.baseHistoryLength }
+                : {}),
+              annotations: opts.annotations,
+              onWarning: (w) => ctx.logger.warn(w),
+            });
+            await store.addLeaseResource(lease.id, written.config.digest);
+            await store.addLeaseResource(lease.id, written.manifest.digest);
+            const desc: Descriptor = written.manifest;
+            const response: Record<string, string> = {};
+            let targetName = opts.targetName;
+            const metaName = source.metadata['image.name'];
+            if (targetName === '*' && metaName !== undefined) targetName = new TextDecoder().decode(metaName);
+            let nameCanonical = opts.nameCanonical;
+            if (targetName === '' && opts.danglingPrefix !== '') {
+              targetName = `${opts.danglingPrefix}@${desc.digest}`;
+              nameCanonical = false;
+            }
+            if (targetName !== '') {
+              const { ImageStore } = await import('@lading/reference-store');
+              const images = new ImageStore(store);
+              for (const name of targetName.split(',')) {
+                if (opts.store) {
+                  const label = `naming to ${name}`;
+                  ctx.progress.start(label, label);
+                  const names = nameCanonical ? [name, `${name}@${desc.digest}`] : [name];
+                  for (const n of names) await images.put({ name: n, target: desc });
+                  ctx.progress.done(label);
+                  if (opts.unpack) {
+                    const dir = opts.unpackDir ?? join(env.cwd, 'rootfs', safeDirName(name));
+                    const ulabel = `unpacking to ${name}`;
+                    ctx.progress.start(ulabel, ulabel);
+                    const { unpackLayers } = await import('@lading/layer');
+                    await unpackLayers(
+                      dir,
+                      image.layers.map((l) => ({
+                        source: store.read(l.descriptor, { signal: ctx.signal }),
+                        diffId: l.diffId,
+                      })),
+                      { signal: ctx.signal },
+                    );
+                    ctx.progress.done(ulabel);
+                  }
+                }
+                if (opts.push) {
+                  const { pushImage } = await import('@lading/push');
+                  const plabel = `pushing ${name}`;
+                  ctx.progress.start(plabel, plabel);
+                  await pushImage(store, desc, name, {
+                    byDigest: opts.pushByDigest,
+                    ...(opts.insecure ? { insecure: true } : {}),
+                    signal: ctx.signal,
+                  });
+                  ctx.progress.done(plabel);
+                }
+              }
+              response[ResponseKey.imageName] = targetName;
+            }
+            response[ResponseKey.imageDigest] = desc.digest;
+            response[ResponseKey.configDigest] = written.config.digest;
+            response[ResponseKey.descriptor] = Buffer.from(JSON.stringify(desc)).toString('base64');
+            return { response, descriptor: desc };
+          } finally {
+            await store.deleteLease(lease.id);
+          }
+        },
+      };
+    },
+  };
+}
+
+export const imageExporter: Exporter = makeImageExporter('image');
+export const registryExporter: Exporter = makeImageExporter('registry');

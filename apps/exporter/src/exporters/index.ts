@@ -1,0 +1,4 @@
+export { imageExporter, registryExporter, resolveImageAttrs } from './image-exporter.js';
+export { imageOptionsFromAttrs, parseCompression, parseNames, singleImage } from './image-options.js';
+export { createMobyExporter, mobyInput, mobyPaths } from './moby-exporter.js';
+export { dockerExporter, layoutRefName, ociExporter } from './oci-exporter.js';

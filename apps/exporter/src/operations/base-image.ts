@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Provider } from '@lading/content-store';
+import { openLocalStore, readBlob } from '@lading/content-store';
+import {
+  AnnotationRefName,
+  type Descriptor,
+  type Digest,
+  InvalidInputError,
+  isIndexMediaType,
+  isManifestMediaType,
+  NotFoundError,
+  type Platform,
+  parseDigest,
+  platformMatches,
+} from '@lading/digest';
+import { parseHistoryFromConfig } from '@lading/image-config';
+import type { ExportLayer } from '../plugin/types.js';
+
+export interface BaseImage {
+  /** The image manifest chosen (after resolving an index). */
+  readonly manifest: Descriptor;
+  readonly manifestBytes: Uint8Array;
+  readonly config: Uint8Array;
+  readonly layers: readonly ExportLayer[];
+  readonly historyLength: number;
+  readonly provider: Provider;
+}
+
+interface ManifestJson {
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  manifests?: Descriptor[];
+}
+
+function parseJson(bytes: Uint8Array, what: string): ManifestJson {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as ManifestJson;
+  } catch (cause) {
+    throw new InvalidInputError('BASE_BAD_JSON', `${what} is not valid JSON`, { cause });
+  }
+}
+
+/** `oci:DIR[:TAG]` -> DIR and TAG (the tag may hold no colon; DIR may). */
+export function parseOciReference(ref: string): { dir: string; tag: string | undefined } {
+  const rest = ref.slice('oci:'.length);
+  const colon = rest.lastIndexOf(':');
+  if (colon <= 0) return { dir: rest, tag: undefined };
+  const tag = rest.slice(colon + 1);
+  if (tag.includes('/')) return { dir: rest, tag: undefined };
+  return { dir: rest.slice(0, colon), tag };
+}
+
+/**
+ * Reads a base image from an OCI image layout (`oci:DIR[:TAG]`, as skopeo, umoci and buildah write it): its config
+ * and layers. A multi-platform index resolves to `platform`.
+ */
+export async function readOciLayoutImage(ref: string, platform: Platform): Promise<BaseImage> {
+  const { dir, tag } = parseOciReference(ref);
+  let indexText: string;
+  try {
+    indexText = await readFile(join(dir, 'index.json'), 'utf8');
+  } catch (cause) {
+    throw new NotFoundError('BASE_NOT_FOUND', `no OCI image layout at ${dir} (index.json missing)`, {
+      cause,
+    });
+  }
+  const index = JSON.parse(indexText) as { manifests?: Descriptor[] };
+  const candidates = (index.manifests ?? []).filter(
+    (m) => tag === undefined || m.annotations?.[AnnotationRefName] === tag,
+  );
+  if (candidates.length === 0 || (tag === undefined && candidates.length > 1)) {
+    throw new NotFoundError(
+      'BASE_NOT_FOUND',
+      tag === undefined
+        ? `${dir} holds ${candidates.length} images: name one with oci:${dir}:TAG`
+        : `no image named ${JSON.stringify(tag)} in ${dir}`,
+    );
+  }
+  const store = await openLocalStore(dir);
+  return readStoreImage(store, candidates[0] as Descriptor, platform, ref);
+}
+
+/** Reads an image (manifest, or an index resolved to `platform`) whose blobs are in `store`. */
+export async function readStoreImage(
+  store: Provider,
+  root: Descriptor,
+  platform: Platform,
+  ref: string,
+): Promise<BaseImage> {
+  let desc = root;
+  for (let depth = 0; depth < 4; depth++) {
+    const bytes = await readBlob(store, desc, { maxBytes: 4 << 20 });
+    const doc = parseJson(bytes, `manifest ${desc.digest}`);
+    const mt = doc.mediaType ?? desc.mediaType;
+    if (isIndexMediaType(mt) || (doc.manifests !== undefined && doc.layers === undefined)) {
+      const pick = (doc.manifests ?? []).find((m) => m.platform && platformMatches(platform, m.platform));
+      if (!pick)
+        throw new NotFoundError('BASE_NO_PLATFORM', `${ref} has no image for the requested platform`);
+      desc = pick;
+      continue;
+    }
+    if (!isManifestMediaType(mt) && doc.config === undefined) {
+      throw new InvalidInputError('BASE_BAD_MANIFEST', `${ref}: ${desc.digest} is not an image manifest`);
+    }
+    const config = await readBlob(store, doc.config, { maxBytes: 8 << 20 });
+    const diffIds = readDiffIds(config, ref);
+    if (diffIds.length !== doc.layers.length) {
+      throw new InvalidInputError(
+        'BASE_LAYER_MISMATCH',
+        `${ref}: config lists ${diffIds.length} diff IDs for ${doc.layers.length} layers`,
+      );
+    }
+    const layers = doc.layers.map((l, i) => ({
+      descriptor: { ...l, mediaType: l.mediaType },
+      diffId: diffIds[i] as Digest,
+      uncompressedSize: -1,
+    }));
+    return {
+      manifest: desc,
+      manifestBytes: bytes,
+      config,
+      layers,
+      historyLength: parseHistoryFromConfig(config)?.length ?? 0,
+      provider: store,
+    };
+  }
+  throw new InvalidInputError('BASE_TOO_DEEP', `${ref}: indexes nest too deeply`);
+}
+
+function readDiffIds(config: Uint8Array, ref: string): Digest[] {
+  const obj = parseJson(config, `config of ${ref}`) as unknown as { rootfs?: { diff_ids?: unknown } };
+  const ids = obj.rootfs?.diff_ids;
+  if (ids !== undefined && ids !== null && !Array.isArray(ids)) {
+    throw new InvalidInputError('BASE_BAD_CONFIG', `config of ${ref}: rootfs.diff_ids is not a list`);
+  }
+  return ((ids as unknown[] | null | undefined) ?? []).map((d) => parseDigest(String(d)));
+}

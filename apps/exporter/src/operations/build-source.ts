@@ -1,0 +1,163 @@
+import { resolve } from 'node:path';
+import type { Provider, Store } from '@lading/content-store';
+import { type Compression, type Digest, defaultPlatform, type Platform } from '@lading/digest';
+import {
+  emptyImageConfig,
+  encodeImageConfig,
+  type ImageConfig,
+  parseImageConfig,
+  withCmd,
+  withEntrypoint,
+  withEnv,
+  withExposedPorts,
+  withLabels,
+  withUser,
+  withWorkingDir,
+} from '@lading/image-config';
+import { MetadataKey } from '../plugin/keys.js';
+import type { ExportImage, ExportLayer, ExportLayerMeta, ExportSource } from '../plugin/types.js';
+import type { BaseImage } from './base-image.js';
+
+/** One layer of the image being built. */
+export type LayerInput =
+  | { readonly kind: 'dir'; readonly path: string }
+  | { readonly kind: 'tarball'; readonly path: string }
+  | { readonly kind: 'diff'; readonly lower: string; readonly upper: string };
+
+/** Config edits, as the CLI's flags give them. */
+export interface ConfigEdits {
+  readonly env?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly cmd?: readonly string[];
+  readonly workdir?: string;
+  readonly user?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly expose?: readonly string[];
+}
+
+export interface BuildSourceOptions {
+  /** Where layer blobs are written (an image layout store gets the layer cache beside it). */
+  readonly store: Store;
+  readonly layers: readonly LayerInput[];
+  readonly base?: BaseImage;
+  /** A whole config JSON to start from (instead of the base image's or the empty one). */
+  readonly config?: Uint8Array;
+  readonly edits?: ConfigEdits;
+  readonly platform?: Platform;
+  readonly compression?: Compression;
+  readonly level?: number;
+  readonly oci?: boolean;
+  readonly epoch?: Date;
+  /** Layer cache directory (warm re-exports reuse blobs without reading files). */
+  readonly cacheDir?: string;
+  readonly signal?: AbortSignal;
+  readonly onLayer?: (index: number, layer: ExportLayer, fromCache: boolean) => void;
+}
+
+export interface BuiltSource {
+  readonly source: ExportSource;
+  /** History entries that belong to the base image. */
+  readonly baseHistoryLength: number;
+}
+
+/** Applies the CLI's config edits. */
+export function applyConfigEdits(config: ImageConfig, edits: ConfigEdits): ImageConfig {
+  let c = config;
+  if (edits.env && edits.env.length > 0) c = withEnv(c, edits.env);
+  if (edits.entrypoint !== undefined) c = withEntrypoint(c, edits.entrypoint);
+  if (edits.cmd !== undefined) c = withCmd(c, edits.cmd);
+  if (edits.workdir !== undefined) c = withWorkingDir(c, edits.workdir);
+  if (edits.user !== undefined) c = withUser(c, edits.user);
+  if (edits.labels && Object.keys(edits.labels).length > 0) c = withLabels(c, edits.labels);
+  if (edits.expose && edits.expose.length > 0) c = withExposedPorts(c, edits.expose);
+  return c;
+}
+
+/** Combines two providers: blobs are read from the first that has them. */
+function unionProvider(first: Provider, second: Provider): Provider {
+  return {
+    async info(digest: Digest) {
+      try {
+        return await first.info(digest);
+      } catch {
+        return second.info(digest);
+      }
+    },
+    async *read(ref, options) {
+      let inFirst = true;
+      try {
+        await first.info(ref.digest);
+      } catch {
+        inFirst = false;
+      }
+      yield* (inFirst ? first : second).read(ref, options);
+    },
+  };
+}
+
+/**
+ * Builds the layers of the inputs into `store` and returns what an exporter takes: one image whose config is the
+ * base image's (or the given config, or the empty one) with the edits applied, and the base layers first.
+ */
+export async function buildExportSource(options: BuildSourceOptions): Promise<BuiltSource> {
+  const { layerFromTarball, buildLayer, buildDiffLayer } = await import('@lading/layer');
+  const platform = options.platform ?? defaultPlatform();
+  const compression = options.compression ?? 'gzip';
+  const common = {
+    compression,
+    oci: options.oci ?? true,
+    ...(options.level !== undefined ? { level: options.level } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const tarOptions = options.epoch !== undefined ? { epoch: options.epoch } : {};
+  const built: ExportLayer[] = [];
+  const meta: ExportLayerMeta[] = [];
+  const createdAt = new Date((options.epoch ?? new Date()).getTime()).toISOString();
+  for (const [i, input] of options.layers.entries()) {
+    let layer: ExportLayer;
+    let fromCache = false;
+    let description: string;
+    if (input.kind === 'dir') {
+      const b = await buildLayer(resolve(input.path), options.store, {
+        ...common,
+        ...tarOptions,
+        ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+      });
+      layer = { descriptor: b.descriptor, diffId: b.diffId, uncompressedSize: b.uncompressedSize };
+      fromCache = b.fromCache;
+      description = `COPY ${input.path} / # lading`;
+    } else if (input.kind === 'tarball') {
+      layer = await layerFromTarball(resolve(input.path), options.store, common);
+      description = `ADD ${input.path} / # lading`;
+    } else {
+      layer = await buildDiffLayer(resolve(input.lower), resolve(input.upper), options.store, {
+        ...common,
+        ...tarOptions,
+      });
+      description = `COPY --diff ${input.lower} ${input.upper} / # lading`;
+    }
+    options.onLayer?.(i, layer, fromCache);
+    built.push(layer);
+    meta.push({ createdAt, description });
+  }
+
+  let config: ImageConfig;
+  if (options.config !== undefined) config = parseImageConfig(options.config);
+  else if (options.base !== undefined) config = parseImageConfig(options.base.config);
+  else config = emptyImageConfig(platform);
+  if (options.edits) config = applyConfigEdits(config, options.edits);
+  const configBytes = encodeImageConfig(config);
+
+  const baseLayers = options.base?.layers ?? [];
+  const image: ExportImage = {
+    config: configBytes,
+    layers: [...baseLayers, ...built],
+    layerMeta: [...baseLayers.map(() => ({})), ...meta],
+    baseHistoryLength: options.base?.historyLength ?? 0,
+  };
+  const provider = options.base ? unionProvider(options.store, options.base.provider) : options.store;
+  return {
+    source: { ref: image, metadata: { [MetadataKey.imageConfig]: configBytes }, provider },
+    baseHistoryLength: options.base?.historyLength ?? 0,
+  };
+}

@@ -1,0 +1,139 @@
+import { copyBlob, type FullStore, openLocalStore, type Provider, readBlob } from '@lading/content-store';
+import {
+  AnnotationRefName,
+  type Descriptor,
+  isIndexMediaType,
+  isManifestMediaType,
+  NotFoundError,
+  OptionError,
+} from '@lading/digest';
+import type { ImageLocation } from '../cli/common.js';
+import { findStoreImage } from './images.js';
+
+interface Node {
+  manifests?: Descriptor[];
+  config?: Descriptor;
+  layers?: Descriptor[];
+  mediaType?: string;
+}
+
+/** Copies a manifest or index and everything below it that `dst` lacks; children before parents. */
+export async function copyImageGraph(
+  src: Provider,
+  dst: FullStore,
+  desc: Descriptor,
+  signal?: AbortSignal,
+): Promise<number> {
+  let copied = 0;
+  const seen = new Set<string>();
+  const visit = async (d: Descriptor): Promise<void> => {
+    if (seen.has(d.digest)) return;
+    seen.add(d.digest);
+    signal?.throwIfAborted();
+    const isJson = isManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
+    if (isJson) {
+      const bytes = await readBlob(src, d, { maxBytes: 4 << 20 });
+      const node = JSON.parse(new TextDecoder().decode(bytes)) as Node;
+      for (const c of [
+        ...(node.manifests ?? []),
+        ...(node.config ? [node.config] : []),
+        ...(node.layers ?? []),
+      ]) {
+        if (c.urls && c.urls.length > 0) continue; // foreign layers stay remote
+        await visit(c);
+      }
+    }
+    try {
+      await dst.info(d.digest);
+    } catch {
+      await copyBlob(src, dst, d, signal ? { signal } : {});
+      copied++;
+    }
+  };
+  await visit(desc);
+  return copied;
+}
+
+export interface CopyOptions {
+  readonly storeDir: string;
+  readonly insecure?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (message: string) => void;
+}
+
+async function openSource(
+  loc: ImageLocation,
+  options: CopyOptions,
+): Promise<{ provider: Provider; desc: Descriptor }> {
+  if (loc.kind === 'oci') {
+    const store = await openLocalStore(loc.dir);
+    const index = await store.readIndex();
+    const matches = index.manifests.filter(
+      (m) => loc.tag === undefined || m.annotations?.[AnnotationRefName] === loc.tag,
+    );
+    if (matches.length !== 1) {
+      throw new NotFoundError(
+        'OCI_IMAGE_NOT_FOUND',
+        matches.length === 0
+          ? `no image ${loc.tag ?? ''} in ${loc.dir}`
+          : `${loc.dir} holds ${matches.length} images: name one as oci:${loc.dir}:TAG`,
+      );
+    }
+    return { provider: store, desc: matches[0] as Descriptor };
+  }
+  const store = await openLocalStore(options.storeDir);
+  if (loc.kind === 'store') return { provider: store, desc: await findStoreImage(store, loc.name) };
+  const { pullImage } = await import('@lading/push');
+  options.onProgress?.(`pulling ${loc.ref}`);
+  const pulled = await pullImage(loc.ref, store, {
+    ...(options.insecure ? { insecure: true } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { provider: store, desc: pulled.descriptor };
+}
+
+/** Copies an image between `oci:DIR:TAG`, `docker://REF` and names in the lading store. Returns the root. */
+export async function copyImage(
+  src: ImageLocation,
+  dst: ImageLocation,
+  options: CopyOptions,
+): Promise<Descriptor> {
+  const { provider, desc } = await openSource(src, options);
+  if (dst.kind === 'docker') {
+    const { pushImage } = await import('@lading/push');
+    options.onProgress?.(`pushing ${dst.ref}`);
+    const r = await pushImage(provider, desc, dst.ref, {
+      ...(options.insecure ? { insecure: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return r.descriptor;
+  }
+  if (dst.kind === 'oci') {
+    if (dst.tag === undefined)
+      throw new OptionError('OCI_TAG_REQUIRED', `copy to oci:${dst.dir} needs a tag: oci:${dst.dir}:TAG`, {});
+    const layout = await openLocalStore(dst.dir);
+    await copyImageGraph(provider, layout, desc, options.signal);
+    const tag = dst.tag;
+    await layout.updateIndex((index) => ({
+      ...index,
+      manifests: [
+        ...index.manifests.filter((m) => m.annotations?.[AnnotationRefName] !== tag),
+        {
+          mediaType: desc.mediaType,
+          digest: desc.digest,
+          size: desc.size,
+          annotations: { [AnnotationRefName]: tag },
+        },
+      ],
+    }));
+    return desc;
+  }
+  const store = await openLocalStore(options.storeDir);
+  await copyImageGraph(provider, store, desc, options.signal);
+  const { ImageStore } = await import('@lading/reference-store');
+  await new ImageStore(store).put({
+    name: dst.name,
+    target: { mediaType: desc.mediaType, digest: desc.digest, size: desc.size },
+  });
+  return desc;
+}

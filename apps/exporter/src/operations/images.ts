@@ -1,0 +1,79 @@
+import { type FullStore, openLocalStore } from '@lading/content-store';
+import {
+  AnnotationRefName,
+  type Descriptor,
+  defaultPlatform,
+  NotFoundError,
+  type Platform,
+} from '@lading/digest';
+import { readOciLayoutImage, readStoreImage } from './base-image.js';
+
+export interface InspectedImage {
+  readonly name: string;
+  readonly descriptor: Descriptor;
+  readonly manifest: unknown;
+  readonly config: unknown;
+}
+
+/** Resolves a name in the lading store (exact, or `name:latest`) to its descriptor. */
+export async function findStoreImage(store: FullStore, name: string): Promise<Descriptor> {
+  const { ImageStore } = await import('@lading/reference-store');
+  const images = new ImageStore(store);
+  for (const n of name.includes(':') || name.includes('@') ? [name] : [name, `${name}:latest`]) {
+    try {
+      return (await images.get(n)).target;
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+  }
+  throw new NotFoundError(
+    'IMAGE_NOT_FOUND',
+    `no image named ${JSON.stringify(name)} in the store: see lading ls`,
+  );
+}
+
+/** An image's manifest and config: `oci:DIR[:TAG]`, or a name in the store at `storeDir`. */
+export async function inspectImage(
+  location: string,
+  storeDir: string,
+  platform: Platform = defaultPlatform(),
+): Promise<InspectedImage> {
+  const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown;
+  if (location.startsWith('oci:')) {
+    const img = await readOciLayoutImage(location, platform);
+    return {
+      name: location,
+      descriptor: img.manifest,
+      manifest: dec(img.manifestBytes),
+      config: dec(img.config),
+    };
+  }
+  const store = await openLocalStore(storeDir);
+  const desc = await findStoreImage(store, location);
+  const img = await readStoreImage(store, desc, platform, location);
+  return {
+    name: location,
+    descriptor: img.manifest,
+    manifest: dec(img.manifestBytes),
+    config: dec(img.config),
+  };
+}
+
+export interface ListedImage {
+  readonly name: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+/** The named images of the store at `storeDir`, or of an `oci:DIR` layout. */
+export async function listImages(location: string): Promise<ListedImage[]> {
+  const store = await openLocalStore(location);
+  const index = await store.readIndex();
+  return index.manifests.map((m) => ({
+    name: m.annotations?.['io.containerd.image.name'] ?? m.annotations?.[AnnotationRefName] ?? '<none>',
+    digest: m.digest,
+    size: m.size,
+    mediaType: m.mediaType,
+  }));
+}

@@ -1,0 +1,17 @@
+export { parseBool, parseBoolAttr, parseIntAttr } from './attrs.js';
+export { imageConfigKey, MetadataKey, ResponseKey } from './keys.js';
+export type {
+  ExportContext,
+  ExportEnv,
+  Exporter,
+  ExporterInstance,
+  ExporterPluginModule,
+  ExportImage,
+  ExportLayer,
+  ExportLayerMeta,
+  ExportLogger,
+  ExportProgress,
+  ExportResult,
+  ExportSource,
+} from './types.js';
+export { specificationVersion } from './types.js';

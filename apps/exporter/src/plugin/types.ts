@@ -1,0 +1,98 @@
+import type { Provider, Store } from '@lading/content-store';
+import type { Descriptor, Digest } from '@lading/digest';
+
+/** Bumped when the shapes below change incompatibly; a plugin states the version it was written against. */
+export const specificationVersion = 1;
+
+/** A layer as @lading/layer produces it. */
+export interface ExportLayer {
+  readonly descriptor: Descriptor & { readonly mediaType: string };
+  readonly diffId: Digest;
+  readonly uncompressedSize: number;
+}
+
+/** What the exporter knows of a layer for history entries it has to make up. */
+export interface ExportLayerMeta {
+  readonly createdAt?: string;
+  readonly description?: string;
+}
+
+/** One image: its config bytes (undefined: the exporter uses the empty config) and its layers, oldest first. */
+export interface ExportImage {
+  readonly config?: Uint8Array;
+  readonly layers: readonly ExportLayer[];
+  readonly layerMeta?: readonly ExportLayerMeta[];
+  /** Inline cache metadata (BuildKit's `containerimage.inlinecache`), patched into the config when set. */
+  readonly inlineCache?: Uint8Array;
+  /** History entries of `config` that belong to a base image (SOURCE_DATE_EPOCH never touches them). */
+  readonly baseHistoryLength?: number;
+}
+
+/**
+ * What is exported: one image (`ref`) or one per platform (`refs`, keyed by platform ID, with
+ * `metadata['refs.platforms']`), and BuildKit-style metadata (`containerimage.config`,
+ * `containerimage.config/<platformID>`, ...). Layer blobs are read through `provider`.
+ */
+export interface ExportSource {
+  readonly ref?: ExportImage;
+  readonly refs?: Readonly<Record<string, ExportImage>>;
+  readonly metadata: Readonly<Record<string, Uint8Array>>;
+  readonly provider: Provider;
+}
+
+export interface ExportProgress {
+  /** A named step started ("exporting layers", "writing image sha256:..."). */
+  start(id: string, name: string): void;
+  update(id: string, current: number, total?: number): void;
+  done(id: string, error?: unknown): void;
+}
+
+export interface ExportLogger {
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export interface ExportContext {
+  /** Where blobs are written. */
+  readonly store: Store;
+  readonly progress: ExportProgress;
+  readonly signal: AbortSignal;
+  readonly logger: ExportLogger;
+}
+
+export interface ExportResult {
+  /** BuildKit's response keys (see keys.ts). */
+  readonly response: Record<string, string>;
+  /** The root written (manifest or index), when there is one. */
+  readonly descriptor?: Descriptor;
+  /** Work that must run after the build is released (e.g. closing a tarball), run by the caller. */
+  readonly finalize?: () => Promise<void>;
+}
+
+export interface ExporterInstance {
+  readonly name: string;
+  export(source: ExportSource, ctx: ExportContext): Promise<ExportResult>;
+}
+
+export interface ExportEnv {
+  /** Working directory relative paths resolve against. */
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Exporter {
+  /** The `type=` value selecting it. */
+  readonly name: string;
+  readonly specificationVersion?: number;
+  /** Validates the attributes (OptionError naming the key on a bad one) and returns a ready instance. */
+  resolve(
+    attrs: Readonly<Record<string, string>>,
+    env: ExportEnv,
+  ): Promise<ExporterInstance> | ExporterInstance;
+}
+
+/** A module loaded with `--exporter-plugin` exports `exporters` (or a single `exporter`). */
+export interface ExporterPluginModule {
+  readonly exporters?: readonly Exporter[];
+  readonly exporter?: Exporter;
+}

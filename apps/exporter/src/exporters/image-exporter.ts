@@ -90,6 +90,7 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
       return {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
+          ctx.signal.throwIfAborted();
           const store = ctx.store as FullStore;
           const image = singleImage(source);
           const lease = await store.createLease({ expiresInMs: 60 * 60 * 1000 });

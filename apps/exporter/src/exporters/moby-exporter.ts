@@ -100,6 +100,7 @@ export function createMobyExporter(options: { root: string }): Exporter {
       return {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
+          ctx.signal.throwIfAborted();
           const { ImageDb, ReferenceStore } = await import('@lading/reference-store');
           for (const k of Object.keys(attrs)) {
             if (k !== 'name' && k !== MetadataKey.imageConfig)

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Digest, digestOf, OptionError } from '@lading/digest';
+import type { CacheExportTarget } from '@lading/remote-cache';
 import { parseOutputSpec } from '../cli/output-spec.js';
 import { singleImage } from '../exporters/image-options.js';
 import type { ExportProgress, ExportSource } from '../plugin/types.js';
@@ -77,7 +78,7 @@ export async function exportLayerCache(
   const responses: Record<string, string>[] = [];
   for (const spec of checkCacheSpecs(specs, []).to) {
     const opts = parseCacheExportOptions(spec.attrs);
-    let target;
+    let target: CacheExportTarget;
     if (spec.type === 'local') {
       target = await openLocalCacheTarget(resolve(options.cwd ?? process.cwd(), spec.attrs.dest as string), {
         tag: spec.attrs.tag ?? 'latest',

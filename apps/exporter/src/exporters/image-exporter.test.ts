@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryStore, type FullStore, readBlob } from '@lading/content-store';
-import { OptionError } from '@lading/digest';
+import { OptionError, parseDigest } from '@lading/digest';
 import { ImageStore } from '@lading/reference-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeExporterConformance, makeConformanceSource } from '../plugin/conformance.js';
@@ -125,7 +125,7 @@ describe('type=image export', () => {
     const images = new ImageStore(store);
     expect((await images.get('a:1')).target.digest).toBe(digest);
     expect((await images.get('b:1')).target.digest).toBe(digest);
-    const manifest = JSON.parse(new TextDecoder().decode(await readBlob(store, { digest })));
+    const manifest = JSON.parse(new TextDecoder().decode(await readBlob(store, { digest: parseDigest(digest) })));
     expect(manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     expect(manifest.config.digest).toBe(response['containerimage.config.digest']);
     expect(manifest.annotations).toEqual({ k: 'v' });

@@ -125,7 +125,9 @@ describe('type=image export', () => {
     const images = new ImageStore(store);
     expect((await images.get('a:1')).target.digest).toBe(digest);
     expect((await images.get('b:1')).target.digest).toBe(digest);
-    const manifest = JSON.parse(new TextDecoder().decode(await readBlob(store, { digest: parseDigest(digest) })));
+    const manifest = JSON.parse(
+      new TextDecoder().decode(await readBlob(store, { digest: parseDigest(digest) })),
+    );
     expect(manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     expect(manifest.config.digest).toBe(response['containerimage.config.digest']);
     expect(manifest.annotations).toEqual({ k: 'v' });

@@ -21,11 +21,15 @@ export async function loadExporterPlugin(spec: string, cwd = process.cwd()): Pro
       { cause },
     );
   }
-  const list = [...(mod.exporters ?? []), ...(mod.exporter ? [mod.exporter] : [])];
+  const created =
+    typeof mod.createExporters === 'function'
+      ? await mod.createExporters(await import('../plugin/index.js'))
+      : [];
+  const list = [...created, ...(mod.exporters ?? []), ...(mod.exporter ? [mod.exporter] : [])];
   if (list.length === 0) {
     throw new InvalidInputError(
       'PLUGIN_EMPTY',
-      `exporter plugin ${spec} exports neither "exporters" nor "exporter"`,
+      `exporter plugin ${spec} exports none of "createExporters", "exporters", "exporter"`,
     );
   }
   for (const e of list) {

@@ -1,3 +1,4 @@
+export { OptionError } from '@lading/digest';
 export { parseBool, parseBoolAttr, parseIntAttr } from './attrs.js';
 export { imageConfigKey, MetadataKey, ResponseKey } from './keys.js';
 export type {
@@ -13,5 +14,6 @@ export type {
   ExportProgress,
   ExportResult,
   ExportSource,
+  PluginApi,
 } from './types.js';
 export { specificationVersion } from './types.js';

@@ -91,8 +91,16 @@ export interface Exporter {
   ): Promise<ExporterInstance> | ExporterInstance;
 }
 
-/** A module loaded with `--exporter-plugin` exports `exporters` (or a single `exporter`). */
+/**
+ * A module loaded with `--exporter-plugin` exports `exporters` (or a single `exporter`), or
+ * `createExporters(api)`, which receives this plugin API (`@lading/exporter/plugin`) so the plugin needs no
+ * lading install of its own and its OptionErrors are the host's.
+ */
 export interface ExporterPluginModule {
   readonly exporters?: readonly Exporter[];
   readonly exporter?: Exporter;
+  readonly createExporters?: (api: PluginApi) => readonly Exporter[] | Promise<readonly Exporter[]>;
 }
+
+/** What `createExporters` receives: the values of `@lading/exporter/plugin`. */
+export type PluginApi = typeof import('./index.js');

@@ -151,7 +151,8 @@ async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: 
     const names = opts.names;
     if (opts.format === 'docker') {
       // docker save's format: manifest.json (and repositories) beside the blobs, read by `docker load` and skopeo.
-      const tags = names.map(docker);
+      // docker save writes familiar names (hello:1, not docker.io/library/hello:1).
+      const tags = names.map((n) => docker(n).replace(/^docker\.io\/(library\/)?/, ''));
       const manifestJson = [
         {
           Config: blobName(written.config),
@@ -165,7 +166,7 @@ async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: 
         const top = digestEncoded(image.layers.at(-1)?.descriptor.digest ?? written.config.digest);
         for (const t of tags) {
           const c = t.lastIndexOf(':');
-          const repo = t.slice(0, c).replace(/^docker\.io\/(library\/)?/, '');
+          const repo = t.slice(0, c);
           repos[repo] = { ...repos[repo], [t.slice(c + 1)]: top };
         }
         await small('repositories', enc.encode(JSON.stringify(repos)));

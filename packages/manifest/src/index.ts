@@ -1,0 +1,12 @@
+export type { DecodedAny, DecodeOptions } from './decode.js';
+export {
+  checkAnnotations,
+  checkDescriptor,
+  decodeAny,
+  decodeIndex,
+  decodeManifest,
+  maxManifestBytes,
+  verifyBytes,
+} from './decode.js';
+export { encodeIndex, encodeManifest } from './encode.js';
+export type { Encoded, ImageIndex, ImageManifest } from './types.js';

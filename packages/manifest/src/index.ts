@@ -1,3 +1,5 @@
+export type { ConvertOptions } from './convert.js';
+export { convertIndex, convertManifest, convertMediaType } from './convert.js';
 export type { DecodedAny, DecodeOptions } from './decode.js';
 export {
   checkAnnotations,

@@ -177,3 +177,100 @@ describe('lading CLI', () => {
     expect(missing.stderr).toContain('type=summary needs dest=FILE');
   });
 });
+
+describe('lading export inputs', () => {
+  it('tarballs and tree diffs become layers; --cache-to type=local writes a BuildKit cache that --cache-from reads', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { execFileSync } = await import('node:child_process');
+    const lower = join(dir.path, 'lower');
+    const upper = join(dir.path, 'upper');
+    await mkdir(join(lower, 'a'), { recursive: true });
+    await writeFile(join(lower, 'a', 'gone.txt'), 'x');
+    await writeFile(join(lower, 'keep.txt'), 'same');
+    await mkdir(join(upper, 'a'), { recursive: true });
+    await writeFile(join(upper, 'keep.txt'), 'same');
+    await writeFile(join(upper, 'new.txt'), 'new');
+    execFileSync('tar', ['-czf', join(dir.path, 'extra.tgz'), '-C', lower, '.']);
+    const r = await lading(
+      [
+        'export',
+        '--tarball',
+        'extra.tgz',
+        '--diff',
+        'lower:upper',
+        '-o',
+        'type=oci,tar=false,dest=layout',
+        '--cache-to',
+        'type=local,dest=cache',
+        '--json',
+      ],
+      { cwd: dir.path, env: env() },
+    );
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.code).toBe(0);
+    const digest = JSON.parse(r.stdout).outputs[0].response['containerimage.digest'];
+    const manifest = JSON.parse(
+      await readFile(join(dir.path, 'layout', 'blobs', 'sha256', digest.slice(7)), 'utf8'),
+    );
+    expect(manifest.layers).toHaveLength(2);
+    // the diff layer holds the new file and a whiteout for the removed one, not the unchanged file
+    const diffBlob = join(dir.path, 'layout', 'blobs', 'sha256', manifest.layers[1].digest.slice(7));
+    const names = execFileSync('tar', ['-tzf', diffBlob], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    // the removal shows as a whiteout for the file or an opaque directory
+    expect(names.some((n) => n.endsWith('.wh.gone.txt') || n === 'a/.wh..wh..opq')).toBe(true);
+    expect(names.some((n) => n.endsWith('new.txt'))).toBe(true);
+    expect(names.some((n) => n.endsWith('keep.txt'))).toBe(false);
+    const cacheIndex = JSON.parse(await readFile(join(dir.path, 'cache', 'index.json'), 'utf8'));
+    expect(cacheIndex.manifests).toHaveLength(1);
+    const again = await lading(
+      ['export', helloRootfs, '--cache-from', 'type=local,src=cache', '-o', 'type=oci,dest=x.tar'],
+      { cwd: dir.path, env: env() },
+    );
+    expect(again.code).toBe(0);
+    const bad = await lading(['export', helloRootfs, '--cache-to', 'type=s3,bucket=x'], {
+      cwd: dir.path,
+      env: env(),
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--cache-to type=s3: use local or registry');
+  });
+
+  it('a warm re-export into the same layout reuses the layer from the layer cache', async () => {
+    const args = ['export', helloRootfs, '-o', 'type=oci,tar=false,dest=w', '--json', '--progress', 'json'];
+    const first = await lading(args, { cwd: dir.path, env: env() });
+    const second = await lading(args, { cwd: dir.path, env: env() });
+    expect(first.stderr).toContain('"message":"layer 0: sha256:');
+    expect(first.stderr).not.toContain('(cached)');
+    expect(second.stderr).toContain('(cached)');
+    expect(JSON.parse(second.stdout).outputs[0].response['containerimage.digest']).toBeTruthy();
+  });
+
+  it('SIGINT while reading input exits 130', async () => {
+    const { spawn, execFileSync } = await import('node:child_process');
+    const { mainJs } = await import('./helpers.js');
+    const fifo = join(dir.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const child = spawn(
+      process.execPath,
+      [mainJs, 'export', '--tarball', fifo, '-o', 'type=oci,dest=x.tar'],
+      {
+        cwd: dir.path,
+        env: { ...process.env, ...env() },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGINT');
+    const { constants } = await import('node:os');
+    const status = await new Promise<number>((r) =>
+      child.on('close', (code, signal) => r(code ?? 128 + (signal ? constants.signals[signal] : 0))),
+    );
+    expect(stderr).toContain('interrupted');
+    // exit 130, or (input stuck in a blocking read) death by SIGINT, which a shell reports as 130
+    expect(status).toBe(130);
+  }, 20_000);
+});

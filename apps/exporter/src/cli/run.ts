@@ -39,9 +39,18 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
   }
   const controller = new AbortController();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) {
+      process.removeAllListeners('SIGINT');
+      process.kill(process.pid, 'SIGINT');
+    }
     process.stderr.write('\nlading: interrupted, cleaning up (Ctrl-C again to quit now)\n');
     controller.abort(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+    // Work blocked in a read that never ends (a FIFO) holds a threadpool thread that process.exit would wait
+    // for; after a grace period die by SIGINT itself (the shell reports 130).
+    setTimeout(() => {
+      process.removeAllListeners('SIGINT');
+      process.kill(process.pid, 'SIGINT');
+    }, 3000).unref();
   };
   process.on('SIGINT', onSigint);
   try {

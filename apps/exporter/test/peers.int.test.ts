@@ -179,6 +179,26 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('push to a real registry'
         (await run('skopeo', ['inspect', `oci:${join(dir.path, 'pulled')}:1`])).stdout,
       );
       expect(local.Digest).toBe(digest);
+      // the pushed image as a docker:// base, pulled through @lading/push
+      const onTop = await lading(
+        [
+          'export',
+          join(helloRootfs, 'etc'),
+          '--base',
+          `docker://${name}`,
+          '--base-insecure',
+          '-o',
+          'type=oci,tar=false,dest=top',
+          '--tag',
+          't:1',
+        ],
+        { cwd: dir.path, env: env() },
+      );
+      expect(onTop.stderr).not.toContain('ERROR');
+      expect(onTop.code).toBe(0);
+      const top = JSON.parse((await run('skopeo', ['inspect', `oci:${join(dir.path, 'top')}:1`])).stdout);
+      expect(top.Layers).toHaveLength(2);
+      expect(top.Layers[0]).toBe(inspect.Layers[0]);
     } finally {
       await registry.stop();
     }

@@ -170,6 +170,10 @@ function fmt(x, digits = 3) {
 function printTable() {
   const lines = ['', '# lading benchmarks', ''];
   for (const r of results) {
+    if (r.kind === 'error') {
+      lines.push(`[${r.suite}] FAILED: ${r.error}`);
+      continue;
+    }
     if (r.kind === 'record') {
       const verdict = r.pass === undefined ? '' : r.pass ? ' PASS' : ' FAIL';
       lines.push(

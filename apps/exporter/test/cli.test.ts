@@ -180,7 +180,7 @@ describe('lading CLI', () => {
 
 describe('lading export inputs', () => {
   it('tarballs and tree diffs become layers; --cache-to type=local writes a BuildKit cache that --cache-from reads', async () => {
-    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { mkdir, writeFile, utimes } = await import('node:fs/promises');
     const { execFileSync } = await import('node:child_process');
     const lower = join(dir.path, 'lower');
     const upper = join(dir.path, 'upper');
@@ -190,6 +190,10 @@ describe('lading export inputs', () => {
     await mkdir(join(upper, 'a'), { recursive: true });
     await writeFile(join(upper, 'keep.txt'), 'same');
     await writeFile(join(upper, 'new.txt'), 'new');
+    // like containerd's diff, a differing mtime counts as a change: pin both copies to one instant
+    const pinned = new Date('2024-01-01T00:00:00Z');
+    await utimes(join(lower, 'keep.txt'), pinned, pinned);
+    await utimes(join(upper, 'keep.txt'), pinned, pinned);
     execFileSync('tar', ['-czf', join(dir.path, 'extra.tgz'), '-C', lower, '.']);
     const r = await lading(
       [

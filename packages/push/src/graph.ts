@@ -1,35 +1,16 @@
-import {
-  type Descriptor,
-  InvalidInputError,
-  isIndexMediaType,
-  isManifestMediaType,
-  MediaType,
-} from '@lading/digest';
+import { type Descriptor, isIndexMediaType, isManifestMediaType, MediaType } from '@lading/digest';
+import { decodeAny } from '@lading/manifest';
 
 /**
- * Stopgap until `@lading/manifest` lands: the children of a manifest (config, layers) or an index (manifests),
- * read from its exact bytes. The subject is not a child: a referrer is pushed after its subject, not before.
+ * The children of a manifest (config, layers) or an index (manifests), decoded and validated from its exact bytes
+ * by `@lading/manifest`. The subject is not a child: a referrer is pushed after its subject, not before.
  */
 export function childrenOf(desc: Descriptor, bytes: Uint8Array): Descriptor[] {
-  if (!isManifestLike(desc.mediaType)) return [];
-  let v: { config?: unknown; layers?: unknown; manifests?: unknown; blobs?: unknown };
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof v;
-  } catch (err) {
-    throw new InvalidInputError('BAD_MANIFEST', `manifest ${desc.digest} is not JSON`, { cause: err });
-  }
-  const out: Descriptor[] = [];
-  const take = (x: unknown) => {
-    if (x && typeof x === 'object' && typeof (x as Descriptor).digest === 'string') out.push(x as Descriptor);
-  };
-  if (isIndexMediaType(desc.mediaType)) {
-    if (Array.isArray(v.manifests)) v.manifests.forEach(take);
-  } else {
-    take(v.config);
-    if (Array.isArray(v.layers)) v.layers.forEach(take);
-    if (Array.isArray(v.blobs)) v.blobs.forEach(take);
-  }
-  return out;
+  if (!isManifestMediaType(desc.mediaType) && !isIndexMediaType(desc.mediaType)) return [];
+  const decoded = decodeAny(bytes, { expected: desc });
+  return decoded.kind === 'index'
+    ? [...decoded.value.manifests]
+    : [decoded.value.config, ...decoded.value.layers];
 }
 
 export function isManifestLike(mediaType: string): boolean {

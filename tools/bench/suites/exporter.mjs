@@ -1,30 +1,56 @@
 // The lading CLI against umoci and buildah: `lading export` (whole process) of the real tree into a fresh OCI
 // layout with a gzip layer, vs `umoci init+new+insert` (fresh layout) and `buildah commit` of a ready container
-// (vfs storage); a warm re-export served by the layer cache; and `lading --version` startup.
+// (vfs storage); a warm re-export served by the layer cache; and `lading --version` / `--help` startup.
 import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/**
+ * A buildah container holding `tree`, in a private storage (vfs, chroot isolation, its own --root/--runroot under a
+ * temp dir) so that nothing is shared with other buildah users or earlier runs; `dispose` removes it all.
+ */
+async function makeBuildahContainer(scratch, tree) {
+  const dir = await mkdtemp(join(scratch, 'buildah-'));
+  const global = ['--storage-driver', 'vfs', '--root', join(dir, 'root'), '--runroot', join(dir, 'runroot')];
+  const env = { ...process.env, BUILDAH_ISOLATION: 'chroot', STORAGE_DRIVER: 'vfs' };
+  const name = `lading-bench-${process.pid}-${Date.now().toString(36)}`;
+  const buildah = (args, opts = {}) => execFileSync('buildah', [...global, ...args], { env, ...opts });
+  let created = false;
+  try {
+    buildah(['from', '--isolation', 'chroot', '--name', name, 'scratch'], { stdio: 'ignore' });
+    created = true;
+    buildah(['copy', name, tree, '/'], { stdio: 'ignore' });
+  } catch (error) {
+    if (created) buildah(['rm', name], { stdio: 'ignore' });
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    global,
+    name,
+    env,
+    async dispose() {
+      try {
+        buildah(['rm', name], { stdio: 'ignore' });
+      } catch {
+        // the storage goes with the directory anyway
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export default async function (bench) {
   const tree = await bench.realTree();
   const main = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
   const fresh = (path) => async () => rm(path, { recursive: true, force: true });
-  const layout = bench.tmp('layout');
-  const umoci = bench.tmp('umoci');
-  const buildahOut = bench.tmp('buildah-oci');
-  const store = bench.tmp('store');
-  const env = { ...process.env, LADING_STORE: store };
-
-  // A buildah container holding the tree, made once (untimed); each run commits it to a fresh layout.
-  const broot = bench.tmp('buildah-root');
-  const brun = bench.tmp('buildah-runroot');
-  await rm(broot, { recursive: true, force: true });
-  await rm(brun, { recursive: true, force: true });
-  const g = ['--storage-driver', 'vfs', '--root', broot, '--runroot', brun];
-  const ctr = execFileSync('buildah', [...g, 'from', '--name', 'bench', 'scratch'], {
-    encoding: 'utf8',
-  }).trim();
-  execFileSync('buildah', [...g, 'copy', ctr, tree, '/']);
+  const scratch = bench.tmp('');
+  await rm(scratch, { recursive: true, force: true });
+  await mkdir(scratch, { recursive: true });
+  const layout = join(scratch, 'layout');
+  const umoci = join(scratch, 'umoci');
+  const buildahOut = join(scratch, 'buildah-oci');
+  const env = { LADING_STORE: join(scratch, 'store') };
 
   const exportArgv = (dest) => [
     'node',
@@ -38,6 +64,8 @@ export default async function (bench) {
     '--progress',
     'quiet',
   ];
+  // Made once (untimed); each timed run commits it to a fresh layout.
+  const ctr = await makeBuildahContainer(scratch, tree);
   try {
     const cold = await bench.compare('lading export of the real tree to a fresh OCI layout (gzip)', {
       lading: { argv: exportArgv(layout), env, prepare: fresh(layout) },
@@ -53,7 +81,17 @@ export default async function (bench) {
           prepare: fresh(umoci),
         },
         'buildah commit (vfs)': {
-          argv: ['buildah', ...g, 'commit', '--format', 'oci', '--quiet', ctr, `oci:${buildahOut}:t`],
+          argv: [
+            'buildah',
+            ...ctr.global,
+            'commit',
+            '--format',
+            'oci',
+            '--quiet',
+            ctr.name,
+            `oci:${buildahOut}:t`,
+          ],
+          env: ctr.env,
           prepare: fresh(buildahOut),
         },
       },
@@ -70,9 +108,10 @@ export default async function (bench) {
     });
 
     // Warm: the same tree into the same layout; the layer cache in the layout answers without reading files.
-    const warmLayout = bench.tmp('warm-layout');
-    await rm(warmLayout, { recursive: true, force: true });
-    execFileSync(exportArgv(warmLayout)[0], exportArgv(warmLayout).slice(1), { env });
+    const warmLayout = join(scratch, 'warm-layout');
+    execFileSync(exportArgv(warmLayout)[0], exportArgv(warmLayout).slice(1), {
+      env: { ...process.env, ...env },
+    });
     const warm = await bench.compare('lading export, warm re-export of the unchanged tree', {
       lading: { argv: exportArgv(warmLayout), env },
       peers: {},
@@ -84,12 +123,12 @@ export default async function (bench) {
       limit: 0.05,
     });
   } finally {
-    execFileSync('buildah', [...g, 'rm', ctr], { stdio: 'ignore' });
+    await ctr.dispose();
   }
 
   const version = await bench.compare('lading --version startup', {
     lading: ['node', main, '--version'],
-    peers: { 'node -e 0': ['node', '-e', '0'] },
+    peers: { 'node -e 0': ['node', '-e', '0'], 'lading --help': ['node', main, '--help'] },
     runs: 10,
   });
   bench.record('lading --version startup', {
@@ -97,4 +136,5 @@ export default async function (bench) {
     unit: 'ms',
     limit: 150,
   });
+  await rm(scratch, { recursive: true, force: true });
 }

@@ -1,0 +1,48 @@
+import { writeFile } from 'node:fs/promises';
+import { OptionError } from '@lading/digest';
+import type { Storage } from '../storage/storage.js';
+import {
+  parseImageReference,
+  type RemoteReference,
+  type TransferOptions,
+  writeImage,
+} from '../transports/index.js';
+
+export interface PushOptions extends TransferOptions {
+  /** Where to write the pushed manifest's digest. */
+  readonly digestFile?: string;
+}
+
+/**
+ * `buildah push IMAGE [DEST]`: IMAGE from local storage to DEST; a DEST without a transport is `docker://`, no DEST
+ * pushes to IMAGE's own name. `containers-storage:NAME` as DEST only adds a name.
+ */
+export async function pushImage(
+  storage: Storage,
+  image: string,
+  destination: string | undefined,
+  options: PushOptions = {},
+): Promise<{ manifestDigest: string; destination: string }> {
+  const record = await storage.getImage(image);
+  const target = destination ?? image;
+  const parsed = parseImageReference(target);
+  let dest: RemoteReference;
+  if (parsed.transport === 'containers-storage') {
+    if (target.startsWith('containers-storage:')) {
+      await storage.tagImage(record.id, [parsed.name]);
+      return { manifestDigest: record.manifest.digest, destination: target };
+    }
+    dest = { transport: 'docker', ref: parsed.name };
+  } else {
+    dest = parsed;
+  }
+  if (options.format !== undefined && options.format !== 'oci' && options.format !== 'v2s2') {
+    throw new OptionError('FORMAT_UNKNOWN', `--format=${String(options.format)}: use oci or v2s2`, {
+      key: 'format',
+    });
+  }
+  const { digestFile, ...transfer } = options;
+  const written = await writeImage(dest, { store: storage.store, manifest: record.manifest }, transfer);
+  if (digestFile !== undefined) await writeFile(digestFile, written.manifestDigest);
+  return { manifestDigest: written.manifestDigest, destination: target };
+}

@@ -1,0 +1,99 @@
+import { type Provider, readBlob } from '@lading/content-store';
+import { type Descriptor, digestEncoded, digestOf, InvalidInputError } from '@lading/digest';
+import { decodeManifest, maxManifestBytes } from '@lading/manifest';
+import { parseNormalizedReference } from '@lading/reference-store/reference';
+import { type FileWriteOptions, verifiedRead, writeArchiveAtomically } from './write-image.js';
+
+// What containers/image copies from the image config into the top legacy layer's `json`.
+const legacyConfigKeys = [
+  'architecture',
+  'config',
+  'container',
+  'container_config',
+  'created',
+  'docker_version',
+  'os',
+];
+
+/** Go's json.Marshal of a map: keys sorted. */
+function sortedJson(obj: Record<string, unknown>): string {
+  return `{${Object.keys(obj)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(obj[k] ?? null)}`)
+    .join(',')}}`;
+}
+
+/**
+ * `docker-archive:FILE[:NAME:TAG]`: `docker save`'s format as containers/image writes it: each layer uncompressed
+ * as `<diffID hex>.tar`, the config as `<hex>.json`, `manifest.json` (Config, RepoTags, Layers), `repositories`,
+ * and the legacy one-directory-per-layer entries (`VERSION`, `json`, `layer.tar` -> the layer) older loaders read.
+ * The image must already be a Docker schema2 manifest with uncompressed layers (see prepareImage).
+ */
+export async function writeDockerArchive(
+  file: string,
+  ref: string | undefined,
+  provider: Provider,
+  root: Descriptor,
+  options: FileWriteOptions,
+): Promise<void> {
+  const manifest = decodeManifest(await readBlob(provider, root, { maxBytes: maxManifestBytes }), {
+    expected: root,
+  }).value;
+  const configBytes = await readBlob(provider, manifest.config, { maxBytes: 8 << 20 });
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(new TextDecoder().decode(configBytes)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new InvalidInputError('CONFIG_INVALID', `config ${manifest.config.digest} is not JSON`, { cause });
+  }
+  const enc = new TextEncoder();
+  const layerPath = (d: Descriptor) => `${digestEncoded(d.digest)}.tar`;
+  const configPath = `${digestEncoded(manifest.config.digest)}.json`;
+  await writeArchiveAtomically(
+    file,
+    async (tar) => {
+      const written = new Set<string>();
+      for (const layer of manifest.layers) {
+        if (written.has(layer.digest)) continue;
+        written.add(layer.digest);
+        options.signal?.throwIfAborted();
+        options.onProgress?.(`Copying blob ${layer.digest}`);
+        await tar.file(layerPath(layer), layer.size, verifiedRead(provider, layer, options.signal));
+      }
+      options.onProgress?.(`Copying config ${manifest.config.digest}`);
+      await tar.bytes(configPath, configBytes);
+      // Legacy layer directories, named by chain ID so a layer repeated in the image never loops its parents.
+      let chainId = '';
+      let lastId = '';
+      for (const [i, layer] of manifest.layers.entries()) {
+        chainId = chainId === '' ? layer.digest : digestOf(`${chainId} ${layer.digest}`);
+        const id = digestEncoded(chainId as Descriptor['digest']);
+        const legacy: Record<string, unknown> = { id };
+        if (lastId !== '') legacy.parent = lastId;
+        if (i === manifest.layers.length - 1) for (const k of legacyConfigKeys) legacy[k] = config[k] ?? null;
+        await tar.symlink(`${id}/layer.tar`, `../${layerPath(layer)}`);
+        await tar.bytes(`${id}/VERSION`, enc.encode('1.0'));
+        await tar.bytes(`${id}/json`, enc.encode(sortedJson(legacy)));
+        lastId = id;
+      }
+      options.onProgress?.('Writing manifest to image destination');
+      const repoTags = ref === undefined ? [] : [ref];
+      await tar.bytes(
+        'manifest.json',
+        enc.encode(
+          JSON.stringify([
+            { Config: configPath, RepoTags: repoTags, Layers: manifest.layers.map(layerPath) },
+          ]),
+        ),
+      );
+      const repositories: Record<string, Record<string, string>> = {};
+      if (ref !== undefined && lastId !== '') {
+        const r = parseNormalizedReference(ref);
+        repositories[`${r.registry}/${r.repository}`] = { [r.tag ?? 'latest']: lastId };
+      }
+      await tar.bytes('repositories', enc.encode(JSON.stringify(repositories)));
+      await tar.end();
+    },
+    { fileMode: 0o444 },
+  );
+}

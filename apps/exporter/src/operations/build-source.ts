@@ -1,6 +1,14 @@
 import { resolve } from 'node:path';
 import type { Provider, Store } from '@lading/content-store';
-import { type Compression, type Digest, defaultPlatform, type Platform } from '@lading/digest';
+import {
+  type Compression,
+  type Descriptor,
+  type Digest,
+  defaultPlatform,
+  IntegrityError,
+  layerCompression,
+  type Platform,
+} from '@lading/digest';
 import {
   emptyImageConfig,
   encodeImageConfig,
@@ -46,12 +54,19 @@ export interface BuildSourceOptions {
   readonly platform?: Platform;
   readonly compression?: Compression;
   readonly level?: number;
+  /**
+   * BuildKit's `force-compression`: base-image layers whose compression differs from `compression` are
+   * recompressed (their diff IDs stay); without it they are kept as they are.
+   */
+  readonly forceCompression?: boolean;
   readonly oci?: boolean;
   readonly epoch?: Date;
   /** Layer cache directory (warm re-exports reuse blobs without reading files). */
   readonly cacheDir?: string;
   readonly signal?: AbortSignal;
   readonly onLayer?: (index: number, layer: ExportLayer, fromCache: boolean) => void;
+  /** Called for each base layer recompressed by `forceCompression`. */
+  readonly onRecompress?: (from: Descriptor, to: ExportLayer) => void;
 }
 
 export interface BuiltSource {
@@ -148,7 +163,33 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   if (options.edits) config = applyConfigEdits(config, options.edits);
   const configBytes = encodeImageConfig(config);
 
-  const baseLayers = options.base?.layers ?? [];
+  /** force-compression: a base layer in another compression, decompressed and compressed again in one pass. */
+  const recompressed = async (l: ExportLayer): Promise<ExportLayer> => {
+    if ((layerCompression(l.descriptor.mediaType) ?? 'gzip') === compression || !options.base) return l;
+    const redone = await layerFromTarball(
+      options.base.provider.read(l.descriptor, options.signal ? { signal: options.signal } : {}),
+      options.store,
+      common,
+    );
+    if (redone.diffId !== l.diffId) {
+      throw new IntegrityError(
+        'BASE_LAYER_DIFFID',
+        `base layer ${l.descriptor.digest} decompresses to ${redone.diffId}, but the base config lists ${l.diffId}`,
+      );
+    }
+    const layer = {
+      descriptor: redone.descriptor,
+      diffId: redone.diffId,
+      uncompressedSize: redone.uncompressedSize,
+    };
+    options.onRecompress?.(l.descriptor, layer);
+    return layer;
+  };
+  const baseLayers: ExportLayer[] = [];
+  // One layer at a time: each recompression already uses every core.
+  for (const l of options.base?.layers ?? []) {
+    baseLayers.push(options.forceCompression ? await recompressed(l) : l);
+  }
   const image: ExportImage = {
     config: configBytes,
     layers: [...baseLayers, ...built],

@@ -27,6 +27,8 @@ export interface ExportImageOptions {
   /** Layer compression when no output names one (default gzip). */
   readonly compression?: Compression;
   readonly compressionLevel?: number;
+  /** Recompress base-image layers whose compression differs (BuildKit's force-compression). */
+  readonly forceCompression?: boolean;
   /** The lading store (type=image, registry, and the working store for tarball outputs). */
   readonly storeDir: string;
   readonly mobyRoot: string;
@@ -100,7 +102,10 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
   let compression = options.compression;
   let level = options.compressionLevel;
   let oci: boolean | undefined;
+  let forceCompression = options.forceCompression;
   for (const out of options.outputs) {
+    if (forceCompression === undefined && out.attrs['force-compression'] !== undefined)
+      forceCompression = parseBoolAttr(out.attrs, 'force-compression');
     compression ??= parseCompression(out.attrs.compression);
     if (level === undefined && out.attrs['compression-level'] !== undefined)
       level = Number(out.attrs['compression-level']);
@@ -147,12 +152,15 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     platform,
     compression: compression ?? 'gzip',
     ...(level !== undefined ? { level } : {}),
+    ...(forceCompression ? { forceCompression } : {}),
     ...(oci !== undefined ? { oci } : {}),
     ...(epoch ? { epoch } : {}),
     cacheDir,
     signal,
     onLayer: (i, layer, fromCache) =>
       options.logger.debug(`layer ${i}: ${layer.descriptor.digest}${fromCache ? ' (cached)' : ''}`),
+    onRecompress: (from, to) =>
+      options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
   });
   options.progress.done('build');
 

@@ -45,6 +45,7 @@ Output:
   -t, --tag NAME           Name for outputs that do not set name= (repeatable)
       --compression C      uncompressed|gzip|zstd (default gzip; an output's compression= wins)
       --compression-level N
+      --force-compression  Recompress base-image layers stored in another compression (diff IDs unchanged)
       --exporter-plugin M  Load exporters from module M (path or package; repeatable)
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
@@ -125,6 +126,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       tag: { type: 'string', short: 't', multiple: true },
       compression: { type: 'string' },
       'compression-level': { type: 'string' },
+      'force-compression': { type: 'boolean' },
       'exporter-plugin': { type: 'string', multiple: true },
       'metadata-file': { type: 'string' },
       'moby-root': { type: 'string' },
@@ -210,6 +212,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       ...(epoch ? { epoch } : {}),
       ...(compression ? { compression } : {}),
       ...(levelNum !== undefined ? { compressionLevel: levelNum } : {}),
+      ...(values['force-compression'] ? { forceCompression: true } : {}),
       storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
       mobyRoot: values['moby-root'] !== undefined ? resolve(values['moby-root']) : defaultMobyRoot(),
       plugins,

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import {
-  chmod,
   lchown,
   link,
   lstat,
@@ -13,14 +12,13 @@ import {
   realpath,
   rm,
   symlink,
-  utimes,
 } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Digest } from '@lading/digest';
-import { Digester, IntegrityError, InvalidInputError } from '@lading/digest';
+import { Digester, IntegrityError, InvalidInputError, isLadingError, LadingError } from '@lading/digest';
 import { extract, type Header } from 'tar-stream';
 import { decompressStream } from './decompress.js';
 import { opaqueWhiteout, whiteoutPrefix } from './diff-trees.js';
@@ -31,6 +29,11 @@ export interface UnpackOptions {
   readonly signal?: AbortSignal;
   /** Restore owners (lchown). Default: only when running as root. */
   readonly sameOwner?: boolean;
+  /**
+   * Unpack as an unprivileged user would: device nodes are refused. Default: true unless running as root.
+   * (Set it to check what a rootless unpack does while running as root.)
+   */
+  readonly rootless?: boolean;
   readonly onProgress?: (progress: { readonly entries: number; readonly bytes: number }) => void;
 }
 
@@ -41,6 +44,9 @@ export interface LayerSource {
   readonly diffId?: Digest;
 }
 
+/** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS (and filepath-securejoin) allow. */
+const maxSymlinks = 40;
+
 function unsafe(name: string, why: string): InvalidInputError {
   return new InvalidInputError(
     'UNSAFE_TAR_ENTRY',
@@ -48,11 +54,16 @@ function unsafe(name: string, why: string): InvalidInputError {
   );
 }
 
-/** Path components of an entry name; refuses absolute names and `..`. */
-function components(name: string, what = 'name'): string[] {
-  if (name.startsWith('/')) throw unsafe(name, `absolute ${what}`);
+/**
+ * Path components of an entry name (or hardlink target). Absolute names and `..` are refused outright: containerd
+ * and umoci clean them into the root instead (`../x` lands at `x`), but no tool we know writes such layers, and a
+ * layer that has them is hostile or broken, so lading says so rather than guess.
+ */
+function components(name: string, entry: string, what: string): string[] {
+  if (name.startsWith('/')) throw unsafe(entry, `${what} ${JSON.stringify(name)} is absolute`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw unsafe(name, `${what} climbs out of the target with '..'`);
+  if (parts.includes('..'))
+    throw unsafe(entry, `${what} ${JSON.stringify(name)} climbs out of the target with '..'`);
   return parts;
 }
 
@@ -62,17 +73,30 @@ async function lstatOrUndefined(p: string) {
   try {
     return await lstat(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw e;
   }
 }
 
 /**
- * Applies one layer to a directory. Every parent of every entry is walked with lstat from the root: a parent that is
- * a symlink is followed only if its target is relative and stays inside the root, so nothing is ever created,
- * changed or removed outside it. Refused with `InvalidInputError` (`UNSAFE_TAR_ENTRY`): absolute names, `..`,
- * symlinked parents that lead out, hardlinks to outside or to missing paths, whiteouts of `.` or `..`, and device
- * nodes when not root. Directory modes and times are set last. The diffID is checked at the end (`IntegrityError`).
+ * Applies one layer to a directory, as containerd's and umoci's unpackers do, with these safety rules:
+ *
+ * - Entry names and hardlink targets that are absolute or contain `..` are refused (`UNSAFE_TAR_ENTRY`).
+ * - The parents of an entry are walked from the root with lstat. A parent that is a symlink is followed the way it
+ *   resolves inside the container: an absolute target starts again from the root (so `var/run -> /run`, common in
+ *   real images, works, as with containerd's `fs.RootPath` and umoci's `SecureJoin`), a relative one from the
+ *   link's directory. A resolution that would climb above the root is refused rather than clamped, and so is a
+ *   chain of more than 40 links (a loop). Nothing is ever created, changed or removed outside the root.
+ * - The entry itself is never followed: whatever is at its path is removed first (a directory over a directory is
+ *   merged) and files are created with O_EXCL|O_NOFOLLOW.
+ * - Hardlinks must point to an existing non-directory inside the root; device nodes are refused when rootless.
+ * - Whiteouts (`.wh.x`, `.wh..wh..opq`) hide what lower layers put there but keep what this layer adds, wherever the
+ *   marker comes in the layer (OCI image-spec "Whiteouts"); a whiteout of `.` or `..` is refused.
+ * - Directory modes and times are applied last, to paths resolved again without following any symlink.
+ *
+ * Errors name the entry. The diffID is checked at the end (`IntegrityError`). A failed layer leaves the target
+ * partly applied (as containerd's applier does; its snapshot is then discarded): unpack into a fresh directory.
  */
 export async function applyLayer(
   target: string,
@@ -82,8 +106,15 @@ export async function applyLayer(
   await mkdir(target, { recursive: true });
   const root = await realpath(target);
   const chown = options.sameOwner ?? isRoot();
-  const created = new Set<string>();
-  const dirs: { abs: string; mode: number; mtime: Date }[] = [];
+  const rootless = options.rootless ?? !isRoot();
+  /** Paths (relative, physical) this layer created or changed, with all their ancestors: whiteouts keep them. */
+  const upper = new Set<string>();
+  const markUpper = (rel: string) => {
+    for (let p = rel; p !== '' && !upper.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf('/'))))
+      upper.add(p);
+  };
+  /** Directory metadata to apply at the end, by physical relative path (a later entry for the same path wins). */
+  const dirs = new Map<string, { mode: number; mtime: Date; uid: number; gid: number }>();
   const diff = new Digester('sha256');
   const { stream } = await decompressStream(layer.source);
   async function* hashed(): AsyncGenerator<Uint8Array> {
@@ -93,51 +124,81 @@ export async function applyLayer(
       yield chunk;
     }
   }
-  const inside = (p: string) => p === root || p.startsWith(root + sep);
+  /**
+   * Times of directories whose contents this layer changes, taken before the first change: a directory the layer
+   * has no entry for keeps its time from the lower layers (as umoci restores it), so results do not depend on the
+   * clock.
+   */
+  const touched = new Map<string, { atime: Date; mtime: Date }>();
+  const parentOf = (rel: string) => rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+  const touch = async (dirRel: string) => {
+    if (touched.has(dirRel)) return;
+    const st = await lstat(abs(dirRel));
+    touched.set(dirRel, { atime: st.atime, mtime: st.mtime });
+  };
+  const forgetDirs = (rel: string) => {
+    for (const d of dirs.keys()) if (d === rel || d.startsWith(`${rel}/`)) dirs.delete(d);
+  };
+  const abs = (rel: string) => (rel === '' ? root : join(root, rel));
 
-  /** Walks `parts` from the root without following a symlink out; creates missing directories when asked. */
+  /**
+   * Resolves the parent directory `parts` of entry `name` inside the root, following symlinks as described above.
+   * Returns the physical path relative to the root (every component a real directory), or undefined when it does
+   * not exist and `create` is false. With `create`, missing directories are made and a non-directory in the way
+   * is replaced by one.
+   */
   async function resolveDir(
     parts: readonly string[],
     name: string,
     create: boolean,
-    depth = 0,
   ): Promise<string | undefined> {
-    if (depth > 40) throw unsafe(name, 'too many levels of symbolic links');
-    let cur = root;
-    for (let i = 0; i < parts.length; i++) {
-      const c = parts[i] as string;
-      const p = join(cur, c);
-      const st = await lstatOrUndefined(p);
-      if (st === undefined) {
-        if (!create) return undefined;
-        await mkdir(p, { mode: 0o755 });
-        created.add(relative(root, p));
-        cur = p;
-      } else if (st.isDirectory()) {
-        cur = p;
-      } else if (st.isSymbolicLink()) {
-        const to = await readlink(p);
-        if (isAbsolute(to))
-          throw unsafe(name, `its parent ${relative(root, p)} is a symlink to the absolute path ${to}`);
-        const dest = resolve(cur, to);
-        if (!inside(dest))
-          throw unsafe(name, `its parent ${relative(root, p)} is a symlink that leads out of the target`);
-        const rest = [
-          ...relative(root, dest)
-            .split(sep)
-            .filter((x) => x !== ''),
-          ...parts.slice(i + 1),
-        ];
-        return resolveDir(rest, name, create, depth + 1);
-      } else {
-        if (!create) return undefined;
-        await rm(p, { force: true });
-        await mkdir(p, { mode: 0o755 });
-        created.add(relative(root, p));
-        cur = p;
+    const stack: string[] = [];
+    // Components still to walk, last one first (links push their targets' components on top).
+    const todo = [...parts].reverse();
+    let links = 0;
+    while (todo.length > 0) {
+      const c = todo.pop() as string;
+      if (c === '' || c === '.') continue;
+      if (c === '..') {
+        if (stack.length === 0) throw unsafe(name, 'a symbolic link on its path leads out of the target');
+        stack.pop();
+        continue;
       }
+      stack.push(c);
+      const rel = stack.join('/');
+      const p = abs(rel);
+      const st = await lstatOrUndefined(p);
+      if (st?.isDirectory()) continue;
+      if (st?.isSymbolicLink()) {
+        if (++links > maxSymlinks) throw unsafe(name, `too many levels of symbolic links at ${rel}`);
+        const to = await readlink(p);
+        stack.pop();
+        if (to.startsWith('/')) stack.length = 0;
+        for (const t of to.split('/').reverse()) todo.push(t);
+        continue;
+      }
+      if (!create) return undefined;
+      await touch(parentOf(rel));
+      if (st !== undefined) await rm(p, { recursive: true, force: true });
+      await mkdir(p, { mode: 0o755 });
+      markUpper(rel);
     }
-    return cur;
+    return stack.join('/');
+  }
+
+  /** Removes `rel` (or only its children, for an opaque whiteout) except what this layer put there. */
+  async function hideLower(rel: string, keepSelf: boolean): Promise<void> {
+    const st = await lstatOrUndefined(abs(rel));
+    if (st === undefined) return;
+    if (!keepSelf && !upper.has(rel)) {
+      await touch(parentOf(rel));
+      await rm(abs(rel), { recursive: true, force: true });
+      forgetDirs(rel);
+      return;
+    }
+    if (!st.isDirectory()) return;
+    for (const child of await readdir(abs(rel)))
+      await hideLower(rel === '' ? child : `${rel}/${child}`, false);
   }
 
   async function writeFileEntry(
@@ -145,6 +206,7 @@ export async function applyLayer(
     entry: AsyncIterable<Buffer>,
     h: Header,
     mode: number,
+    mtime: Date,
   ): Promise<void> {
     const fh = await open(
       dst,
@@ -156,6 +218,7 @@ export async function applyLayer(
       // Owner before mode: chown clears setuid and setgid.
       if (chown) await fh.chown(h.uid ?? 0, h.gid ?? 0);
       await fh.chmod(mode);
+      await fh.utimes(mtime, mtime);
     } finally {
       await fh.close();
     }
@@ -163,117 +226,142 @@ export async function applyLayer(
 
   let entries = 0;
   let bytes = 0;
+
+  async function applyEntry(
+    entry: AsyncIterable<Buffer> & { header: Header; resume(): unknown },
+  ): Promise<void> {
+    const h: Header = entry.header;
+    const name = h.name;
+    const parts = components(name, name, 'its name');
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    const mtime = h.mtime ?? new Date(0);
+    if (parts.length === 0) {
+      entry.resume();
+      return;
+    }
+    const base = parts[parts.length - 1] as string;
+    const parentParts = parts.slice(0, -1);
+    if (base.startsWith(whiteoutPrefix)) {
+      entry.resume();
+      const opaque = base === opaqueWhiteout;
+      const victim = opaque ? '' : base.slice(whiteoutPrefix.length);
+      if (!opaque && (victim === '' || victim === '.' || victim === '..'))
+        throw unsafe(name, 'a whiteout of . or ..');
+      const dir = await resolveDir(parentParts, name, false);
+      if (dir === undefined) return;
+      if (opaque) await hideLower(dir, true);
+      else await hideLower(dir === '' ? victim : `${dir}/${victim}`, false);
+      return;
+    }
+    const type = h.type ?? 'file';
+    if ((type === 'character-device' || type === 'block-device') && rootless) {
+      throw unsafe(name, 'device nodes can only be created as root');
+    }
+    // A hardlink's target is checked before anything is removed or created for the entry.
+    const linkParts = type === 'link' ? components(h.linkname ?? '', name, 'hardlink target') : [];
+    if (type === 'link' && linkParts.length === 0) throw unsafe(name, 'a hardlink to the root');
+    const dir = (await resolveDir(parentParts, name, true)) as string;
+    const rel = dir === '' ? base : `${dir}/${base}`;
+    const dst = abs(rel);
+    const existing = await lstatOrUndefined(dst);
+    await touch(dir);
+    if (existing && !(type === 'directory' && existing.isDirectory())) {
+      await rm(dst, { recursive: true, force: true });
+      if (existing.isDirectory()) forgetDirs(rel);
+    }
+    switch (type) {
+      case 'directory':
+        entry.resume();
+        if (!existing?.isDirectory()) await mkdir(dst, { mode: 0o700 });
+        dirs.set(rel, { mode, mtime, uid: h.uid ?? 0, gid: h.gid ?? 0 });
+        break;
+      case 'file':
+      case 'contiguous-file':
+        await writeFileEntry(dst, entry, h, mode, mtime);
+        bytes += h.size ?? 0;
+        break;
+      case 'symlink':
+        entry.resume();
+        await symlink(h.linkname ?? '', dst);
+        if (chown) await lchown(dst, h.uid ?? 0, h.gid ?? 0);
+        await lutimes(dst, mtime, mtime);
+        break;
+      case 'link': {
+        entry.resume();
+        const last = linkParts[linkParts.length - 1] as string;
+        const srcDir = await resolveDir(linkParts.slice(0, -1), name, false);
+        const srcRel = srcDir === undefined ? undefined : srcDir === '' ? last : `${srcDir}/${last}`;
+        const st = srcRel === undefined ? undefined : await lstatOrUndefined(abs(srcRel));
+        if (srcRel === undefined || st === undefined)
+          throw unsafe(name, `hardlink target ${JSON.stringify(h.linkname)} is not in the layer chain`);
+        if (st.isDirectory())
+          throw unsafe(name, `hardlink target ${JSON.stringify(h.linkname)} is a directory`);
+        // link(2) does not follow a symlink at the target: a link to a symlink is a second name for the symlink.
+        await link(abs(srcRel), dst);
+        break;
+      }
+      case 'fifo':
+        entry.resume();
+        await run('mkfifo', ['-m', mode.toString(8), dst]);
+        if (chown) await lchown(dst, h.uid ?? 0, h.gid ?? 0);
+        await lutimes(dst, mtime, mtime);
+        break;
+      case 'character-device':
+      case 'block-device':
+        entry.resume();
+        await run('mknod', [
+          '-m',
+          mode.toString(8),
+          dst,
+          type === 'block-device' ? 'b' : 'c',
+          String(h.devmajor ?? 0),
+          String(h.devminor ?? 0),
+        ]);
+        if (chown) await lchown(dst, h.uid ?? 0, h.gid ?? 0);
+        await lutimes(dst, mtime, mtime);
+        break;
+      default:
+        // GNU sparse files, volume labels and the like: not something a layer carries.
+        entry.resume();
+        return;
+    }
+    markUpper(rel);
+    entries++;
+    options.onProgress?.({ entries, bytes });
+  }
+
+  let current: string | undefined;
   const ex = extract();
   const feeding = pipeline(Readable.from(hashed()), ex);
   feeding.catch(() => {});
   try {
     for await (const entry of ex) {
-      const h: Header = entry.header;
-      const name = h.name;
-      const parts = components(name);
-      const mode = (h.mode ?? 0o644) & 0o7777;
-      const mtime = h.mtime ?? new Date(0);
-      if (parts.length === 0) {
-        entry.resume();
-        continue;
-      }
-      const base = parts[parts.length - 1] as string;
-      const parentParts = parts.slice(0, -1);
-      if (base.startsWith(whiteoutPrefix)) {
-        entry.resume();
-        if (base === opaqueWhiteout) {
-          const dir = await resolveDir(parentParts, name, true);
-          if (dir === undefined) continue;
-          for (const child of await readdir(dir)) {
-            const abs = join(dir, child);
-            if (!created.has(relative(root, abs))) await rm(abs, { recursive: true, force: true });
-          }
-          continue;
-        }
-        const victim = base.slice(whiteoutPrefix.length);
-        if (victim === '' || victim === '.' || victim === '..') throw unsafe(name, 'a whiteout of . or ..');
-        const dir = await resolveDir(parentParts, name, false);
-        if (dir !== undefined) await rm(join(dir, victim), { recursive: true, force: true });
-        continue;
-      }
-      const type = h.type ?? 'file';
-      if ((type === 'character-device' || type === 'block-device') && !isRoot()) {
-        throw unsafe(name, 'device nodes can only be created as root');
-      }
-      const dir = (await resolveDir(parentParts, name, true)) as string;
-      const dst = join(dir, base);
-      const rel = relative(root, dst);
-      const existing = await lstatOrUndefined(dst);
-      if (existing && !(type === 'directory' && existing.isDirectory()))
-        await rm(dst, { recursive: true, force: true });
-      switch (type) {
-        case 'directory':
-          if (!existing?.isDirectory()) await mkdir(dst, { mode: 0o700 });
-          dirs.push({ abs: dst, mode, mtime });
-          entry.resume();
-          break;
-        case 'file':
-        case 'contiguous-file':
-          await writeFileEntry(dst, entry as unknown as AsyncIterable<Buffer>, h, mode);
-          bytes += h.size ?? 0;
-          await utimes(dst, mtime, mtime);
-          break;
-        case 'symlink':
-          entry.resume();
-          await symlink(h.linkname ?? '', dst);
-          await lutimes(dst, mtime, mtime);
-          break;
-        case 'link': {
-          entry.resume();
-          const lp = components(h.linkname ?? '', 'hardlink target');
-          if (lp.length === 0) throw unsafe(name, 'a hardlink to the root');
-          const srcDir = await resolveDir(lp.slice(0, -1), name, false);
-          const src = srcDir === undefined ? undefined : join(srcDir, lp[lp.length - 1] as string);
-          const st = src === undefined ? undefined : await lstatOrUndefined(src);
-          if (src === undefined || st === undefined)
-            throw unsafe(name, `hardlink target ${h.linkname} is not in the layer chain`);
-          if (st.isDirectory()) throw unsafe(name, `hardlink target ${h.linkname} is a directory`);
-          await link(src, dst);
-          break;
-        }
-        case 'fifo':
-          entry.resume();
-          await run('mkfifo', ['-m', mode.toString(8), dst]);
-          await utimes(dst, mtime, mtime);
-          break;
-        case 'character-device':
-        case 'block-device':
-          entry.resume();
-          await run('mknod', [
-            '-m',
-            mode.toString(8),
-            dst,
-            type === 'block-device' ? 'b' : 'c',
-            String(h.devmajor ?? 0),
-            String(h.devminor ?? 0),
-          ]);
-          await utimes(dst, mtime, mtime);
-          break;
-        default:
-          entry.resume();
-          continue;
-      }
-      created.add(rel);
-      if (chown && type !== 'link' && type !== 'file' && type !== 'contiguous-file')
-        await lchown(dst, h.uid ?? 0, h.gid ?? 0);
-      entries++;
-      options.onProgress?.({ entries, bytes });
+      current = entry.header.name;
+      await applyEntry(entry as unknown as AsyncIterable<Buffer> & { header: Header; resume(): unknown });
+      current = undefined;
     }
     await feeding;
+    // Deepest first, so setting a parent's time is not undone by touching its children. Each path is walked again
+    // without following symlinks: a later entry may have replaced a directory (or a parent) with a link out.
+    for (const [rel, t] of touched) {
+      if (!dirs.has(rel) && (await isRealDirectory(root, rel))) await lutimes(abs(rel), t.atime, t.mtime);
+    }
+    const order = [...dirs.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
+    for (const rel of order) {
+      const d = dirs.get(rel) as { mode: number; mtime: Date; uid: number; gid: number };
+      if (!(await isRealDirectory(root, rel))) continue;
+      const fh = await open(abs(rel), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      try {
+        if (chown) await fh.chown(d.uid, d.gid);
+        await fh.chmod(d.mode);
+        await fh.utimes(d.mtime, d.mtime);
+      } finally {
+        await fh.close();
+      }
+    }
   } catch (error) {
     ex.destroy();
-    throw error;
-  }
-  // Deepest first, so setting a parent's time is not undone by touching its children.
-  dirs.sort((a, b) => b.abs.length - a.abs.length);
-  for (const d of dirs) {
-    await chmod(d.abs, d.mode);
-    await utimes(d.abs, d.mtime, d.mtime);
+    throw describeFailure(error, current);
   }
   const diffId = diff.digest();
   if (layer.diffId !== undefined && layer.diffId !== diffId) {
@@ -284,6 +372,34 @@ export async function applyLayer(
     );
   }
   return { diffId, size: diff.size };
+}
+
+/** Whether every component of `rel` under `root` is a directory (no symlink anywhere on the way). */
+async function isRealDirectory(root: string, rel: string): Promise<boolean> {
+  let p = root;
+  if (rel === '') return (await lstatOrUndefined(root))?.isDirectory() === true;
+  for (const c of rel.split('/')) {
+    p = join(p, c);
+    const st = await lstatOrUndefined(p);
+    if (!st?.isDirectory()) return false;
+  }
+  return true;
+}
+
+/**
+ * Typed errors pass through. A file operation that failed (it has a syscall) is an unexpected error naming the
+ * entry; anything else came from reading the stream, so the layer is not a valid tar.
+ */
+function describeFailure(error: unknown, entry: string | undefined): unknown {
+  if (isLadingError(error) || (error as Error)?.name === 'AbortError') return error;
+  const message = (error as Error)?.message ?? String(error);
+  const at = entry === undefined ? '' : ` at entry ${JSON.stringify(entry)}`;
+  if ((error as NodeJS.ErrnoException)?.syscall !== undefined) {
+    return new LadingError('UNPACK_FAILED', `cannot unpack the layer${at}: ${message}`, { cause: error });
+  }
+  return new InvalidInputError('BAD_TAR', `the layer is not a valid tar archive${at}: ${message}`, {
+    cause: error,
+  });
 }
 
 /** Applies layers in order (lowest first) to a directory, checking each diffID that is given. */

@@ -69,14 +69,12 @@ export async function policyScopes(ref: ImageReference): Promise<string[]> {
         return [ref.name];
       }
     }
-    case 'oci': {
-      const dir = await resolveExplicitPath(ref.dir);
-      return [`${dir}:${ref.ref ?? ''}`, ...pathNamespaces(dir)];
-    }
-    case 'oci-archive': {
-      const file = await resolveExplicitPath(ref.file);
-      return [`${file}:${ref.ref ?? ''}`, ...pathNamespaces(file)];
-    }
+    // The ref name is not part of an OCI image's identity: "DIR:" and "DIR:name" may be the same image and cannot
+    // be told apart without reading the layout, so containers/image scopes by the (resolved) directory alone.
+    case 'oci':
+      return pathNamespaces(await resolveExplicitPath(ref.dir));
+    case 'oci-archive':
+      return pathNamespaces(await resolveExplicitPath(ref.file));
     case 'dir':
       return pathNamespaces(await resolveExplicitPath(ref.dir));
     case 'docker-archive':

@@ -33,7 +33,9 @@ afterEach(async () => {
 });
 
 /** Unpacks the layers with lading and (when installed) umoci; returns lading's tree after checking umoci's equals it. */
-async function unpackBoth(layers: readonly (readonly RawTarEntry[])[]): Promise<ReturnType<typeof snapshotTree>> {
+async function unpackBoth(
+  layers: readonly (readonly RawTarEntry[])[],
+): Promise<ReturnType<typeof snapshotTree>> {
   const tars = layers.map((l) => rawTar(l));
   const ours = join(tmp.path, 'ours');
   await unpackLayers(

@@ -107,6 +107,13 @@ describe('scopes', () => {
     expect(await decide(scopes({ '*.example.com': accept, '': reject }), ref)).toBe('allowed');
     expect(await decide(scopes({ '': accept }), ref)).toBe('allowed');
     expect(await decide(scopes({ 'other.example.com': accept }), ref)).toBe('POLICY_REJECTED');
+    // a wildcard names subdomains without the port
+    expect(await decide(scopes({ '*.example.com': accept }), 'docker://registry.example.com:5000/app')).toBe(
+      'allowed',
+    );
+    expect(await decide(scopes({ '*.example.com': accept }), 'docker://example.com/app')).toBe(
+      'POLICY_REJECTED',
+    );
     // Docker Hub names are normalised before matching
     expect(await decide(scopes({ 'docker.io/library/busybox': accept }), 'docker://busybox')).toBe('allowed');
     // another transport's entries never apply

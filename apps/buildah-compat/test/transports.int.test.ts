@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryStore, type FullStore, readBlob, writeBlob } from '@lading/content-store';
 import { type Descriptor, type Digest, parseDigest } from '@lading/digest';
@@ -464,3 +465,79 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('docker:// on a real regi
     }
   });
 });
+
+describe.runIf(havePeers('buildah', 'skopeo', 'tar'))(
+  'buildah reads what lading writes, and the other way round',
+  () => {
+    // buildah names a pulled layout after its path, and image names must be lowercase: a lowercase work dir
+    let low: string;
+    beforeAll(async () => {
+      low = join(tmpdir(), `lading-buildah-interop-${randomBytes(6).toString('hex')}`);
+      await mkdir(low);
+    });
+    afterAll(async () => {
+      if (low) await rm(low, { recursive: true, force: true });
+    });
+    const buildah = async (...args: string[]) =>
+      (
+        await run('buildah', [
+          '--root',
+          join(low, 'buildah-root'),
+          '--runroot',
+          join(low, 'buildah-run'),
+          '--storage-driver',
+          'vfs',
+          ...args,
+        ])
+      ).stdout.trim();
+
+    it('buildah pulls our oci:, oci-archive:, dir: and docker-archive: images (image ID = our config digest)', async () => {
+      const targets: [RemoteReference, string][] = [
+        [{ transport: 'oci', dir: join(low, 'b-oci'), ref: 'b' }, `oci:${join(low, 'b-oci')}:b`],
+        [{ transport: 'oci-archive', file: join(low, 'b.oci.tar') }, `oci-archive:${join(low, 'b.oci.tar')}`],
+        [{ transport: 'dir', dir: join(low, 'b-dir') }, `dir:${join(low, 'b-dir')}`],
+        [
+          { transport: 'docker-archive', file: join(low, 'b.docker.tar'), ref: 'docker.io/example/b:1' },
+          `docker-archive:${join(low, 'b.docker.tar')}`,
+        ],
+      ];
+      for (const [ref, name] of targets) {
+        await writeImage(ref, source(), opts());
+        const id = await buildah('pull', '-q', '--signature-policy', policyPath, name);
+        expect(id, name).toBe(image.config.digest.slice(7));
+      }
+    });
+
+    it('we read what buildah push wrote to oci-archive:, dir: and docker-archive:', async () => {
+      await writeImage({ transport: 'oci', dir: join(low, 'b-src'), ref: 'src' }, source(), opts());
+      await buildah('pull', '-q', '--signature-policy', policyPath, `oci:${join(low, 'b-src')}:src`);
+      const targets: [string, RemoteReference][] = [
+        [
+          `oci-archive:${join(low, 'bp.oci.tar')}:p`,
+          { transport: 'oci-archive', file: join(low, 'bp.oci.tar'), ref: 'p' },
+        ],
+        [`dir:${join(low, 'bp-dir')}`, { transport: 'dir', dir: join(low, 'bp-dir') }],
+        [
+          `docker-archive:${join(low, 'bp.docker.tar')}:example/bp:1`,
+          { transport: 'docker-archive', file: join(low, 'bp.docker.tar') },
+        ],
+      ];
+      for (const [dest, ref] of targets) {
+        await buildah('push', '-q', '--signature-policy', policyPath, image.config.digest.slice(7), dest);
+        const into = createMemoryStore();
+        const { manifest } = await readImage(ref, into, opts());
+        const m = JSON.parse(new TextDecoder().decode(await readBlob(into, manifest))) as {
+          config: Descriptor;
+          layers: Descriptor[];
+        };
+        const config = JSON.parse(new TextDecoder().decode(await readBlob(into, m.config))) as {
+          rootfs: { diff_ids: string[] };
+        };
+        expect(config.rootfs.diff_ids, dest).toEqual([image.diffId]);
+        if (ref.transport !== 'docker-archive') {
+          expect(await readBlob(into, manifest)).toEqual(enc.encode(await skopeo('inspect', '--raw', dest)));
+        }
+      }
+    });
+  },
+);

@@ -35,7 +35,9 @@ function repositoryNamespaces(name: string): string[] {
     n = n.slice(0, n.lastIndexOf('/'));
     out.push(n);
   }
-  let host = n;
+  // Wildcards name subdomains without a port (containers-policy.json(5)): `*.example.com` matches
+  // `registry.example.com:5000` too.
+  let host = n.includes(':') ? n.slice(0, n.indexOf(':')) : n;
   while (host.includes('.')) {
     host = host.slice(host.indexOf('.') + 1);
     out.push(`*.${host}`);

@@ -30,6 +30,11 @@ describe('parseImageReference', () => {
       file: '/tmp/d.tar',
       ref: 'docker.io/library/busybox:latest',
     });
+    expect(parseImageReference('docker-archive:/tmp/d.tar:@1')).toEqual({
+      transport: 'docker-archive',
+      file: '/tmp/d.tar',
+      ref: '@1',
+    });
     expect(parseImageReference('docker://busybox')).toEqual({
       transport: 'docker',
       ref: 'docker.io/library/busybox:latest',

@@ -217,6 +217,21 @@ describe.runIf(havePeers('skopeo', 'tar'))('push to each file transport, read by
     expect(sha256(enc.encode(cfg))).toBe(image.config.digest);
     // and skopeo can copy it on into a layout whose layer unpacks to the same tar
     await skopeo('copy', `docker-archive:${file}`, `oci:${join(tmp.path, 'from-da')}:x`);
+    // the first image by index, as containers/image's FILE:@N
+    const into = createMemoryStore();
+    const byIndex = await readImage({ transport: 'docker-archive', file, ref: '@0' }, into, opts());
+    expect(JSON.parse(new TextDecoder().decode(await readBlob(into, byIndex.manifest))).config.digest).toBe(
+      image.config.digest,
+    );
+    await expect(
+      readImage({ transport: 'docker-archive', file, ref: '@1' }, into, opts()),
+    ).rejects.toMatchObject({ kind: 'not-found' });
+    // an archive is written once: an existing one is not replaced (containers/image refuses the same way)
+    const before = await readFile(file);
+    await expect(
+      writeImage({ transport: 'docker-archive', file }, source(arm.manifest), opts()),
+    ).rejects.toThrow("docker-archive doesn't support modifying existing images");
+    expect(await readFile(file)).toEqual(before);
   });
 
   it('--format v2s2 gives Docker media types (skopeo inspect --raw)', async () => {

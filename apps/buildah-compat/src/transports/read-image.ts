@@ -153,6 +153,14 @@ export async function readDockerArchiveImage(
       );
     }
     item = items[0] as DockerArchiveItem;
+  } else if (/^@\d+$/.test(ref)) {
+    item = items[Number(ref.slice(1))] as DockerArchiveItem | undefined;
+    if (item === undefined) {
+      throw new NotFoundError(
+        'IMAGE_NOT_FOUND',
+        `${shown}: the archive holds ${items.length} images, there is no ${ref}`,
+      );
+    }
   } else {
     item = (items as DockerArchiveItem[]).find(
       (i) => Array.isArray(i.RepoTags) && i.RepoTags.some((t) => typeof t === 'string' && sameName(t, ref)),

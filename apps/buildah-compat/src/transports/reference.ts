@@ -57,6 +57,11 @@ function parseDockerArchive(within: string, input: string): ImageReference {
   const file = colon < 0 ? within : within.slice(0, colon);
   if (colon < 0 || colon === within.length - 1) return { transport: 'docker-archive', file };
   const rest = within.slice(colon + 1);
+  // `FILE:@N`: the Nth image of the archive (sources only), as containers/image allows
+  if (rest.startsWith('@')) {
+    if (!/^@\d+$/.test(rest)) throw invalid('TRANSPORT_BAD_INDEX', `Invalid source index ${rest}`);
+    return { transport: 'docker-archive', file, ref: rest };
+  }
   let parsed: ReturnType<typeof parseNormalizedReference>;
   try {
     parsed = parseNormalizedReference(rest);

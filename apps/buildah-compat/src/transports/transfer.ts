@@ -1,5 +1,5 @@
 import type { Provider, Store } from '@lading/content-store';
-import type { Descriptor, Platform } from '@lading/digest';
+import { type Descriptor, OptionError, type Platform } from '@lading/digest';
 import { loadPolicy } from '../policy/policy.js';
 import { layoutProvider } from './file-provider.js';
 import { prepareImage } from './prepare.js';
@@ -107,6 +107,13 @@ export async function writeImage(
         break;
       case 'docker-archive':
         requireSingleImage(root, formatImageReference(dest));
+        if (dest.ref?.startsWith('@')) {
+          throw new OptionError(
+            'TRANSPORT_BAD_INDEX',
+            `${formatImageReference(dest)}: a source index (@N) names an image to read, not a destination; give NAME:TAG`,
+            { key: 'destination' },
+          );
+        }
         await writeDockerArchive(dest.file, dest.ref, provider, root, file);
         break;
       case 'docker': {

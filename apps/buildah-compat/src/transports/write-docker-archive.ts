@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { type Provider, readBlob } from '@lading/content-store';
 import { type Descriptor, digestEncoded, digestOf, InvalidInputError } from '@lading/digest';
 import { decodeManifest, maxManifestBytes } from '@lading/manifest';
@@ -36,6 +37,14 @@ export async function writeDockerArchive(
   root: Descriptor,
   options: FileWriteOptions,
 ): Promise<void> {
+  // As containers/image: a docker-archive is written once; an existing non-empty file is not replaced.
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isFile() && existing.size > 0) {
+    throw new InvalidInputError(
+      'ARCHIVE_EXISTS',
+      `${file}: docker-archive doesn't support modifying existing images`,
+    );
+  }
   const manifest = decodeManifest(await readBlob(provider, root, { maxBytes: maxManifestBytes }), {
     expected: root,
   }).value;

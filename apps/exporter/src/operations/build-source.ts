@@ -64,7 +64,16 @@ export interface BuildSourceOptions {
   /** Layer cache directory (warm re-exports reuse blobs without reading files). */
   readonly cacheDir?: string;
   readonly signal?: AbortSignal;
-  readonly onLayer?: (index: number, layer: ExportLayer, fromCache: boolean) => void;
+  /**
+   * Asked before each input layer is built: a layer found elsewhere (an imported --cache-from cache), already in
+   * `store`, is used as it is and nothing is built. `depth` is the layer's position counted from the bottom, 1-based.
+   */
+  readonly reuse?: (
+    index: number,
+    depth: number,
+  ) => Promise<{ layer: ExportLayer; from: string } | undefined>;
+  /** `how`: built (tar made), cached (the local layer cache answered), or where a reused layer came from. */
+  readonly onLayer?: (index: number, layer: ExportLayer, fromCache: boolean, how: string) => void;
   /** Called for each base layer recompressed by `forceCompression`. */
   readonly onRecompress?: (from: Descriptor, to: ExportLayer) => void;
 }
@@ -86,6 +95,13 @@ export function applyConfigEdits(config: ImageConfig, edits: ConfigEdits): Image
   if (edits.labels && Object.keys(edits.labels).length > 0) c = withLabels(c, edits.labels);
   if (edits.expose && edits.expose.length > 0) c = withExposedPorts(c, edits.expose);
   return c;
+}
+
+/** The history line of an input layer. */
+function describeInput(input: LayerInput): string {
+  if (input.kind === 'dir') return `COPY ${input.path} / # lading`;
+  if (input.kind === 'tarball') return `ADD ${input.path} / # lading`;
+  return `COPY --diff ${input.lower} ${input.upper} / # lading`;
 }
 
 /** Combines two providers: blobs are read from the first that has them. */
@@ -128,10 +144,20 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   const built: ExportLayer[] = [];
   const meta: ExportLayerMeta[] = [];
   const createdAt = new Date((options.epoch ?? new Date()).getTime()).toISOString();
+  const baseCount = options.base?.layers.length ?? 0;
   for (const [i, input] of options.layers.entries()) {
     let layer: ExportLayer;
     let fromCache = false;
     let description: string;
+    const reused = await options.reuse?.(i, baseCount + i + 1);
+    if (reused !== undefined) {
+      layer = reused.layer;
+      description = describeInput(input);
+      options.onLayer?.(i, layer, true, reused.from);
+      built.push(layer);
+      meta.push({ createdAt, description });
+      continue;
+    }
     if (input.kind === 'dir') {
       const b = await buildLayer(resolve(input.path), options.store, {
         ...common,
@@ -140,18 +166,18 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
       });
       layer = { descriptor: b.descriptor, diffId: b.diffId, uncompressedSize: b.uncompressedSize };
       fromCache = b.fromCache;
-      description = `COPY ${input.path} / # lading`;
+      description = describeInput(input);
     } else if (input.kind === 'tarball') {
       layer = await layerFromTarball(resolve(input.path), options.store, common);
-      description = `ADD ${input.path} / # lading`;
+      description = describeInput(input);
     } else {
       layer = await buildDiffLayer(resolve(input.lower), resolve(input.upper), options.store, {
         ...common,
         ...tarOptions,
       });
-      description = `COPY --diff ${input.lower} ${input.upper} / # lading`;
+      description = describeInput(input);
     }
-    options.onLayer?.(i, layer, fromCache);
+    options.onLayer?.(i, layer, fromCache, fromCache ? 'cached' : 'built');
     built.push(layer);
     meta.push({ createdAt, description });
   }

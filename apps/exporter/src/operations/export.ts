@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { type FullStore, openLocalStore } from '@lading/content-store';
-import { type Compression, defaultPlatform, OptionError, type Platform } from '@lading/digest';
+import { type Compression, type Digest, defaultPlatform, OptionError, type Platform } from '@lading/digest';
 import { imageExporter, registryExporter } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
 import { createMobyExporter } from '../exporters/moby-exporter.js';
@@ -8,6 +8,7 @@ import { dockerExporter, ociExporter } from '../exporters/oci-exporter.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import type { Exporter, ExportLogger, ExportProgress, ExportResult, ExportSource } from '../plugin/types.js';
 import { buildExportSource, type ConfigEdits, type LayerInput } from './build-source.js';
+import type { LayerCacheSource } from './cache.js';
 import { readBaseImage } from './read-base.js';
 
 export interface OutputRequest {
@@ -40,12 +41,18 @@ export interface ExportImageOptions {
   readonly signal?: AbortSignal;
   /** Insecure (http or unverified TLS) registry for a docker:// base. */
   readonly insecureBase?: boolean;
+  /** Imported --cache-from caches: a layer whose cache key they hold is taken from them, not built. */
+  readonly cacheFrom?: readonly LayerCacheSource[];
+  /** Compute the layers' cache keys (for --cache-to) even without --cache-from. */
+  readonly cacheKeys?: boolean;
 }
 
 export interface ExportImageResult {
   readonly outputs: readonly { readonly type: string; readonly response: Record<string, string> }[];
   /** What was exported (layers in the working store), e.g. for a cache export afterwards. */
   readonly source: ExportSource;
+  /** The cache key of each input layer, when asked for (cacheKeys or cacheFrom). */
+  readonly layerKeys?: readonly Digest[];
 }
 
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
@@ -142,6 +149,36 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       })
     : undefined;
 
+  const cacheFrom = options.cacheFrom ?? [];
+  let layerKeys: Digest[] | undefined;
+  if (options.cacheKeys || cacheFrom.length > 0) {
+    const { layerCacheKeys } = await import('./cache.js');
+    layerKeys = await layerCacheKeys(
+      options.layers,
+      {
+        compression: compression ?? 'gzip',
+        ...(level !== undefined ? { level } : {}),
+        oci: oci ?? true,
+        ...(epoch ? { epoch } : {}),
+      },
+      base?.manifest.digest,
+    );
+  }
+  const keys = layerKeys;
+  const reuse =
+    cacheFrom.length > 0 && keys !== undefined
+      ? async (i: number, depth: number) => {
+          const { reuseCachedLayer } = await import('./cache.js');
+          return reuseCachedLayer(
+            cacheFrom,
+            keys.slice(i),
+            { depth, compression: compression ?? 'gzip' },
+            work,
+            signal,
+          );
+        }
+      : undefined;
+
   options.progress.start('build', `building ${options.layers.length} layer(s)`);
   const { source } = await buildExportSource({
     store: work,
@@ -157,8 +194,9 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     ...(epoch ? { epoch } : {}),
     cacheDir,
     signal,
-    onLayer: (i, layer, fromCache) =>
-      options.logger.debug(`layer ${i}: ${layer.descriptor.digest}${fromCache ? ' (cached)' : ''}`),
+    ...(reuse ? { reuse } : {}),
+    onLayer: (i, layer, _fromCache, how) =>
+      options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`),
     onRecompress: (from, to) =>
       options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
   });
@@ -178,5 +216,5 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     results.push({ type, response: result.response });
   }
   for (const f of finalizers) await f();
-  return { outputs: results, source };
+  return { outputs: results, source, ...(layerKeys ? { layerKeys } : {}) };
 }

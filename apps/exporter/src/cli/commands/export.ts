@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { OptionError, parsePlatform } from '@lading/digest';
 import { parseEpoch } from '@lading/image-config';
 import type { LayerInput } from '../../operations/build-source.js';
+import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
 import { loadExporterPlugin } from '../../operations/load-plugin.js';
 import {
@@ -47,6 +48,10 @@ Output:
       --compression-level N
       --force-compression  Recompress base-image layers stored in another compression (diff IDs unchanged)
       --exporter-plugin M  Load exporters from module M (path or package; repeatable)
+      --cache-to SPEC      Export the layers as a BuildKit cache: type=local,dest=DIR or type=registry,ref=REF
+                           (mode=, compression=, registry.insecure=true; repeatable)
+      --cache-from SPEC    Import a BuildKit cache: type=local,src=DIR[,tag=T|digest=D] or type=registry,ref=REF;
+                           a layer whose key it holds (base image, settings and input contents) is not rebuilt
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
       --moby-root DIR      Root of the moby-style store for type=moby (default $LADING_MOBY_ROOT)
@@ -157,11 +162,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       },
     );
   }
-  if ((values['cache-to']?.length ?? 0) > 0 || (values['cache-from']?.length ?? 0) > 0) {
-    const { checkCacheSpecs } = await import('../../operations/cache.js');
-    checkCacheSpecs(values['cache-to'] ?? [], values['cache-from'] ?? []);
-    const { importLayerCaches } = await import('../../operations/cache.js');
-    await importLayerCaches(values['cache-from'] ?? []);
+  const cacheTo = values['cache-to'] ?? [];
+  let cacheFrom: LayerCacheSource[] = [];
+  if (cacheTo.length > 0 || (values['cache-from']?.length ?? 0) > 0) {
+    const { checkCacheSpecs, importLayerCaches } = await import('../../operations/cache.js');
+    checkCacheSpecs(cacheTo, values['cache-from'] ?? []);
+    cacheFrom = await importLayerCaches(values['cache-from'] ?? [], { signal });
   }
   const tags = values.tag ?? [];
   const outputs: OutputRequest[] = (values.output ?? ['type=oci,tar=false,dest=./out']).map((spec) => {
@@ -219,10 +225,16 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       progress,
       logger: progress,
       signal,
+      ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
+      ...(cacheTo.length > 0 ? { cacheKeys: true } : {}),
     });
-    if ((values['cache-to']?.length ?? 0) > 0) {
+    if (cacheTo.length > 0) {
       const { exportLayerCache } = await import('../../operations/cache.js');
-      const caches = await exportLayerCache(values['cache-to'] ?? [], result.source, { signal, progress });
+      const caches = await exportLayerCache(cacheTo, result.source, {
+        keys: result.layerKeys ?? [],
+        signal,
+        progress,
+      });
       for (const c of caches) Object.assign(result.outputs[0]?.response ?? {}, c);
     }
     progress.close();
@@ -242,5 +254,6 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     return 0;
   } finally {
     progress.close();
+    for (const c of cacheFrom) c.close();
   }
 }

@@ -204,7 +204,8 @@ export async function applyLayer(
   async function writeFileEntry(
     dst: string,
     entry: AsyncIterable<Buffer>,
-    h: Header,
+    uid: number,
+    gid: number,
     mode: number,
     mtime: Date,
   ): Promise<void> {
@@ -216,7 +217,7 @@ export async function applyLayer(
     try {
       for await (const chunk of entry) await fh.write(chunk);
       // Owner before mode: chown clears setuid and setgid.
-      if (chown) await fh.chown(h.uid ?? 0, h.gid ?? 0);
+      if (chown) await fh.chown(uid, gid);
       await fh.chmod(mode);
       await fh.utimes(mtime, mtime);
     } finally {
@@ -234,7 +235,11 @@ export async function applyLayer(
     const name = h.name;
     const parts = components(name, name, 'its name');
     const mode = (h.mode ?? 0o644) & 0o7777;
-    const mtime = h.mtime ?? new Date(0);
+    // tar-stream applies PAX path, linkpath and size only; ids and times too large for USTAR come in PAX as well.
+    const pax = (h.pax ?? {}) as Record<string, string | undefined>;
+    const uid = paxInteger(pax.uid) ?? h.uid ?? 0;
+    const gid = paxInteger(pax.gid) ?? h.gid ?? 0;
+    const mtime = paxTime(pax.mtime) ?? h.mtime ?? new Date(0);
     if (parts.length === 0) {
       entry.resume();
       return;
@@ -273,17 +278,17 @@ export async function applyLayer(
       case 'directory':
         entry.resume();
         if (!existing?.isDirectory()) await mkdir(dst, { mode: 0o700 });
-        dirs.set(rel, { mode, mtime, uid: h.uid ?? 0, gid: h.gid ?? 0 });
+        dirs.set(rel, { mode, mtime, uid, gid });
         break;
       case 'file':
       case 'contiguous-file':
-        await writeFileEntry(dst, entry, h, mode, mtime);
+        await writeFileEntry(dst, entry, uid, gid, mode, mtime);
         bytes += h.size ?? 0;
         break;
       case 'symlink':
         entry.resume();
         await symlink(h.linkname ?? '', dst);
-        if (chown) await lchown(dst, h.uid ?? 0, h.gid ?? 0);
+        if (chown) await lchown(dst, uid, gid);
         await lutimes(dst, mtime, mtime);
         break;
       case 'link': {
@@ -303,7 +308,7 @@ export async function applyLayer(
       case 'fifo':
         entry.resume();
         await run('mkfifo', ['-m', mode.toString(8), dst]);
-        if (chown) await lchown(dst, h.uid ?? 0, h.gid ?? 0);
+        if (chown) await lchown(dst, uid, gid);
         await lutimes(dst, mtime, mtime);
         break;
       case 'character-device':
@@ -317,7 +322,7 @@ export async function applyLayer(
           String(h.devmajor ?? 0),
           String(h.devminor ?? 0),
         ]);
-        if (chown) await lchown(dst, h.uid ?? 0, h.gid ?? 0);
+        if (chown) await lchown(dst, uid, gid);
         await lutimes(dst, mtime, mtime);
         break;
       default:
@@ -372,6 +377,17 @@ export async function applyLayer(
     );
   }
   return { diffId, size: diff.size };
+}
+
+/** A PAX id: decimal digits only. */
+function paxInteger(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/** A PAX time: seconds since 1970 with an optional fraction (`1700000000.123456789`). */
+function paxTime(value: string | undefined): Date | undefined {
+  if (value === undefined || !/^-?\d{1,15}(\.\d+)?$/.test(value)) return undefined;
+  return new Date(Number(value) * 1000);
 }
 
 /** Whether every component of `rel` under `root` is a directory (no symlink anywhere on the way). */

@@ -1,8 +1,10 @@
 // Whiteouts on unpack, as the OCI image-spec ("Whiteouts") says: `.wh.<name>` hides a lower entry, `.wh..wh..opq`
 // hides every lower child of its directory but keeps what the same layer puts there, whatever the entries' order.
 // Every case is also unpacked by umoci from an OCI layout, and both trees must agree.
+
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Digest } from '@lading/digest';
@@ -188,5 +190,28 @@ describe('applyLayer basics', () => {
     expect([d.mode & 0o7777, d.mtimeMs / 1000]).toEqual([0o750, 1_500_000_000]);
     expect([x.mode & 0o7777, x.mtimeMs / 1000]).toEqual([0o4711, 1_400_000_000]);
     expect([f.isFIFO(), f.mode & 0o7777, f.mtimeMs / 1000]).toEqual([true, 0o640, 1_300_000_000]);
+  });
+
+  it.runIf(havePeers('tar'))('takes ids and times from PAX records (GNU tar --format=posix)', async () => {
+    const src = join(tmp.path, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'f'), 'hi\n');
+    utimesSync(join(src, 'f'), 1_700_000_000.5, 1_700_000_000.5);
+    const tar = execFileSync('tar', [
+      '--format=posix',
+      '--owner=:2097152',
+      '--group=:3000000',
+      '-C',
+      src,
+      '-cf',
+      '-',
+      'f',
+    ]);
+    const out = join(tmp.path, 't');
+    const asRoot = process.getuid?.() === 0;
+    await applyLayer(out, { source: bytes(tar) }, { sameOwner: asRoot });
+    const st = statSync(join(out, 'f'));
+    expect(st.mtimeMs).toBe(1_700_000_000_500);
+    if (asRoot) expect([st.uid, st.gid]).toEqual([2_097_152, 3_000_000]);
   });
 });

@@ -55,12 +55,15 @@ export interface PreparedImage {
 class Scratch {
   #dir: string | undefined;
   #store: FullStore | undefined;
-  async store(): Promise<FullStore> {
-    if (this.#store === undefined) {
+  #opening: Promise<FullStore> | undefined;
+  // Layers are recompressed concurrently: every caller must share the one store the first call opens.
+  store(): Promise<FullStore> {
+    this.#opening ??= (async () => {
       this.#dir = await mkdtemp(join(tmpdir(), 'lading-buildah-transfer-'));
       this.#store = await openLocalStore(this.#dir);
-    }
-    return this.#store;
+      return this.#store;
+    })();
+    return this.#opening;
   }
   get provider(): Provider {
     return {

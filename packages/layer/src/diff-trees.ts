@@ -61,6 +61,7 @@ export function diffTreeEntries(lower: string, upper: string, options: WalkOptio
   const upperEntries = readTreeEntries(upper, options);
   const lowerMap = new Map(lowerEntries.map((e) => [e.path, e]));
   const upperSet = new Set(upperEntries.map((e) => e.path));
+  const upperDirs = new Set(upperEntries.filter((e) => e.type === 'directory').map((e) => e.path));
   const lowerChildren = new Map<string, string[]>();
   for (const e of lowerEntries) {
     const p = parentOf(e.path);
@@ -87,7 +88,8 @@ export function diffTreeEntries(lower: string, upper: string, options: WalkOptio
   for (const l of lowerEntries) {
     if (upperSet.has(l.path)) continue;
     const parent = parentOf(l.path);
-    if (parent !== '' && !upperSet.has(parent)) continue; // the parent's whiteout covers it
+    // The parent's whiteout covers it, or the parent became a file or link, which replaces the whole directory.
+    if (parent !== '' && !upperDirs.has(parent)) continue;
     if (opaque.has(parent)) continue;
     const name = l.path.slice(parent ? parent.length + 1 : 0);
     const wh = parent ? `${parent}/${whiteoutPrefix}${name}` : `${whiteoutPrefix}${name}`;

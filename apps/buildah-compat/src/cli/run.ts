@@ -4,6 +4,7 @@ import { decodeManifest } from '@lading/manifest';
 import {
   type CommitOptions,
   commitContainer,
+  packageVersion,
   parseCompressionFormat,
   writeIidFile,
 } from '../operations/commit.js';
@@ -263,7 +264,7 @@ Options:
         identityLabel: bool(v['identity-label'], true),
         squash: bool(v.squash),
         unsetEnv: list(v.unsetenv),
-        transfer: { ...transfer, ...(quiet ? {} : { onProgress: (m: string) => err(`${m}\n`) }) },
+        transfer,
         ...(quiet ? {} : { report: (line: string) => err(`${line}\n`) }),
         ...defined({ compressionLevel: level, timestamp, signaturePolicy: policy }),
         ...(timestamp === undefined && sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
@@ -331,7 +332,6 @@ Options:
           digestFile: str(v.digestfile),
         }),
       });
-      if (!quiet) err(`Writing manifest to image destination\nStoring signatures\n`);
       if (!quiet) err(`${result.manifestDigest}\n`);
       return 0;
     },
@@ -759,6 +759,10 @@ export async function runCli(argv: readonly string[], usage: string): Promise<nu
     if (name === undefined) {
       out(usage);
       return 2;
+    }
+    if (name === '--version' || name === '-v' || name === 'version') {
+      out(`lading-buildah version ${packageVersion()}\n`);
+      return 0;
     }
     const def = name === 'help' ? undefined : commands[name];
     if (def === undefined) {

@@ -158,11 +158,12 @@ export async function commitContainer(
   }
   const epochSeconds = options.timestamp ?? options.sourceDateEpoch;
   const now = epochSeconds === undefined ? new Date() : new Date(epochSeconds * 1000);
-  // Policy first: a refused destination must not cost a layer build.
-  if (dest?.transport === 'containers-storage' && dest.name !== '') {
-    const policy = await loadPolicy(options.signaturePolicy);
-    await policy.check(dest);
-  }
+  // As the seed's Commit: the policy is read (a broken policy.json fails before any work). It is enforced by
+  // writeImage on the copy to another transport; the shallow copy into local storage evaluates none.
+  await loadPolicy(options.signaturePolicy);
+  const local = dest === undefined || dest.transport === 'containers-storage';
+  // To another transport, writeImage reports the copy itself.
+  const say = local ? report : () => {};
 
   // The base: its manifest's layers are shared; its config is what `config` edited.
   const base = state.baseManifest
@@ -182,7 +183,7 @@ export async function commitContainer(
     rootfs,
     options.sourceDateEpoch !== undefined ? { epoch: options.sourceDateEpoch } : {},
   );
-  report('Getting image source signatures');
+  say('Getting image source signatures');
   const layer = await writeLayer(
     writeTar(items, { reuseAfter: 3, ...(options.signal ? { signal: options.signal } : {}) }),
     storage.store,
@@ -251,9 +252,9 @@ export async function commitContainer(
   const encoded = encodeManifest(manifest);
   const manifestDesc = await writeBlob(storage.store, encoded.bytes, { mediaType: manifestType(format) });
   const id = configDesc.digest.slice('sha256:'.length);
-  for (const l of manifest.layers) report(`Copying blob ${l.digest}`);
-  report(`Copying config ${configDesc.digest}`);
-  report('Writing manifest to image destination');
+  for (const l of manifest.layers) say(`Copying blob ${l.digest}`);
+  say(`Copying config ${configDesc.digest}`);
+  say('Writing manifest to image destination');
 
   let destinationDigest: string | undefined;
   if (dest === undefined || dest.transport === 'containers-storage') {
@@ -268,6 +269,7 @@ export async function commitContainer(
       { store: storage.store, manifest: manifestDesc },
       {
         ...(options.transfer ?? {}),
+        onProgress: report,
         format: oci ? 'oci' : 'v2s2',
         compression,
         ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
@@ -277,7 +279,7 @@ export async function commitContainer(
     );
     destinationDigest = written.manifestDigest;
   }
-  report('Storing signatures');
+  say('Storing signatures');
   return {
     id,
     manifest: manifestDesc,

@@ -125,7 +125,8 @@ function portKey(spec: string): string {
   if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(spec)) {
     throw new OptionError('PORT_INVALID', `--port ${JSON.stringify(spec)}: use PORT[/tcp|udp|sctp]`, {});
   }
-  return spec.includes('/') ? spec : `${spec}/tcp`;
+  // Kept as given, as buildah stores it (a bare number means tcp to every runtime).
+  return spec;
 }
 
 const omitEmpty = <T extends object>(o: T): T =>

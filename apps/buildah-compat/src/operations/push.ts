@@ -41,8 +41,21 @@ export async function pushImage(
       key: 'format',
     });
   }
-  const { digestFile, ...transfer } = options;
-  const written = await writeImage(dest, { store: storage.store, manifest: record.manifest }, transfer);
+  const { digestFile, ...rest } = options;
+  // As containers/image: registries and OCI layouts get compressed layers unless asked otherwise; dir: keeps them.
+  const compressByDefault =
+    dest.transport === 'docker' || dest.transport === 'oci' || dest.transport === 'oci-archive';
+  const transfer: TransferOptions =
+    rest.compression === undefined && compressByDefault ? { ...rest, compression: 'gzip' } : rest;
+  const written = await writeImage(
+    dest,
+    {
+      store: storage.store,
+      manifest: record.manifest,
+      reference: { transport: 'containers-storage', name: record.names[0] ?? record.id },
+    },
+    transfer,
+  );
   if (digestFile !== undefined) await writeFile(digestFile, written.manifestDigest);
   return { manifestDigest: written.manifestDigest, destination: target };
 }

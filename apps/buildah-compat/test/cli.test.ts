@@ -1,0 +1,396 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempDir, run, type TempDir } from '@lading/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ladingBuildah, layoutBlob, lb, tarListing } from './helpers.js';
+
+let tmp: TempDir;
+let src: string;
+let n = 0;
+/** A fresh storage root per test: nothing leaks between them. */
+const newRoot = () => join(tmp.path, `root-${++n}`);
+const pinned = new Date('2001-02-03T04:05:06Z');
+
+beforeAll(async () => {
+  tmp = await makeTempDir('lading-buildah-cli-');
+  src = join(tmp.path, 'src');
+  await mkdir(join(src, 'sub'), { recursive: true });
+  await writeFile(join(src, 'a.txt'), 'hello\n');
+  await writeFile(join(src, 'sub', 'b.sh'), '#!/bin/sh\necho b\n', { mode: 0o755 });
+  for (const p of ['a.txt', 'sub/b.sh', 'sub', '.']) await utimes(join(src, p), pinned, pinned);
+});
+afterAll(async () => tmp?.cleanup());
+
+interface Manifest {
+  mediaType: string;
+  config: { digest: string; mediaType: string };
+  layers: { digest: string; mediaType: string; size: number }[];
+  annotations?: Record<string, string>;
+}
+
+/** The manifest and config of an image in our storage, read from the blob files and checked against their digests. */
+async function storedImage(root: string, id: string) {
+  const images = JSON.parse(await readFile(join(root, 'images.json'), 'utf8')) as {
+    id: string;
+    names: string[];
+    manifest: { digest: string };
+  }[];
+  const record = images.find((i) => i.id === id);
+  if (!record) throw new Error(`image ${id} not in images.json`);
+  const layout = join(root, 'blobs');
+  const manifestBytes = await layoutBlob(layout, record.manifest.digest);
+  expect(`sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`).toBe(record.manifest.digest);
+  const manifest = JSON.parse(manifestBytes.toString()) as Manifest;
+  const configBytes = await layoutBlob(layout, manifest.config.digest);
+  expect(createHash('sha256').update(configBytes).digest('hex')).toBe(id);
+  const config = JSON.parse(configBytes.toString());
+  return { record, manifest, config, layout };
+}
+
+async function scratchWithSrc(root: string, extra: string[] = []): Promise<string> {
+  const c = await lb(root, ['from', ...extra, 'scratch']);
+  await lb(root, ['copy', c, src, '/app']);
+  return c;
+}
+
+describe('global behaviour', () => {
+  it('--version, --help, command --help, unknown commands and options', async () => {
+    const root = newRoot();
+    expect((await ladingBuildah(root, ['--version'])).code).toBe(0);
+    const v = await ladingBuildah(root, ['--version']);
+    expect(v.code).toBe(0);
+    const top = await ladingBuildah(root, ['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('commit');
+    const h = await ladingBuildah(root, ['commit', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('--timestamp');
+    const u = await ladingBuildah(root, ['frob']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain('unknown command');
+    const bad = await ladingBuildah(root, ['containers', '--frob']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/frob/);
+  });
+
+  it('accepts --storage-driver vfs|overlay and refuses others', async () => {
+    const root = newRoot();
+    expect((await ladingBuildah(root, ['--storage-driver', 'vfs', 'containers'])).code).toBe(0);
+    expect(
+      (await ladingBuildah(root, ['--storage-driver=overlay', '--runroot', '/nonexistent', 'images'])).code,
+    ).toBe(0);
+    const r = await ladingBuildah(root, ['--storage-driver', 'btrfs', 'images']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('btrfs');
+  });
+});
+
+describe('working containers', () => {
+  it('names containers as buildah does and refuses a taken --name', async () => {
+    const root = newRoot();
+    expect(await lb(root, ['from', 'scratch'])).toBe('working-container');
+    expect(await lb(root, ['from', 'scratch'])).toBe('working-container-1');
+    expect(await lb(root, ['from', '--name', 'mine', 'scratch'])).toBe('mine');
+    const taken = await ladingBuildah(root, ['from', '--name', 'mine', 'scratch']);
+    expect(taken.code).toBe(3);
+    expect(taken.stderr).toContain('already in use');
+    const list = await lb(root, ['containers', '--json']);
+    expect((JSON.parse(list) as { containername: string }[]).map((c) => c.containername)).toEqual([
+      'working-container',
+      'working-container-1',
+      'mine',
+    ]);
+    const table = await lb(root, ['containers']);
+    expect(table.split('\n')[0]).toMatch(/^CONTAINER ID\s+BUILDER\s+IMAGE ID\s+IMAGE NAME\s+CONTAINER NAME$/);
+    expect((await lb(root, ['containers', '-q'])).split('\n')).toHaveLength(3);
+    expect(await lb(root, ['rm', 'mine'])).toMatch(/^[0-9a-f]{64}$/);
+    expect((await lb(root, ['containers', '-q'])).split('\n')).toHaveLength(2);
+    await lb(root, ['rm', '--all']);
+    expect(await lb(root, ['containers', '-q'])).toBe('');
+    const missing = await ladingBuildah(root, ['rm', 'nope']);
+    expect(missing.code).toBe(4);
+  });
+
+  it("copy: a directory's contents, a file into a directory, a file under a new name; mount shows them", async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    await lb(root, ['copy', c, join(src, 'a.txt'), '/etc/']);
+    await lb(root, ['copy', c, join(src, 'a.txt'), '/renamed.txt']);
+    const mnt = await lb(root, ['mount', c]);
+    expect(await readFile(join(mnt, 'app', 'a.txt'), 'utf8')).toBe('hello\n');
+    expect(await readFile(join(mnt, 'app', 'sub', 'b.sh'), 'utf8')).toContain('echo b');
+    expect(await readFile(join(mnt, 'etc', 'a.txt'), 'utf8')).toBe('hello\n');
+    expect(await readFile(join(mnt, 'renamed.txt'), 'utf8')).toBe('hello\n');
+    expect((await stat(join(mnt, 'app', 'a.txt'))).mtime.getTime()).toBe(pinned.getTime());
+    const notFound = await ladingBuildah(root, ['copy', c, join(src, 'missing'), '/x']);
+    expect(notFound.code).toBe(4);
+    const badChmod = await ladingBuildah(root, ['copy', '--chmod', '9z', c, join(src, 'a.txt'), '/x']);
+    expect(badChmod.code).toBe(2);
+    const badChown = await ladingBuildah(root, ['copy', '--chown', 'nobody', c, join(src, 'a.txt'), '/x']);
+    expect(badChown.code).toBe(3);
+    expect(badChown.stderr).toContain('/etc/passwd');
+  });
+
+  it('a DEST symlink that points outside stays inside the rootfs', async () => {
+    const root = newRoot();
+    const c = await lb(root, ['from', 'scratch']);
+    const mnt = await lb(root, ['mount', c]);
+    const outside = join(tmp.path, 'outside-target');
+    await mkdir(outside, { recursive: true });
+    await run('ln', ['-s', outside, join(mnt, 'escape')]);
+    await lb(root, ['copy', c, join(src, 'a.txt'), '/escape/']);
+    expect(existsSync(join(outside, 'a.txt'))).toBe(false);
+    expect(existsSync(join(mnt, outside.slice(1), 'a.txt'))).toBe(true);
+  });
+});
+
+describe('commit into local storage', () => {
+  it('one uncompressed layer owned by root with the copied modes and times; config edits; image ID = config digest', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    await lb(root, ['copy', '--chmod', '600', '--chown', '12:34', c, join(src, 'a.txt'), '/secret.txt']);
+    await lb(root, [
+      'config',
+      '--env',
+      'A=1',
+      '--env',
+      'B=$A-x',
+      '--cmd',
+      'run "two words"',
+      '--entrypoint',
+      '["/bin/app"]',
+      '--workingdir',
+      '/app',
+      '--user',
+      '1000:1000',
+      '--label',
+      'l=v',
+      '--port',
+      '8080',
+      '--annotation',
+      'an=1',
+      '--author',
+      'me',
+      '--created-by',
+      'made by hand',
+      c,
+    ]);
+    const r = await ladingBuildah(root, ['commit', '--timestamp', '1000000000', c, 'myimg']);
+    expect(r.code).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toContain('Getting image source signatures');
+    expect(r.stderr).toContain('Writing manifest to image destination');
+    const { record, manifest, config, layout } = await storedImage(root, id);
+    expect(record.names).toEqual(['localhost/myimg:latest']);
+    expect(manifest.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(manifest.layers).toHaveLength(1);
+    expect(manifest.layers[0]?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
+    expect(manifest.annotations?.an).toBe('1');
+    const layerFile = join(layout, 'blobs', 'sha256', (manifest.layers[0]?.digest ?? '').slice(7));
+    const listing = await tarListing(layerFile);
+    // --timestamp pins every entry's time; copied files are root's unless --chown.
+    expect(listing).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^drwxr-xr-x 0\/0 +0 2001-09-09 01:46:40 app\/$/),
+        expect.stringMatching(/^-rw-r--r-- 0\/0 +6 2001-09-09 01:46:40 app\/a.txt$/),
+        expect.stringMatching(/^-rwxr-xr-x 0\/0 +.* app\/sub\/b.sh$/),
+        expect.stringMatching(/^-rw------- 12\/34 +6 .* secret.txt$/),
+      ]),
+    );
+    const diffId = `sha256:${createHash('sha256')
+      .update(await readFile(layerFile))
+      .digest('hex')}`;
+    expect(config.rootfs).toEqual({ type: 'layers', diff_ids: [diffId] });
+    expect(config.created).toBe('2001-09-09T01:46:40Z');
+    expect(config.author).toBe('me');
+    expect(config.config).toMatchObject({
+      Env: ['A=1', 'B=1-x'],
+      Cmd: ['run', 'two words'],
+      Entrypoint: ['/bin/app'],
+      WorkingDir: '/app',
+      User: '1000:1000',
+      ExposedPorts: { '8080': {} },
+      Labels: { l: 'v', 'dev.lading.buildah.version': expect.any(String) },
+    });
+    expect(config.history).toEqual([
+      { created: '2001-09-09T01:46:40Z', created_by: 'made by hand', author: 'me' },
+    ]);
+  });
+
+  it('--timestamp makes commits byte-identical across containers and roots', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const root = newRoot();
+      const c = await scratchWithSrc(root);
+      await lb(root, ['config', '--label', 'x=y', c]);
+      ids.push(await lb(root, ['commit', '-q', '--timestamp', '1700000000', c]));
+    }
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  it('--iidfile, --rm, -q, --omit-history, --identity-label=false, --unsetenv, additional --tag names', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    await lb(root, ['config', '--env', 'KEEP=1', '--env', 'DROP=1', c]);
+    const iid = join(tmp.path, `iid-${n}`);
+    const r = await ladingBuildah(root, [
+      'commit',
+      '-q',
+      '--rm',
+      '--omit-history',
+      '--identity-label=false',
+      '--unsetenv',
+      'DROP',
+      '--iidfile',
+      iid,
+      '--tag',
+      'other:1',
+      c,
+      'first',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const id = r.stdout.trim();
+    expect(await readFile(iid, 'utf8')).toBe(`sha256:${id}`);
+    expect(await lb(root, ['containers', '-q'])).toBe('');
+    const { record, config } = await storedImage(root, id);
+    expect(record.names).toEqual(['localhost/first:latest', 'localhost/other:1']);
+    expect(config.history).toBeUndefined();
+    expect(config.config.Labels).toBeUndefined();
+    expect(config.config.Env).toEqual(['KEEP=1']);
+  });
+
+  it('compression: gzip with --disable-compression=false, zstd with --compression-format; bzip2 and xz refused', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    const gz = await lb(root, ['commit', '-q', '--disable-compression=false', c]);
+    const gzImage = await storedImage(root, gz);
+    expect(gzImage.manifest.layers[0]?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    const gzFile = join(
+      gzImage.layout,
+      'blobs',
+      'sha256',
+      (gzImage.manifest.layers[0]?.digest ?? '').slice(7),
+    );
+    const unz = await run('sh', ['-c', `gzip -dc '${gzFile}' | sha256sum`]);
+    expect(`sha256:${unz.stdout.split(' ')[0]}`).toBe(gzImage.config.rootfs.diff_ids[0]);
+    const zs = await lb(root, [
+      'commit',
+      '-q',
+      '--compression-format',
+      'zstd',
+      '--compression-level',
+      '5',
+      c,
+    ]);
+    const zsImage = await storedImage(root, zs);
+    expect(zsImage.manifest.layers[0]?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+    for (const bad of ['bzip2', 'xz']) {
+      const r = await ladingBuildah(root, ['commit', '--compression-format', bad, c]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('not supported');
+    }
+    const unknown = await ladingBuildah(root, ['commit', '--compression-format', 'lz4', c]);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('--format docker writes Docker media types and no manifest annotations', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    const id = await lb(root, ['commit', '-q', '--format', 'docker', c]);
+    const { manifest } = await storedImage(root, id);
+    expect(manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(manifest.config.mediaType).toBe('application/vnd.docker.container.image.v1+json');
+    expect(manifest.layers[0]?.mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar');
+    expect(manifest.annotations).toBeUndefined();
+    expect((await ladingBuildah(root, ['commit', '--format', 'v1', c])).code).toBe(2);
+    expect((await ladingBuildah(root, ['commit', '--timestamp', 'soon', c])).code).toBe(2);
+  });
+
+  it('from a local image: the next commit adds only the diff (with whiteouts) on top of the shared base layer', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    const baseId = await lb(root, ['commit', '-q', '--timestamp', '1000', c, 'base']);
+    const c2 = await lb(root, ['from', 'base']);
+    expect(c2).toBe('base-working-container');
+    const mnt = await lb(root, ['mount', c2]);
+    expect(await readFile(join(mnt, 'app', 'a.txt'), 'utf8')).toBe('hello\n');
+    await run('rm', [join(mnt, 'app', 'a.txt')]);
+    await writeFile(join(mnt, 'new.txt'), 'new\n');
+    await utimes(join(mnt, 'new.txt'), pinned, pinned);
+    const id = await lb(root, ['commit', '-q', '--timestamp', '2000', c2, 'child']);
+    const base = await storedImage(root, baseId);
+    const child = await storedImage(root, id);
+    expect(child.manifest.layers).toHaveLength(2);
+    expect(child.manifest.layers[0]).toEqual(base.manifest.layers[0]);
+    expect(child.manifest.annotations?.['org.opencontainers.image.base.name']).toBe('localhost/base:latest');
+    const top = join(child.layout, 'blobs', 'sha256', (child.manifest.layers[1]?.digest ?? '').slice(7));
+    const names = (await tarListing(top)).map((l) => l.split(' ').pop());
+    expect(names).toContain('new.txt');
+    expect(names).toContain('app/.wh.a.txt');
+    expect(names).not.toContain('app/sub/b.sh');
+    expect(child.config.history).toHaveLength(2);
+    expect(child.config.rootfs.diff_ids[0]).toBe(base.config.rootfs.diff_ids[0]);
+    // --squash: one layer with the whole tree.
+    const sq = await storedImage(root, await lb(root, ['commit', '-q', '--squash', c2]));
+    expect(sq.manifest.layers).toHaveLength(1);
+    const sqFile = join(sq.layout, 'blobs', 'sha256', (sq.manifest.layers[0]?.digest ?? '').slice(7));
+    const sqNames = (await tarListing(sqFile)).map((l) => l.split(' ').pop());
+    expect(sqNames).toEqual(expect.arrayContaining(['app/sub/b.sh', 'new.txt']));
+    expect(sqNames).not.toContain('app/a.txt');
+  });
+});
+
+describe('images, tag, rmi, inspect', () => {
+  it('lists, tags, untags and removes like buildah; an image in use is kept', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    const id = await lb(root, ['commit', '-q', c, 'one']);
+    await lb(root, ['tag', 'one', 'two:v2', 'quay.io/x/y:z']);
+    const table = (await lb(root, ['images'])).split('\n');
+    expect(table[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    expect(table.slice(1).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+      ['localhost/one', 'latest', id.slice(0, 12)],
+      ['localhost/two', 'v2', id.slice(0, 12)],
+      ['quay.io/x/y', 'z', id.slice(0, 12)],
+    ]);
+    expect(await lb(root, ['images', '-q'])).toBe(id.slice(0, 12));
+    expect(await lb(root, ['images', '--digests'])).toContain('sha256:');
+    const json = JSON.parse(await lb(root, ['images', '--json'])) as { id: string; names: string[] }[];
+    expect(json).toHaveLength(1);
+    expect(json[0]?.names).toEqual(['localhost/one:latest', 'localhost/two:v2', 'quay.io/x/y:z']);
+    const inspected = JSON.parse(await lb(root, ['inspect', '--type', 'image', 'two:v2']));
+    expect(inspected.FromImageID).toBe(id);
+    const ci = JSON.parse(await lb(root, ['inspect', c]));
+    expect(ci.Container).toBe(c);
+    expect((await ladingBuildah(root, ['inspect', 'nothing'])).code).toBe(4);
+    expect(await lb(root, ['rmi', 'two:v2'])).toBe('untagged: localhost/two:v2');
+    const c2 = await lb(root, ['from', 'one']);
+    const inUse = await ladingBuildah(root, ['rmi', id]);
+    expect(inUse.code).toBe(3);
+    expect(inUse.stderr).toContain(c2);
+    await lb(root, ['rm', c2]);
+    const removed = await lb(root, ['rmi', id.slice(0, 12)]);
+    expect(removed.split('\n')).toContain(id);
+    expect(await lb(root, ['images', '-q'])).toBe('');
+    expect((await ladingBuildah(root, ['rmi', 'one'])).code).toBe(4);
+  });
+});
+
+describe('push wiring', () => {
+  it('refuses an unknown image and a bad format before any transfer', async () => {
+    const root = newRoot();
+    const missing = await ladingBuildah(root, ['push', 'nothing', 'oci:/tmp/never']);
+    expect(missing.code).toBe(4);
+    const c = await scratchWithSrc(root);
+    await lb(root, ['commit', '-q', c, 'img']);
+    const badFormat = await ladingBuildah(root, ['push', '--format', 'v1', 'img', 'oci:/tmp/never']);
+    expect(badFormat.code).toBe(2);
+    const badRetry = await ladingBuildah(root, ['push', '--retry-delay', 'soon', 'img', 'oci:/tmp/never']);
+    expect(badRetry.code).toBe(2);
+    expect(existsSync('/tmp/never')).toBe(false);
+  });
+});

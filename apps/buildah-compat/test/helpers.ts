@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Runs a program to completion; throws with its stderr when it exits non-zero. */
+async function exec(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  const r = await new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      }),
+    );
+  });
+  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+  return r;
+}
+
+export const mainJs = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built `lading-buildah` as a whole process with `--root ROOT`. */
+export function ladingBuildah(
+  root: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainJs, '--root', root, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      }),
+    );
+  });
+}
+
+/** Like `ladingBuildah`, but throws with stderr unless it exits 0; returns trimmed stdout. */
+export async function lb(
+  root: string,
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<string> {
+  const r = await ladingBuildah(root, args, options);
+  if (r.code !== 0) throw new Error(`lading-buildah ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Real buildah on a private root: vfs storage, chroot isolation, no shared state. */
+export async function buildah(
+  base: string,
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<string> {
+  const r = await exec(
+    'buildah',
+    ['--root', join(base, 'root'), '--runroot', join(base, 'run'), '--storage-driver', 'vfs', ...args],
+    { env: { ...process.env, BUILDAH_ISOLATION: 'chroot', STORAGE_DRIVER: 'vfs' }, ...options },
+  );
+  return r.stdout.trim();
+}
+
+/** The blob a descriptor names in an OCI layout (or our storage's `blobs/`). */
+export async function layoutBlob(layout: string, digest: string): Promise<Buffer> {
+  return readFile(join(layout, 'blobs', ...digest.split(':')));
+}
+
+export async function layoutJson<T = Record<string, unknown>>(layout: string, digest: string): Promise<T> {
+  return JSON.parse((await layoutBlob(layout, digest)).toString('utf8')) as T;
+}
+
+/** Entries of a tar blob as `tar tv --numeric-owner` lists them (GNU tar is the oracle, not our reader). */
+export async function tarListing(file: string): Promise<string[]> {
+  const r = await exec('tar', ['--numeric-owner', '--full-time', '-tvf', file]);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}

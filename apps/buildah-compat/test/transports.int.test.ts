@@ -262,6 +262,16 @@ describe.runIf(havePeers('skopeo', 'tar'))('push to each file transport, read by
     const dir = join(tmp.path, 'oci-all');
     await writeImage({ transport: 'oci', dir, ref: 'all' }, source(index.desc), { ...opts(), all: true });
     expect(await skopeo('inspect', '--raw', `oci:${dir}:all`)).toBe(new TextDecoder().decode(index.bytes));
+    // reading the list back: one platform unless all
+    const into = createMemoryStore();
+    const picked = await readImage({ transport: 'oci', dir, ref: 'all' }, into, {
+      policyPath,
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
+    expect(picked.manifest.digest).toBe(arm.manifest.digest);
+    await expect(into.info(image.config.digest)).rejects.toMatchObject({ kind: 'not-found' });
+    const whole = await readImage({ transport: 'oci', dir, ref: 'all' }, into, { ...opts(), all: true });
+    expect(await readBlob(into, whole.manifest)).toEqual(index.bytes);
     const one = await writeImage({ transport: 'oci', dir, ref: 'arm' }, source(index.desc), {
       policyPath,
       platform: { os: 'linux', architecture: 'arm64' },
@@ -270,6 +280,27 @@ describe.runIf(havePeers('skopeo', 'tar'))('push to each file transport, read by
     const dirAll = join(tmp.path, 'dir-all');
     await writeImage({ transport: 'dir', dir: dirAll }, source(index.desc), { ...opts(), all: true });
     expect(await readdir(dirAll)).toContain(`${image.manifest.digest.slice(7)}.manifest.json`);
+    // a list converted to Docker types: a manifest list whose children are Docker manifests; skopeo copies it all
+    const dirList = join(tmp.path, 'dir-list-v2s2');
+    await writeImage({ transport: 'dir', dir: dirList }, source(index.desc), {
+      ...opts(),
+      all: true,
+      format: 'v2s2',
+    });
+    const list = JSON.parse(await skopeo('inspect', '--raw', `dir:${dirList}`)) as {
+      mediaType: string;
+      manifests: Descriptor[];
+    };
+    expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(list.manifests.map((m) => [m.mediaType, m.platform?.architecture])).toEqual([
+      ['application/vnd.docker.distribution.manifest.v2+json', 'amd64'],
+      ['application/vnd.docker.distribution.manifest.v2+json', 'arm64'],
+    ]);
+    for (const m of list.manifests) {
+      const child = new Uint8Array(await readFile(join(dirList, `${m.digest.slice(7)}.manifest.json`)));
+      expect(sha256(child)).toBe(m.digest);
+    }
+    await skopeo('copy', '--all', `dir:${dirList}`, `oci:${join(tmp.path, 'list-copied')}:l`);
     await expect(
       writeImage({ transport: 'docker-archive', file: join(tmp.path, 'x.tar') }, source(index.desc), {
         ...opts(),

@@ -1,4 +1,12 @@
-import { copyBlob, type FullStore, openLocalStore, type Provider, readBlob } from '@lading/content-store';
+import {
+  copyBlob,
+  createMemoryStore,
+  type FullStore,
+  openLocalStore,
+  type Provider,
+  readBlob,
+  writeBlob,
+} from '@lading/content-store';
 import {
   AnnotationRefName,
   type Descriptor,
@@ -8,7 +16,6 @@ import {
   OptionError,
 } from '@lading/digest';
 import type { ImageLocation } from '../cli/common.js';
-import { findStoreImage } from './images.js';
 
 interface Node {
   manifests?: Descriptor[];
@@ -54,8 +61,13 @@ export async function copyImageGraph(
   return copied;
 }
 
+/** Media types a copy writes: OCI's, Docker schema2's, or whatever the source has. */
+export type CopyFormat = 'oci' | 'docker' | 'keep';
+
 export interface CopyOptions {
   readonly storeDir: string;
+  /** Default: `oci` into an OCI layout (`oci:`), `keep` elsewhere. */
+  readonly format?: CopyFormat;
   readonly insecure?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
@@ -82,7 +94,10 @@ async function openSource(
     return { provider: store, desc: matches[0] as Descriptor };
   }
   const store = await openLocalStore(options.storeDir);
-  if (loc.kind === 'store') return { provider: store, desc: await findStoreImage(store, loc.name) };
+  if (loc.kind === 'store') {
+    const { findStoreImage } = await import('./images.js');
+    return { provider: store, desc: await findStoreImage(store, loc.name) };
+  }
   const { pullImage } = await import('@lading/push');
   options.onProgress?.(`pulling ${loc.ref}`);
   const pulled = await pullImage(loc.ref, store, {
@@ -92,13 +107,74 @@ async function openSource(
   return { provider: store, desc: pulled.descriptor };
 }
 
+/**
+ * Re-types a manifest or index (and the manifests below it) to OCI or Docker media types, writing the manifests that
+ * change into `out`; blobs below keep their bytes and digests. Returns the (possibly new) root descriptor.
+ */
+export async function convertImageGraph(
+  src: Provider,
+  out: FullStore,
+  desc: Descriptor,
+  oci: boolean,
+): Promise<Descriptor> {
+  const isManifest = isManifestMediaType(desc.mediaType);
+  if (!isManifest && !isIndexMediaType(desc.mediaType)) return desc;
+  const { convertIndex, convertManifest, decodeIndex, decodeManifest } = await import('@lading/manifest');
+  const bytes = await readBlob(src, desc, { maxBytes: 4 << 20 });
+  let converted: { readonly bytes: Uint8Array; readonly descriptor: Descriptor };
+  if (isManifest) {
+    converted = convertManifest(decodeManifest(bytes, { expected: desc }), { oci });
+  } else {
+    const index = decodeIndex(bytes, { expected: desc });
+    const children = new Map<string, Descriptor>();
+    for (const m of index.value.manifests) {
+      if (m.urls && m.urls.length > 0) continue;
+      const c = await convertImageGraph(src, out, m, oci);
+      if (c.digest !== m.digest) children.set(m.digest, c);
+    }
+    converted = convertIndex(index, { oci, children });
+  }
+  if (converted.descriptor.digest === desc.digest) return desc;
+  await writeBlob(out, converted.bytes, { mediaType: converted.descriptor.mediaType });
+  const { annotations, platform } = desc;
+  return {
+    mediaType: converted.descriptor.mediaType,
+    digest: converted.descriptor.digest,
+    size: converted.descriptor.size,
+    ...(platform ? { platform } : {}),
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+/** Reads from `first` what it holds, the rest from `second` (converted manifests over the source's blobs). */
+function overlay(first: FullStore, second: Provider): Provider {
+  const has = async (digest: Descriptor['digest']) =>
+    first.info(digest).then(
+      () => true,
+      () => false,
+    );
+  return {
+    info: async (digest) => ((await has(digest)) ? first.info(digest) : second.info(digest)),
+    async *read(ref, options) {
+      yield* ((await has(ref.digest)) ? first : second).read(ref, options);
+    },
+  };
+}
+
 /** Copies an image between `oci:DIR:TAG`, `docker://REF` and names in the lading store. Returns the root. */
 export async function copyImage(
   src: ImageLocation,
   dst: ImageLocation,
   options: CopyOptions,
 ): Promise<Descriptor> {
-  const { provider, desc } = await openSource(src, options);
+  const opened = await openSource(src, options);
+  let { provider, desc } = opened;
+  const format = options.format ?? (dst.kind === 'oci' ? 'oci' : 'keep');
+  if (format !== 'keep') {
+    const converted = createMemoryStore();
+    desc = await convertImageGraph(opened.provider, converted, opened.desc, format === 'oci');
+    if (desc.digest !== opened.desc.digest) provider = overlay(converted, opened.provider);
+  }
   if (dst.kind === 'docker') {
     const { pushImage } = await import('@lading/push');
     options.onProgress?.(`pushing ${dst.ref}`);

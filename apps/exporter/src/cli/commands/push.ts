@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import { copyImage } from '../../operations/copy-image.js';
 import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
+import { parseFormat } from './copy.js';
 
 export const help = `Usage: lading push IMAGE [DEST] [options]
 
@@ -10,7 +11,8 @@ Push an image of the lading store (or oci:DIR:TAG) to a registry. DEST defaults 
 (docker:// is optional).
 
 Options:
-      --insecure   Allow http and unverified TLS
+      --insecure       Allow http and unverified TLS
+      --format FORMAT  oci, docker or keep (default): the media types pushed
 
 Examples:
   lading push localhost:5000/hello:1 --insecure
@@ -21,8 +23,9 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...commonOptions, insecure: { type: 'boolean' } },
+    options: { ...commonOptions, insecure: { type: 'boolean' }, format: { type: 'string' } },
   });
+  const format = parseFormat(values.format);
   const [image, dest] = positionals;
   if (image === undefined || positionals.length > 2)
     throw new OptionError('PUSH_ARGS', 'lading push takes IMAGE and an optional DEST', {});
@@ -36,6 +39,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     {
       storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
       ...(values.insecure ? { insecure: true } : {}),
+      ...(format ? { format } : {}),
       signal,
     },
   );

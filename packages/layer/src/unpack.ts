@@ -1,18 +1,24 @@
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
 import {
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  realpath,
-  rm,
-  symlink,
-} from 'node:fs/promises';
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  type Stats,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,9 +75,9 @@ function components(name: string, entry: string, what: string): string[] {
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
-async function lstatOrUndefined(p: string) {
+function lstatOrUndefined(p: string): Stats | undefined {
   try {
-    return await lstat(p);
+    return lstatSync(p);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -103,8 +109,8 @@ export async function applyLayer(
   layer: LayerSource,
   options: UnpackOptions = {},
 ): Promise<{ readonly diffId: Digest; readonly size: number }> {
-  await mkdir(target, { recursive: true });
-  const root = await realpath(target);
+  mkdirSync(target, { recursive: true });
+  const root = realpathSync(target);
   const chown = options.sameOwner ?? isRoot();
   const rootless = options.rootless ?? !isRoot();
   /** Paths (relative, physical) this layer created or changed, with all their ancestors: whiteouts keep them. */
@@ -131,9 +137,9 @@ export async function applyLayer(
    */
   const touched = new Map<string, { atime: Date; mtime: Date }>();
   const parentOf = (rel: string) => rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
-  const touch = async (dirRel: string) => {
+  const touch = (dirRel: string) => {
     if (touched.has(dirRel)) return;
-    const st = await lstat(abs(dirRel));
+    const st = lstatSync(abs(dirRel));
     touched.set(dirRel, { atime: st.atime, mtime: st.mtime });
   };
   const forgetDirs = (rel: string) => {
@@ -147,11 +153,7 @@ export async function applyLayer(
    * not exist and `create` is false. With `create`, missing directories are made and a non-directory in the way
    * is replaced by one.
    */
-  async function resolveDir(
-    parts: readonly string[],
-    name: string,
-    create: boolean,
-  ): Promise<string | undefined> {
+  function resolveDir(parts: readonly string[], name: string, create: boolean): string | undefined {
     const stack: string[] = [];
     // Components still to walk, last one first (links push their targets' components on top).
     const todo = [...parts].reverse();
@@ -167,38 +169,37 @@ export async function applyLayer(
       stack.push(c);
       const rel = stack.join('/');
       const p = abs(rel);
-      const st = await lstatOrUndefined(p);
+      const st = lstatOrUndefined(p);
       if (st?.isDirectory()) continue;
       if (st?.isSymbolicLink()) {
         if (++links > maxSymlinks) throw unsafe(name, `too many levels of symbolic links at ${rel}`);
-        const to = await readlink(p);
+        const to = readlinkSync(p);
         stack.pop();
         if (to.startsWith('/')) stack.length = 0;
         for (const t of to.split('/').reverse()) todo.push(t);
         continue;
       }
       if (!create) return undefined;
-      await touch(parentOf(rel));
-      if (st !== undefined) await rm(p, { recursive: true, force: true });
-      await mkdir(p, { mode: 0o755 });
+      touch(parentOf(rel));
+      if (st !== undefined) rmSync(p, { recursive: true, force: true });
+      mkdirSync(p, { mode: 0o755 });
       markUpper(rel);
     }
     return stack.join('/');
   }
 
   /** Removes `rel` (or only its children, for an opaque whiteout) except what this layer put there. */
-  async function hideLower(rel: string, keepSelf: boolean): Promise<void> {
-    const st = await lstatOrUndefined(abs(rel));
+  function hideLower(rel: string, keepSelf: boolean): void {
+    const st = lstatOrUndefined(abs(rel));
     if (st === undefined) return;
     if (!keepSelf && !upper.has(rel)) {
-      await touch(parentOf(rel));
-      await rm(abs(rel), { recursive: true, force: true });
+      touch(parentOf(rel));
+      rmSync(abs(rel), { recursive: true, force: true });
       forgetDirs(rel);
       return;
     }
     if (!st.isDirectory()) return;
-    for (const child of await readdir(abs(rel)))
-      await hideLower(rel === '' ? child : `${rel}/${child}`, false);
+    for (const child of readdirSync(abs(rel))) hideLower(rel === '' ? child : `${rel}/${child}`, false);
   }
 
   async function writeFileEntry(
@@ -209,19 +210,21 @@ export async function applyLayer(
     mode: number,
     mtime: Date,
   ): Promise<void> {
-    const fh = await open(
+    const fd = openSync(
       dst,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
     try {
-      for await (const chunk of entry) await fh.write(chunk);
+      for await (const chunk of entry) {
+        for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+      }
       // Owner before mode: chown clears setuid and setgid.
-      if (chown) await fh.chown(uid, gid);
-      await fh.chmod(mode);
-      await fh.utimes(mtime, mtime);
+      if (chown) fchownSync(fd, uid, gid);
+      fchmodSync(fd, mode);
+      futimesSync(fd, mtime, mtime);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
@@ -241,7 +244,10 @@ export async function applyLayer(
     const gid = paxInteger(pax.gid) ?? h.gid ?? 0;
     const mtime = paxTime(pax.mtime) ?? h.mtime ?? new Date(0);
     if (parts.length === 0) {
+      // The root itself: a directory entry gives it its mode and time (as umoci does); any other type is ignored,
+      // so the root can never become a link.
       entry.resume();
+      if ((h.type ?? 'file') === 'directory') dirs.set('', { mode, mtime, uid, gid });
       return;
     }
     const base = parts[parts.length - 1] as string;
@@ -252,10 +258,10 @@ export async function applyLayer(
       const victim = opaque ? '' : base.slice(whiteoutPrefix.length);
       if (!opaque && (victim === '' || victim === '.' || victim === '..'))
         throw unsafe(name, 'a whiteout of . or ..');
-      const dir = await resolveDir(parentParts, name, false);
+      const dir = resolveDir(parentParts, name, false);
       if (dir === undefined) return;
-      if (opaque) await hideLower(dir, true);
-      else await hideLower(dir === '' ? victim : `${dir}/${victim}`, false);
+      if (opaque) hideLower(dir, true);
+      else hideLower(dir === '' ? victim : `${dir}/${victim}`, false);
       return;
     }
     const type = h.type ?? 'file';
@@ -265,19 +271,19 @@ export async function applyLayer(
     // A hardlink's target is checked before anything is removed or created for the entry.
     const linkParts = type === 'link' ? components(h.linkname ?? '', name, 'hardlink target') : [];
     if (type === 'link' && linkParts.length === 0) throw unsafe(name, 'a hardlink to the root');
-    const dir = (await resolveDir(parentParts, name, true)) as string;
+    const dir = resolveDir(parentParts, name, true) as string;
     const rel = dir === '' ? base : `${dir}/${base}`;
     const dst = abs(rel);
-    const existing = await lstatOrUndefined(dst);
-    await touch(dir);
+    const existing = lstatOrUndefined(dst);
+    touch(dir);
     if (existing && !(type === 'directory' && existing.isDirectory())) {
-      await rm(dst, { recursive: true, force: true });
+      rmSync(dst, { recursive: true, force: true });
       if (existing.isDirectory()) forgetDirs(rel);
     }
     switch (type) {
       case 'directory':
         entry.resume();
-        if (!existing?.isDirectory()) await mkdir(dst, { mode: 0o700 });
+        if (!existing?.isDirectory()) mkdirSync(dst, { mode: 0o700 });
         dirs.set(rel, { mode, mtime, uid, gid });
         break;
       case 'file':
@@ -287,29 +293,29 @@ export async function applyLayer(
         break;
       case 'symlink':
         entry.resume();
-        await symlink(h.linkname ?? '', dst);
-        if (chown) await lchown(dst, uid, gid);
-        await lutimes(dst, mtime, mtime);
+        symlinkSync(h.linkname ?? '', dst);
+        if (chown) lchownSync(dst, uid, gid);
+        lutimesSync(dst, mtime, mtime);
         break;
       case 'link': {
         entry.resume();
         const last = linkParts[linkParts.length - 1] as string;
-        const srcDir = await resolveDir(linkParts.slice(0, -1), name, false);
+        const srcDir = resolveDir(linkParts.slice(0, -1), name, false);
         const srcRel = srcDir === undefined ? undefined : srcDir === '' ? last : `${srcDir}/${last}`;
-        const st = srcRel === undefined ? undefined : await lstatOrUndefined(abs(srcRel));
+        const st = srcRel === undefined ? undefined : lstatOrUndefined(abs(srcRel));
         if (srcRel === undefined || st === undefined)
           throw unsafe(name, `hardlink target ${JSON.stringify(h.linkname)} is not in the layer chain`);
         if (st.isDirectory())
           throw unsafe(name, `hardlink target ${JSON.stringify(h.linkname)} is a directory`);
         // link(2) does not follow a symlink at the target: a link to a symlink is a second name for the symlink.
-        await link(abs(srcRel), dst);
+        linkSync(abs(srcRel), dst);
         break;
       }
       case 'fifo':
         entry.resume();
         await run('mkfifo', ['-m', mode.toString(8), dst]);
-        if (chown) await lchown(dst, uid, gid);
-        await lutimes(dst, mtime, mtime);
+        if (chown) lchownSync(dst, uid, gid);
+        lutimesSync(dst, mtime, mtime);
         break;
       case 'character-device':
       case 'block-device':
@@ -322,8 +328,8 @@ export async function applyLayer(
           String(h.devmajor ?? 0),
           String(h.devminor ?? 0),
         ]);
-        if (chown) await lchown(dst, uid, gid);
-        await lutimes(dst, mtime, mtime);
+        if (chown) lchownSync(dst, uid, gid);
+        lutimesSync(dst, mtime, mtime);
         break;
       default:
         // GNU sparse files, volume labels and the like: not something a layer carries.
@@ -349,19 +355,19 @@ export async function applyLayer(
     // Deepest first, so setting a parent's time is not undone by touching its children. Each path is walked again
     // without following symlinks: a later entry may have replaced a directory (or a parent) with a link out.
     for (const [rel, t] of touched) {
-      if (!dirs.has(rel) && (await isRealDirectory(root, rel))) await lutimes(abs(rel), t.atime, t.mtime);
+      if (!dirs.has(rel) && isRealDirectory(root, rel)) lutimesSync(abs(rel), t.atime, t.mtime);
     }
     const order = [...dirs.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
     for (const rel of order) {
       const d = dirs.get(rel) as { mode: number; mtime: Date; uid: number; gid: number };
-      if (!(await isRealDirectory(root, rel))) continue;
-      const fh = await open(abs(rel), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      if (!isRealDirectory(root, rel)) continue;
+      const fd = openSync(abs(rel), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       try {
-        if (chown) await fh.chown(d.uid, d.gid);
-        await fh.chmod(d.mode);
-        await fh.utimes(d.mtime, d.mtime);
+        if (chown) fchownSync(fd, d.uid, d.gid);
+        fchmodSync(fd, d.mode);
+        futimesSync(fd, d.mtime, d.mtime);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     }
   } catch (error) {
@@ -391,12 +397,12 @@ function paxTime(value: string | undefined): Date | undefined {
 }
 
 /** Whether every component of `rel` under `root` is a directory (no symlink anywhere on the way). */
-async function isRealDirectory(root: string, rel: string): Promise<boolean> {
+function isRealDirectory(root: string, rel: string): boolean {
   let p = root;
-  if (rel === '') return (await lstatOrUndefined(root))?.isDirectory() === true;
+  if (rel === '') return lstatOrUndefined(root)?.isDirectory() === true;
   for (const c of rel.split('/')) {
     p = join(p, c);
-    const st = await lstatOrUndefined(p);
+    const st = lstatOrUndefined(p);
     if (!st?.isDirectory()) return false;
   }
   return true;

@@ -214,4 +214,15 @@ describe('applyLayer basics', () => {
     expect(st.mtimeMs).toBe(1_700_000_000_500);
     if (asRoot) expect([st.uid, st.gid]).toEqual([2_097_152, 3_000_000]);
   });
+
+  it('a ./ directory entry gives the root its mode and time', async () => {
+    const out = join(tmp.path, 't');
+    const tar = rawTar([
+      { name: './', type: '5', mode: 0o750, mtime: 1_234_567_890 },
+      { name: './f', content: 'f' },
+    ]);
+    await applyLayer(out, { source: bytes(tar) });
+    const st = statSync(out);
+    expect([st.mode & 0o7777, st.mtimeMs / 1000]).toEqual([0o750, 1_234_567_890]);
+  });
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import {
+  chmodSync,
   closeSync,
   constants,
   fchmodSync,
@@ -135,12 +136,31 @@ export async function applyLayer(
    * has no entry for keeps its time from the lower layers (as umoci restores it), so results do not depend on the
    * clock.
    */
-  const touched = new Map<string, { atime: Date; mtime: Date }>();
+  const touched = new Map<string, { atime: Date; mtime: Date; mode: number }>();
   const parentOf = (rel: string) => rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
-  const touch = (dirRel: string) => {
+  // Without root, a read-only directory from a lower layer (0555, 0500...) cannot take new entries: it is opened up
+  // for its owner while the layer is applied and its mode put back at the end, as umoci --rootless does.
+  const privileged = isRoot();
+  const touch = (dirRel: string, st: Stats = lstatSync(abs(dirRel))) => {
     if (touched.has(dirRel)) return;
-    const st = lstatSync(abs(dirRel));
-    touched.set(dirRel, { atime: st.atime, mtime: st.mtime });
+    touched.set(dirRel, { atime: st.atime, mtime: st.mtime, mode: st.mode & 0o7777 });
+    if (!privileged && (st.mode & 0o700) !== 0o700) chmodSync(abs(dirRel), (st.mode & 0o7777) | 0o700);
+  };
+  /** rm -rf that, without root, opens up read-only directories inside the subtree first. */
+  const removeTree = (p: string) => {
+    try {
+      rmSync(p, { recursive: true, force: true });
+    } catch (error) {
+      if (privileged || (error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+      const unlock = (q: string) => {
+        const st = lstatSync(q);
+        if (!st.isDirectory()) return;
+        chmodSync(q, (st.mode & 0o7777) | 0o700);
+        for (const n of readdirSync(q)) unlock(join(q, n));
+      };
+      unlock(p);
+      rmSync(p, { recursive: true, force: true });
+    }
   };
   const forgetDirs = (rel: string) => {
     for (const d of dirs.keys()) if (d === rel || d.startsWith(`${rel}/`)) dirs.delete(d);
@@ -170,7 +190,10 @@ export async function applyLayer(
       const rel = stack.join('/');
       const p = abs(rel);
       const st = lstatOrUndefined(p);
-      if (st?.isDirectory()) continue;
+      if (st?.isDirectory()) {
+        if (!privileged && (st.mode & 0o700) !== 0o700) touch(rel, st);
+        continue;
+      }
       if (st?.isSymbolicLink()) {
         if (++links > maxSymlinks) throw unsafe(name, `too many levels of symbolic links at ${rel}`);
         const to = readlinkSync(p);
@@ -181,7 +204,7 @@ export async function applyLayer(
       }
       if (!create) return undefined;
       touch(parentOf(rel));
-      if (st !== undefined) rmSync(p, { recursive: true, force: true });
+      if (st !== undefined) removeTree(p);
       mkdirSync(p, { mode: 0o755 });
       markUpper(rel);
     }
@@ -194,7 +217,7 @@ export async function applyLayer(
     if (st === undefined) return;
     if (!keepSelf && !upper.has(rel)) {
       touch(parentOf(rel));
-      rmSync(abs(rel), { recursive: true, force: true });
+      removeTree(abs(rel));
       forgetDirs(rel);
       return;
     }
@@ -277,7 +300,7 @@ export async function applyLayer(
     const existing = lstatOrUndefined(dst);
     touch(dir);
     if (existing && !(type === 'directory' && existing.isDirectory())) {
-      rmSync(dst, { recursive: true, force: true });
+      removeTree(dst);
       if (existing.isDirectory()) forgetDirs(rel);
     }
     switch (type) {
@@ -352,15 +375,21 @@ export async function applyLayer(
       current = undefined;
     }
     await feeding;
-    // Deepest first, so setting a parent's time is not undone by touching its children. Each path is walked again
-    // without following symlinks: a later entry may have replaced a directory (or a parent) with a link out.
-    for (const [rel, t] of touched) {
-      if (!dirs.has(rel) && isRealDirectory(root, rel)) lutimesSync(abs(rel), t.atime, t.mtime);
-    }
-    const order = [...dirs.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
+    // Deepest first: a parent's time is set after its children are done with, and a parent opened up for its owner
+    // is closed again only after them. Every path is walked again without following symlinks: a later entry may
+    // have replaced a directory (or a parent) with a link out.
+    const depth = (rel: string) => (rel === '' ? 0 : rel.split('/').length);
+    const order = [...new Set([...dirs.keys(), ...touched.keys()])].sort((a, b) => depth(b) - depth(a));
     for (const rel of order) {
-      const d = dirs.get(rel) as { mode: number; mtime: Date; uid: number; gid: number };
       if (!isRealDirectory(root, rel)) continue;
+      const d = dirs.get(rel);
+      if (d === undefined) {
+        // A directory this layer has no entry for keeps its mode and times from below.
+        const t = touched.get(rel) as { atime: Date; mtime: Date; mode: number };
+        if (!privileged) chmodSync(abs(rel), t.mode);
+        lutimesSync(abs(rel), t.atime, t.mtime);
+        continue;
+      }
       const fd = openSync(abs(rel), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       try {
         if (chown) fchownSync(fd, d.uid, d.gid);

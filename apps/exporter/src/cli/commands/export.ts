@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OptionError, parsePlatform } from '@lading/digest';
-import { parseEpoch } from '@lading/image-config';
+import { NotFoundError, OptionError, parsePlatform } from '@lading/digest';
+import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
@@ -106,6 +106,43 @@ function keyValues(list: readonly string[] | undefined, flag: string): Record<st
   return out;
 }
 
+/** Every input path exists and has the right kind, before any work starts (so nothing is half-written). */
+async function checkInputsExist(layers: readonly LayerInput[]): Promise<void> {
+  const want = (path: string, dir: boolean, what: string) =>
+    stat(resolve(path)).then(
+      (st) => {
+        if (st.isDirectory() !== dir) {
+          throw new OptionError('INPUT_KIND', `${what} ${path}: not a ${dir ? 'directory' : 'file'}`, {
+            key: what.replace(/^--/, ''),
+          });
+        }
+      },
+      (cause: unknown) => {
+        throw new NotFoundError('INPUT_NOT_FOUND', `${what} ${path}: it does not exist`, { cause });
+      },
+    );
+  for (const l of layers) {
+    if (l.kind === 'dir') await want(l.path, true, 'directory');
+    else if (l.kind === 'tarball') await want(l.path, false, '--tarball');
+    else {
+      await want(l.lower, true, '--diff');
+      await want(l.upper, true, '--diff');
+    }
+  }
+}
+
+/** The --config file, checked to be an image config before any work starts. */
+async function readConfigFile(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(resolve(path)));
+  } catch (cause) {
+    throw new NotFoundError('CONFIG_NOT_FOUND', `--config ${path}: cannot read it`, { cause });
+  }
+  parseImageConfig(bytes);
+  return bytes;
+}
+
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -192,8 +229,8 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const compression = parseCompression(values.compression);
   const plugins = [];
   for (const p of values['exporter-plugin'] ?? []) plugins.push(...(await loadExporterPlugin(p)));
-  const config =
-    values.config !== undefined ? new Uint8Array(await readFile(resolve(values.config))) : undefined;
+  await checkInputsExist(layers);
+  const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
   const progress = progressFrom(values.progress);
   const started = performance.now();
   try {

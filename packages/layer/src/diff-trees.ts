@@ -95,6 +95,27 @@ export function diffTreeEntries(lower: string, upper: string, options: WalkOptio
     const wh = parent ? `${parent}/${whiteoutPrefix}${name}` : `${whiteoutPrefix}${name}`;
     out.push({ key: sortKey(wh), entry: marker(wh) });
   }
+  // Hardlinks: when one name of a multiply-linked file is in the diff, all its names must be, or the unpacked names
+  // become separate files (containerd's change writer keeps the unchanged names for the same reason).
+  const inode = (e: TreeEntry) => `${e.dev}:${e.ino}`;
+  const linked = new Map<string, TreeEntry[]>();
+  for (const e of upperEntries) {
+    if (e.type !== 'file' || e.nlink < 2) continue;
+    const group = linked.get(inode(e));
+    if (group) group.push(e);
+    else linked.set(inode(e), [e]);
+  }
+  if (linked.size > 0) {
+    const inDiff = new Set(out.map((o) => o.entry.path));
+    for (const o of [...out]) {
+      if (o.entry.type !== 'file' || o.entry.nlink < 2) continue;
+      for (const sibling of linked.get(inode(o.entry)) ?? []) {
+        if (inDiff.has(sibling.path)) continue;
+        inDiff.add(sibling.path);
+        out.push({ key: sortKey(sibling.path), entry: sibling });
+      }
+    }
+  }
   out.sort((a, b) => Buffer.compare(a.key, b.key));
   return out.map((o) => o.entry);
 }

@@ -109,6 +109,8 @@ function makeUpper(root: string, from: string): void {
   write(root, 'added-dir/deep/file', 'deep');
   write(root, 'hard-a', 'pair');
   linkSync(join(root, 'hard-a'), join(root, 'hard-b'));
+  // A new name for an unchanged file: the diff must carry the file too, or the names come apart.
+  linkSync(join(root, 'same.txt'), join(root, 'same-link'));
   chmodSync(join(root, 'partial'), 0o750);
   // Changed entries (and the directories whose listing changed) get other times; the rest keep lower's.
   pinTimes(
@@ -172,6 +174,8 @@ describe('diffTreeEntries', () => {
       'partial',
       'partial/.wh.drop',
       'partial/add',
+      'same-link',
+      'same.txt',
       'samesize.txt',
     ]);
   });

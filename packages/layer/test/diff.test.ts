@@ -78,6 +78,8 @@ function makeLower(root: string): void {
   symlinkSync('same.txt', join(root, 'link'));
   symlinkSync('same.txt', join(root, 'link2file'));
   write(root, 'file2link', 'file');
+  write(root, 'dir2link/k', 'k');
+  symlinkSync('same.txt', join(root, 'link2dir'));
   pinTimes(root);
 }
 
@@ -105,6 +107,10 @@ function makeUpper(root: string, from: string): void {
   write(root, 'link2file', 'file now');
   rmSync(join(root, 'file2link'));
   symlinkSync('/etc/hostname', join(root, 'file2link'));
+  rmSync(join(root, 'dir2link'), { recursive: true });
+  symlinkSync('keep-dir', join(root, 'dir2link'));
+  rmSync(join(root, 'link2dir'));
+  write(root, 'link2dir/k', 'k');
   write(root, 'added.txt', 'added');
   write(root, 'added-dir/deep/file', 'deep');
   write(root, 'hard-a', 'pair');
@@ -128,6 +134,8 @@ function makeUpper(root: string, from: string): void {
       'link',
       'link2file',
       'file2link',
+      'dir2link',
+      'link2dir',
     ]),
   );
 }
@@ -155,6 +163,7 @@ describe('diffTreeEntries', () => {
       'added.txt',
       'content.txt',
       'dir2file',
+      'dir2link',
       'file2dir',
       'file2dir/y',
       'file2link',
@@ -163,6 +172,8 @@ describe('diffTreeEntries', () => {
       'keep-dir',
       'keep-dir/.wh.gone-sub',
       'link',
+      'link2dir',
+      'link2dir/k',
       'link2file',
       'mode.txt',
       'mtime.txt',

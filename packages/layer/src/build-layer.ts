@@ -10,7 +10,7 @@ import {
   tarItemsFromEntries,
   writeTar,
 } from './tar-from-tree.js';
-import { readTreeEntries, type WalkOptions } from './tree-entry.js';
+import { type TreeEntry, type WalkOptions, walkTree } from './tree-entry.js';
 import { writeLayer } from './write-layer.js';
 
 export interface BuildLayerOptions
@@ -44,14 +44,17 @@ export async function buildLayer(
   const level = checkLevel(compression, options.level);
   const epoch = epochSeconds(options.epoch);
   const prefix = normalizePrefix(options.prefix);
-  const entries = readTreeEntries(dir, {
+  const walkOptions = {
     ...(options.include ? { include: options.include } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
-  });
+  };
   const cache =
     options.cacheDir !== undefined && typeof store.info === 'function' ? options.cacheDir : undefined;
+  // Without a cache the tree is listed while the layer is written, so compression starts at the first file.
+  let entries: Iterable<TreeEntry> = walkTree(dir, walkOptions);
   let key: string | undefined;
   if (cache !== undefined) {
+    entries = [...entries];
     const settings = {
       compression,
       level: level ?? null,
@@ -68,13 +71,11 @@ export async function buildLayer(
       root: prefix ? readTreeRootStat(dir) : null,
       annotations: options.annotations ?? null,
     };
-    key = treeCacheKey(entries, settings);
+    key = treeCacheKey(entries as TreeEntry[], settings);
     const hit = await readCachedLayer(cache, key, store as Pick<Provider, 'info'>);
     if (hit) return { ...hit, fromCache: true };
   }
-  const items = [
-    ...tarItemsFromEntries(entries, dir, { ...options, ...(epoch !== undefined ? { epoch } : {}) }),
-  ];
+  const items = tarItemsFromEntries(entries, dir, { ...options, ...(epoch !== undefined ? { epoch } : {}) });
   const layer = await writeLayer(
     writeTar(items, { reuseAfter: 3, ...(options.signal ? { signal: options.signal } : {}) }),
     store,

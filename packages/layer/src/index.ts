@@ -21,7 +21,7 @@ export { tarItemsFromEntries, writeTar } from './tar-from-tree.js';
 export type { TarEntryType, TarHeader } from './tar-header.js';
 export { encodeTarHeader } from './tar-header.js';
 export type { TreeEntry, WalkOptions } from './tree-entry.js';
-export { readTreeEntries } from './tree-entry.js';
+export { readTreeEntries, walkTree } from './tree-entry.js';
 export type { LayerSource, UnpackOptions } from './unpack.js';
 export { applyLayer, unpackLayers } from './unpack.js';
 export { writeLayer } from './write-layer.js';

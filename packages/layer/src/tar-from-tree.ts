@@ -1,6 +1,13 @@
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { InvalidInputError } from '@lading/digest';
-import { encodeTarHeader, type TarHeader, tarEnd, tarPadding } from './tar-header.js';
+import {
+  encodeTarHeader,
+  type TarEntryType,
+  type TarHeader,
+  tarEnd,
+  tarPadding,
+  writeUstarHeader,
+} from './tar-header.js';
 import type { TreeEntry } from './tree-entry.js';
 
 export interface TarOptions {
@@ -60,38 +67,59 @@ export function normalizePrefix(prefix: string | undefined): string {
  * `link` entries to the first path, sockets skipped, owners and times as the options say.
  */
 export function* tarItemsFromEntries(
-  entries: readonly TreeEntry[],
+  entries: Iterable<TreeEntry>,
   root: string,
   options: TarOptions = {},
 ): Generator<TarItem> {
   const epoch = epochSeconds(options.epoch);
   const prefix = normalizePrefix(options.prefix);
-  const owner = (e: { uid: number; gid: number }) => ({
-    uid: options.uid ?? e.uid,
-    gid: options.gid ?? e.gid,
-  });
-  const names = {
-    ...(options.uname !== undefined ? { uname: options.uname } : {}),
-    ...(options.gname !== undefined ? { gname: options.gname } : {}),
-  };
+  const uid = options.uid;
+  const gid = options.gid;
+  const uname = options.uname;
+  const gname = options.gname;
   const time = (ns: bigint) => {
     const s = Number(ns / 1_000_000_000n);
     return epoch !== undefined && s > epoch ? epoch : s;
+  };
+  // One plain object per entry, with the optional fields only when given (the encoder checks for presence).
+  const header = (
+    name: string,
+    type: TarEntryType,
+    mode: number,
+    ownerUid: number,
+    ownerGid: number,
+    mtime: number,
+    size: number,
+  ): TarHeader => {
+    const h: {
+      name: string;
+      type: TarEntryType;
+      mode: number;
+      uid: number;
+      gid: number;
+      size: number;
+      mtime: number;
+      uname?: string;
+      gname?: string;
+    } = { name, type, mode, uid: uid ?? ownerUid, gid: gid ?? ownerGid, size, mtime };
+    if (uname !== undefined) h.uname = uname;
+    if (gname !== undefined) h.gname = gname;
+    return h;
   };
   if (prefix) {
     const st = lstatSync(root, { bigint: true });
     const parts = prefix.split('/');
     for (let i = 1; i <= parts.length; i++) {
       yield {
-        header: {
-          name: `${parts.slice(0, i).join('/')}/`,
-          type: 'directory',
-          mode: Number(st.mode) & 0o7777,
-          ...owner({ uid: Number(st.uid), gid: Number(st.gid) }),
-          size: 0,
-          mtime: time(st.mtimeNs),
-          ...names,
-        },
+        header: header(
+          `${parts.slice(0, i).join('/')}/`,
+          'directory',
+          Number(st.mode) & 0o7777,
+          Number(st.uid),
+          Number(st.gid),
+          time(st.mtimeNs),
+          0,
+        ),
       };
     }
   }
@@ -100,32 +128,35 @@ export function* tarItemsFromEntries(
   for (const e of entries) {
     if (e.type === 'socket') continue;
     const name = at + e.path;
-    const base = { mode: e.mode & 0o7777, ...owner(e), mtime: time(e.mtimeNs), ...names };
+    const mode = e.mode & 0o7777;
+    const mtime = time(e.mtimeNs);
     switch (e.type) {
       case 'directory':
-        yield { header: { ...base, name: `${name}/`, type: 'directory', size: 0 } };
+        yield { header: header(`${name}/`, 'directory', mode, e.uid, e.gid, mtime, 0) };
         break;
       case 'symlink':
-        yield { header: { ...base, name, type: 'symlink', size: 0, linkname: e.linkTarget ?? '' } };
+        yield {
+          header: { ...header(name, 'symlink', mode, e.uid, e.gid, mtime, 0), linkname: e.linkTarget ?? '' },
+        };
         break;
       case 'character-device':
       case 'block-device':
-        yield { header: { ...base, name, type: e.type, size: 0, ...splitRdev(e.rdev) } };
+        yield { header: { ...header(name, e.type, mode, e.uid, e.gid, mtime, 0), ...splitRdev(e.rdev) } };
         break;
       case 'fifo':
-        yield { header: { ...base, name, type: 'fifo', size: 0 } };
+        yield { header: header(name, 'fifo', mode, e.uid, e.gid, mtime, 0) };
         break;
       default: {
         if (e.nlink > 1) {
           const key = `${e.dev}:${e.ino}`;
           const first = seen.get(key);
           if (first !== undefined) {
-            yield { header: { ...base, name, type: 'link', size: 0, linkname: first } };
+            yield { header: { ...header(name, 'link', mode, e.uid, e.gid, mtime, 0), linkname: first } };
             break;
           }
           seen.set(key, name);
         }
-        yield { header: { ...base, name, type: 'file', size: e.size }, source: e.abs };
+        yield { header: header(name, 'file', mode, e.uid, e.gid, mtime, e.size), source: e.abs };
       }
     }
   }
@@ -190,7 +221,11 @@ export async function* writeTar(
   };
   for (const it of items) {
     options.signal?.throwIfAborted();
-    put(encodeTarHeader(it.header));
+    // Everything written is a multiple of 512 bytes, so a header block always fits in the chunk's rest.
+    if (writeUstarHeader(cur, pos, it.header)) {
+      pos += 512;
+      advance();
+    } else put(encodeTarHeader(it.header));
     const size = it.header.size;
     if (it.source !== undefined && size > 0) {
       const fd = openSync(it.source, 'r');

@@ -39,6 +39,7 @@ const typeFlag: Record<TarEntryType, number> = {
   fifo: 0x36,
 };
 
+const ustarMagic = new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30]); // "ustar\0" "00"
 const maxOctal7 = 0o7777777;
 const maxOctal11 = 0o77777777777;
 const enc = new TextEncoder();
@@ -132,12 +133,88 @@ function asciiFallback(s: string, maxBytes: number): string {
   return s.replace(/[^\x01-\x7f]/g, '_').slice(0, maxBytes);
 }
 
+function isShortAscii(s: string, maxBytes: number): boolean {
+  if (s.length > maxBytes) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c > 0x7f) return false;
+  }
+  return true;
+}
+
+function isOctalFit(v: number | undefined, max: number): boolean {
+  return v !== undefined && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+function putAscii(buf: Uint8Array, off: number, s: string): void {
+  for (let i = 0; i < s.length; i++) buf[off + i] = s.charCodeAt(i);
+}
+
+/** Octal digits, zero-padded to `width - 1`, then a NUL (what `writeOctal` writes, without a string). */
+function putOctal(buf: Uint8Array, off: number, width: number, v: number): void {
+  buf[off + width - 1] = 0;
+  for (let i = width - 2; i >= 0; i--) {
+    buf[off + i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+}
+
+/**
+ * Writes the single USTAR block of an entry that needs no PAX record and no name split (nearly every entry of a
+ * real tree) straight into `buf` at `off`, the same bytes as `encodeTarHeader`, without allocating. Returns false,
+ * writing nothing, when the entry needs the general encoder.
+ */
+export function writeUstarHeader(buf: Uint8Array, off: number, h: TarHeader): boolean {
+  const linkname = h.linkname ?? '';
+  const device = h.type === 'character-device' || h.type === 'block-device';
+  const mtime = h.mtime < 0 ? 0 : h.mtime;
+  if (
+    !isShortAscii(h.name, 100) ||
+    !isShortAscii(linkname, 100) ||
+    (h.uname !== undefined && !isShortAscii(h.uname, 32)) ||
+    (h.gname !== undefined && !isShortAscii(h.gname, 32)) ||
+    !isOctalFit(h.size, maxOctal11) ||
+    !isOctalFit(h.uid, maxOctal7) ||
+    !isOctalFit(h.gid, maxOctal7) ||
+    !isOctalFit(mtime, maxOctal11) ||
+    !Number.isInteger(h.mode) ||
+    (device && (!isOctalFit(h.devmajor ?? 0, maxOctal7) || !isOctalFit(h.devminor ?? 0, maxOctal7))) ||
+    (h.pax !== undefined && Object.keys(h.pax).length > 0)
+  ) {
+    return false;
+  }
+  buf.fill(0, off, off + 512);
+  putAscii(buf, off, h.name);
+  putOctal(buf, off + 100, 8, h.mode & 0o7777);
+  putOctal(buf, off + 108, 8, h.uid);
+  putOctal(buf, off + 116, 8, h.gid);
+  putOctal(buf, off + 124, 12, h.size);
+  putOctal(buf, off + 136, 12, mtime);
+  buf.fill(0x20, off + 148, off + 156);
+  buf[off + 156] = typeFlag[h.type];
+  putAscii(buf, off + 157, linkname);
+  buf.set(ustarMagic, off + 257);
+  if (h.uname) putAscii(buf, off + 265, h.uname);
+  if (h.gname) putAscii(buf, off + 297, h.gname);
+  if (device) {
+    putOctal(buf, off + 329, 8, h.devmajor ?? 0);
+    putOctal(buf, off + 337, 8, h.devminor ?? 0);
+  }
+  let sum = 0;
+  for (let i = off; i < off + 512; i++) sum += buf[i] as number;
+  putOctal(buf, off + 148, 7, sum);
+  buf[off + 155] = 0x20;
+  return true;
+}
+
 /**
  * Encodes the header blocks of one entry: a PAX extended header first when a name, link target, size, id or time
  * does not fit USTAR (or is not ASCII, as Go's archive/tar decides), then the USTAR block. Content and padding are
  * the caller's.
  */
 export function encodeTarHeader(h: TarHeader): Uint8Array {
+  const fast = Buffer.allocUnsafe(512);
+  if (writeUstarHeader(fast, 0, h)) return fast;
   const records: [string, string][] = [];
   let name = h.name;
   let prefix = '';

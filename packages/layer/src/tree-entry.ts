@@ -55,7 +55,7 @@ function entryOf(path: string, abs: string): TreeEntry {
   const st = lstatSync(abs, { bigint: true });
   const mode = Number(st.mode);
   const type = typeOf(mode);
-  const base = {
+  return {
     path,
     abs,
     type,
@@ -69,8 +69,8 @@ function entryOf(path: string, abs: string): TreeEntry {
     dev: st.dev,
     nlink: Number(st.nlink),
     rdev: st.rdev,
+    ...(type === 'symlink' ? { linkTarget: readlinkSync(abs) } : {}),
   };
-  return type === 'symlink' ? { ...base, linkTarget: readlinkSync(abs) } : base;
 }
 
 /**
@@ -80,6 +80,23 @@ function entryOf(path: string, abs: string): TreeEntry {
  * thread pool, and this is all a cache hit costs.
  */
 export function readTreeEntries(root: string, options: WalkOptions = {}): TreeEntry[] {
+  return [...walkTree(root, options)];
+}
+
+interface OpenDir {
+  readonly rel: string;
+  readonly abs: string;
+  readonly names: string[];
+  next: number;
+  /** Not matched by `include`: listed only once something under it is (see `pending`). */
+  readonly tentative: boolean;
+}
+
+/**
+ * The entries of `readTreeEntries`, one at a time in the same order, so that a layer can be written while the tree
+ * is still being listed. The root is checked before the first entry is asked for.
+ */
+export function walkTree(root: string, options: WalkOptions = {}): Generator<TreeEntry> {
   let rootStat: ReturnType<typeof lstatSync>;
   try {
     rootStat = lstatSync(root);
@@ -89,32 +106,61 @@ export function readTreeEntries(root: string, options: WalkOptions = {}): TreeEn
   if (!rootStat?.isDirectory()) {
     throw new InvalidInputError('TREE_NOT_DIRECTORY', `${root} is not a directory; give the root of a tree`);
   }
+  return walkEntries(root, options);
+}
+
+function* walkEntries(root: string, options: WalkOptions): Generator<TreeEntry> {
   const excluded = compileGlobs(options.exclude ?? []);
   const includes = options.include ?? [];
   const included = compileGlobs(includes);
-  const out: TreeEntry[] = [];
-  const walk = (dirRel: string, dirAbs: string): void => {
-    const names = readdirSync(dirAbs).sort(compareNames);
-    for (const name of names) {
-      const rel = dirRel ? `${dirRel}/${name}` : name;
-      if (excluded(rel)) continue;
-      const abs = join(dirAbs, name);
-      const e = entryOf(rel, abs);
-      if (includes.length > 0 && !included(rel)) {
-        // A directory may still lead to included paths: descend, and keep it only if something was kept.
-        if (e.type !== 'directory') continue;
-        const mark = out.length;
-        out.push(e);
-        walk(rel, abs);
-        if (out.length === mark + 1) out.pop();
-        continue;
-      }
-      out.push(e);
-      if (e.type === 'directory') walk(rel, abs);
+  const open = (rel: string, abs: string, tentative: boolean): OpenDir => ({
+    rel,
+    abs,
+    names: sortNames(readdirSync(abs)),
+    next: 0,
+    tentative,
+  });
+  // Directories kept only if something under them is: held back until then, in order, outermost first.
+  const pending: TreeEntry[] = [];
+  const stack: OpenDir[] = [open('', root, false)];
+  while (stack.length > 0) {
+    const dir = stack[stack.length - 1] as OpenDir;
+    if (dir.next >= dir.names.length) {
+      stack.pop();
+      if (dir.tentative && pending.length > 0 && pending[pending.length - 1]?.path === dir.rel) pending.pop();
+      continue;
     }
-  };
-  walk('', root);
-  return out;
+    const name = dir.names[dir.next++] as string;
+    const rel = dir.rel ? `${dir.rel}/${name}` : name;
+    if (excluded(rel)) continue;
+    // Below the root `join` would only add the slash: skip its normalising (names hold no `/`, `.` or `..`).
+    const abs = dir.rel ? `${dir.abs}/${name}` : join(dir.abs, name);
+    const e = entryOf(rel, abs);
+    if (includes.length > 0 && !included(rel)) {
+      // A directory may still lead to included paths: descend, and list it only if something is kept.
+      if (e.type !== 'directory') continue;
+      pending.push(e);
+      stack.push(open(rel, abs, true));
+      continue;
+    }
+    if (pending.length > 0) {
+      yield* pending;
+      pending.length = 0;
+      for (const d of stack) if (d.tentative) (d as { tentative: boolean }).tentative = false;
+    }
+    yield e;
+    if (e.type === 'directory') stack.push(open(rel, abs, false));
+  }
+}
+
+// Code units from U+D800 up (surrogates and the BMP's last block) are where UTF-16 order and UTF-8 byte order part.
+const beyondSurrogates = /[\uD800-\uFFFF]/;
+
+/** Sorts a directory's names in the byte order of their UTF-8 encodings (Go's sort of file names). */
+function sortNames(names: string[]): string[] {
+  // Below U+D800, comparing UTF-16 code units gives the UTF-8 byte order: the default sort, without encoding.
+  if (!names.some((n) => beyondSurrogates.test(n))) return names.sort();
+  return names.sort(compareNames);
 }
 
 /** Byte order of the UTF-8 names, as Go's sort of file names gives. */

@@ -6,21 +6,28 @@ import type { BlockResult } from './block-pipeline.js';
 const workerSource = `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
-parentPort.on('message', ({ id, block, level }) => {
+parentPort.on('message', ({ block, level, memLevel }) => {
   try {
     // One output buffer big enough for the whole member (deflate never grows data by more than ~0.1% + header),
     // handed back with the input block: nothing is left here for the collector.
-    const out = zlib.gzipSync(block, { level, chunkSize: block.byteLength + (block.byteLength >> 6) + 1024 });
+    const out = zlib.gzipSync(block, {
+      level,
+      memLevel,
+      chunkSize: block.byteLength + (block.byteLength >> 6) + 1024,
+    });
     const transfer = [out.buffer];
     if (block.buffer !== out.buffer) transfer.push(block.buffer);
-    parentPort.postMessage({ id, out, block }, transfer);
+    parentPort.postMessage({ out, block }, transfer);
   } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.message || error) });
+    parentPort.postMessage({ error: String(error && error.message || error) });
   }
 });
 `;
 
 interface Job {
+  readonly block: Uint8Array;
+  readonly level: number;
+  readonly memLevel: number;
   resolve: (result: BlockResult) => void;
   reject: (e: Error) => void;
 }
@@ -28,15 +35,15 @@ interface Job {
 /**
  * Worker threads that gzip independent blocks. Each block becomes one complete gzip member (header, deflate data,
  * CRC and size); members written one after another are one valid gzip stream (RFC 1952 section 2.2). The bytes of a
- * member depend only on the block and the level, so the output is the same for any number of workers.
+ * member depend only on the block and the settings, so the output is the same for any number of workers. Blocks wait
+ * in one queue and go to whichever worker is free first, so no worker idles while a block waits.
  */
 export class GzipPool {
   readonly size: number;
-  #workers: Worker[] = [];
-  #busy: number[] = [];
-  #jobs = new Map<number, Job>();
-  #owner = new Map<number, number>();
-  #nextId = 0;
+  #workers: (Worker | undefined)[] = [];
+  /** The job each worker is on (undefined: free). */
+  #running: (Job | undefined)[] = [];
+  #queue: Job[] = [];
   #closed = false;
 
   constructor(size = defaultWorkers()) {
@@ -46,14 +53,14 @@ export class GzipPool {
   #spawn(index: number): Worker {
     const w = new Worker(workerSource, { eval: true });
     w.unref();
-    w.on('message', (msg: { id: number; out?: Uint8Array; block?: Uint8Array; error?: string }) => {
-      const job = this.#jobs.get(msg.id);
-      if (!job) return;
-      this.#jobs.delete(msg.id);
-      this.#busy[index] = (this.#busy[index] ?? 1) - 1;
-      this.#owner.delete(msg.id);
-      if (msg.out) job.resolve(msg.block ? { out: msg.out, reuse: msg.block } : { out: msg.out });
-      else job.reject(new Error(`gzip worker failed: ${msg.error ?? 'unknown error'}`));
+    w.on('message', (msg: { out?: Uint8Array; block?: Uint8Array; error?: string }) => {
+      const job = this.#running[index];
+      this.#running[index] = undefined;
+      if (job) {
+        if (msg.out) job.resolve(msg.block ? { out: msg.out, reuse: msg.block } : { out: msg.out });
+        else job.reject(new Error(`gzip worker failed: ${msg.error ?? 'unknown error'}`));
+      }
+      this.#dispatch();
     });
     w.on('error', (error) => this.#failWorker(index, error));
     w.on('exit', (code) => {
@@ -63,33 +70,39 @@ export class GzipPool {
   }
 
   #failWorker(index: number, error: Error): void {
-    for (const [id, w] of this.#owner) {
-      if (w !== index) continue;
-      this.#jobs.get(id)?.reject(error);
-      this.#jobs.delete(id);
-      this.#owner.delete(id);
+    const job = this.#running[index];
+    this.#running[index] = undefined;
+    this.#workers[index] = undefined;
+    job?.reject(error);
+    // Queued blocks go to the other workers, or to a fresh one.
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    for (let i = 0; i < this.size && this.#queue.length > 0; i++) {
+      if (this.#running[i] !== undefined) continue;
+      const worker = this.#workers[i] ?? this.#spawn(i);
+      this.#workers[i] = worker;
+      const job = this.#queue.shift() as Job;
+      this.#running[i] = job;
+      const b = job.block;
+      const whole = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+      const data = whole ? b : b.slice();
+      worker.postMessage({ block: data, level: job.level, memLevel: job.memLevel }, [
+        data.buffer as ArrayBuffer,
+      ]);
     }
   }
 
-  /** Gzips one block on the least busy worker; the block's memory is handed over and comes back as `reuse`. */
-  gzip(block: Uint8Array, level: number): Promise<BlockResult> {
+  /**
+   * Gzips one block on the first free worker; the block's memory is handed over and comes back as `reuse`.
+   * `memLevel` is zlib's (1-9, default 8): 9 is faster on real trees for a slightly larger member.
+   */
+  gzip(block: Uint8Array, level: number, memLevel = 8): Promise<BlockResult> {
     if (this.#closed) return Promise.reject(new Error('GzipPool is closed'));
-    let index = 0;
-    for (let i = 0; i < this.size; i++) {
-      if (this.#workers[i] === undefined) {
-        this.#workers[i] = this.#spawn(i);
-        this.#busy[i] = 0;
-      }
-      if ((this.#busy[i] ?? 0) < (this.#busy[index] ?? 0)) index = i;
-    }
-    const id = this.#nextId++;
-    this.#busy[index] = (this.#busy[index] ?? 0) + 1;
-    this.#owner.set(id, index);
     return new Promise((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject });
-      const whole = block.byteOffset === 0 && block.byteLength === block.buffer.byteLength;
-      const data = whole ? block : block.slice();
-      (this.#workers[index] as Worker).postMessage({ id, block: data, level }, [data.buffer as ArrayBuffer]);
+      this.#queue.push({ block, level, memLevel, resolve, reject });
+      this.#dispatch();
     });
   }
 
@@ -97,9 +110,10 @@ export class GzipPool {
     this.#closed = true;
     const ws = this.#workers;
     this.#workers = [];
-    for (const job of this.#jobs.values()) job.reject(new Error('GzipPool closed'));
-    this.#jobs.clear();
-    await Promise.all(ws.map((w) => w.terminate()));
+    for (const job of [...this.#running, ...this.#queue]) job?.reject(new Error('GzipPool closed'));
+    this.#running = [];
+    this.#queue = [];
+    await Promise.all(ws.map((w) => w?.terminate()));
   }
 }
 

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Ingester } from '@lading/content-store';
 import type { Compression } from '@lading/digest';
-import { Digester, InvalidInputError, layerMediaType } from '@lading/digest';
+import { type Digester, InvalidInputError } from '@lading/digest';
 import { Decompress } from 'fzstd';
+import { commitLayer } from './commit-layer.js';
 import { decompressStream, detectCompression, peekStream } from './decompress.js';
 import type { Layer, LayerWriteOptions } from './layer.js';
 import { writeLayer } from './write-layer.js';
@@ -65,46 +65,26 @@ export async function layerFromTarball(
     return writeLayer(plain, store, { ...options, compression: want });
   }
   if (found === 'uncompressed') return writeLayer(stream, store, { ...options, compression: 'uncompressed' });
-  const diff = new Digester('sha256');
-  const blob = new Digester('sha256');
-  const side = sideDecoder(found, diff);
-  const writer = await store.writer({
-    ref: options.ref ?? `lading-layer-${randomUUID()}`,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
   try {
-    for await (const chunk of stream) {
-      options.signal?.throwIfAborted();
-      blob.update(chunk);
-      await side.push(chunk);
-      await writer.write(chunk);
-      options.onProgress?.({ uncompressedBytes: diff.size, compressedBytes: blob.size });
-    }
-    try {
-      await side.end();
-    } catch (cause) {
-      throw new InvalidInputError(
-        'BAD_TARBALL',
-        `the tarball is not valid ${found}: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
-    const digest = blob.digest();
-    await writer.commit({ digest, size: blob.size });
-    return {
-      descriptor: {
-        mediaType: layerMediaType(found, { oci: options.oci ?? true }),
-        digest,
-        size: blob.size,
-        ...(options.annotations ? { annotations: options.annotations } : {}),
-      },
-      diffId: diff.digest(),
-      uncompressedSize: diff.size,
-    };
+    return await commitLayer(store, found, { ...options, compression: found }, async (sink) => {
+      const side = sideDecoder(found, sink.diff);
+      for await (const chunk of stream) {
+        options.signal?.throwIfAborted();
+        // The side decoder hashes before the blob write, so progress counts the chunk's tar bytes too.
+        await side.push(chunk);
+        await sink.write(chunk);
+      }
+      try {
+        await side.end();
+      } catch (cause) {
+        throw new InvalidInputError(
+          'BAD_TARBALL',
+          `the tarball is not valid ${found}: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
+    });
   } catch (error) {
-    await writer.abort().catch(() => {});
     if (
       error instanceof Error &&
       !(error instanceof InvalidInputError) &&

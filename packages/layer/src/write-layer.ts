@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { Ingester, Writer } from '@lading/content-store';
-import { Digester, layerMediaType } from '@lading/digest';
+import type { Ingester } from '@lading/content-store';
+import { commitLayer } from './commit-layer.js';
 import { compressStream } from './compress.js';
 import type { Layer, LayerWriteOptions } from './layer.js';
 
@@ -15,22 +14,13 @@ export async function writeLayer(
   options: LayerWriteOptions = {},
 ): Promise<Layer> {
   const compression = options.compression ?? 'gzip';
-  const oci = options.oci ?? true;
-  options.signal?.throwIfAborted();
-  const diff = new Digester('sha256');
-  const blob = new Digester('sha256');
-  async function* hashed(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of tar) {
-      diff.update(chunk);
-      yield chunk;
+  return commitLayer(store, compression, options, async (sink) => {
+    async function* hashed(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of tar) {
+        sink.diff.update(chunk);
+        yield chunk;
+      }
     }
-  }
-  const writer: Writer = await store.writer({
-    ref: options.ref ?? `lading-layer-${randomUUID()}`,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  try {
-    let pending: Promise<void> = Promise.resolve();
     const compressed =
       compression === 'uncompressed'
         ? hashed()
@@ -40,28 +30,6 @@ export async function writeLayer(
             ...(options.workers !== undefined ? { workers: options.workers } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
           });
-    for await (const chunk of compressed) {
-      blob.update(chunk);
-      await pending;
-      pending = writer.write(chunk);
-      options.onProgress?.({ uncompressedBytes: diff.size, compressedBytes: blob.size });
-    }
-    await pending;
-    options.signal?.throwIfAborted();
-    const digest = blob.digest();
-    await writer.commit({ digest, size: blob.size });
-    return {
-      descriptor: {
-        mediaType: layerMediaType(compression, { oci }),
-        digest,
-        size: blob.size,
-        ...(options.annotations ? { annotations: options.annotations } : {}),
-      },
-      diffId: diff.digest(),
-      uncompressedSize: diff.size,
-    };
-  } catch (error) {
-    await writer.abort().catch(() => {});
-    throw error;
-  }
+    for await (const chunk of compressed) await sink.write(chunk);
+  });
 }

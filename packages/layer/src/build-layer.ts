@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import type { Ingester, Provider } from '@lading/content-store';
 import { checkLevel } from './compress.js';
 import type { Layer, LayerWriteOptions } from './layer.js';
-import { readCachedLayer, treeCacheKey, writeCachedLayer } from './layer-cache.js';
+import { readCachedLayer, writeCachedLayer } from './layer-cache.js';
 import {
   epochSeconds,
   normalizePrefix,
@@ -10,7 +10,8 @@ import {
   tarItemsFromEntries,
   writeTar,
 } from './tar-from-tree.js';
-import { type TreeEntry, type WalkOptions, walkTree } from './tree-entry.js';
+import { type WalkOptions, walkTree } from './tree-entry.js';
+import { treeMetadataKey } from './tree-key.js';
 import { writeLayer } from './write-layer.js';
 
 export interface BuildLayerOptions
@@ -50,11 +51,8 @@ export async function buildLayer(
   };
   const cache =
     options.cacheDir !== undefined && typeof store.info === 'function' ? options.cacheDir : undefined;
-  // Without a cache the tree is listed while the layer is written, so compression starts at the first file.
-  let entries: Iterable<TreeEntry> = walkTree(dir, walkOptions);
   let key: string | undefined;
   if (cache !== undefined) {
-    entries = [...entries];
     const settings = {
       compression,
       level: level ?? null,
@@ -71,11 +69,15 @@ export async function buildLayer(
       root: prefix ? readTreeRootStat(dir) : null,
       annotations: options.annotations ?? null,
     };
-    key = treeCacheKey(entries as TreeEntry[], settings);
+    key = treeMetadataKey(dir, walkOptions, settings);
     const hit = await readCachedLayer(cache, key, store as Pick<Provider, 'info'>);
     if (hit) return { ...hit, fromCache: true };
   }
-  const items = tarItemsFromEntries(entries, dir, { ...options, ...(epoch !== undefined ? { epoch } : {}) });
+  // The tree is listed while the layer is written, so compression starts at the first file.
+  const items = tarItemsFromEntries(walkTree(dir, walkOptions), dir, {
+    ...options,
+    ...(epoch !== undefined ? { epoch } : {}),
+  });
   const layer = await writeLayer(
     writeTar(items, { reuseAfter: 3, ...(options.signal ? { signal: options.signal } : {}) }),
     store,

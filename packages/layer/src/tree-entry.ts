@@ -32,7 +32,7 @@ export interface WalkOptions {
   readonly exclude?: readonly string[];
 }
 
-function typeOf(mode: number): TreeEntry['type'] {
+export function typeOf(mode: number): TreeEntry['type'] {
   switch (mode & 0o170000) {
     case 0o040000:
       return 'directory';
@@ -83,6 +83,12 @@ export function readTreeEntries(root: string, options: WalkOptions = {}): TreeEn
   return [...walkTree(root, options)];
 }
 
+/** What the walk needs of a listed entry, whatever else a caller keeps of it. */
+export interface WalkedEntry {
+  readonly path: string;
+  readonly type: TreeEntry['type'];
+}
+
 interface OpenDir {
   readonly rel: string;
   readonly abs: string;
@@ -97,6 +103,12 @@ interface OpenDir {
  * is still being listed. The root is checked before the first entry is asked for.
  */
 export function walkTree(root: string, options: WalkOptions = {}): Generator<TreeEntry> {
+  checkTreeRoot(root);
+  return walkEntries(root, options, entryOf);
+}
+
+/** Throws the typed error `walkTree` gives for a root that is missing or not a directory. */
+export function checkTreeRoot(root: string): void {
   let rootStat: ReturnType<typeof lstatSync>;
   try {
     rootStat = lstatSync(root);
@@ -106,10 +118,14 @@ export function walkTree(root: string, options: WalkOptions = {}): Generator<Tre
   if (!rootStat?.isDirectory()) {
     throw new InvalidInputError('TREE_NOT_DIRECTORY', `${root} is not a directory; give the root of a tree`);
   }
-  return walkEntries(root, options);
 }
 
-function* walkEntries(root: string, options: WalkOptions): Generator<TreeEntry> {
+/** `walkTree`'s order and selection, with entries made by `make` from a relative and an absolute path. */
+export function* walkEntries<T extends WalkedEntry>(
+  root: string,
+  options: WalkOptions,
+  make: (path: string, abs: string) => T,
+): Generator<T> {
   const excluded = compileGlobs(options.exclude ?? []);
   const includes = options.include ?? [];
   const included = compileGlobs(includes);
@@ -121,7 +137,7 @@ function* walkEntries(root: string, options: WalkOptions): Generator<TreeEntry> 
     tentative,
   });
   // Directories kept only if something under them is: held back until then, in order, outermost first.
-  const pending: TreeEntry[] = [];
+  const pending: T[] = [];
   const stack: OpenDir[] = [open('', root, false)];
   while (stack.length > 0) {
     const dir = stack[stack.length - 1] as OpenDir;
@@ -135,7 +151,7 @@ function* walkEntries(root: string, options: WalkOptions): Generator<TreeEntry> 
     if (excluded(rel)) continue;
     // Below the root `join` would only add the slash: skip its normalising (names hold no `/`, `.` or `..`).
     const abs = dir.rel ? `${dir.abs}/${name}` : join(dir.abs, name);
-    const e = entryOf(rel, abs);
+    const e = make(rel, abs);
     if (includes.length > 0 && !included(rel)) {
       // A directory may still lead to included paths: descend, and list it only if something is kept.
       if (e.type !== 'directory') continue;

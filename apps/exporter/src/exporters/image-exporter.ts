@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
 import { copyBlob, type FullStore } from '@lading/content-store';
 import { type Descriptor, OptionError } from '@lading/digest';
-import { writeImage } from '../operations/write-image.js';
+import { type SourceImage, sourceImages, writeImages } from '../operations/write-image.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plugin/types.js';
-import { type ImageOptions, imageOptionsFromAttrs, singleImage } from './image-options.js';
+import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
 
 /** The keys the image exporter understands; any other key is passed on as source metadata, as BuildKit does. */
 const known = new Set([
@@ -92,31 +92,41 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
           const store = ctx.store as FullStore;
-          const image = singleImage(source);
+          const images = sourceImages(source);
+          if (opts.unpack && images.length > 1) {
+            throw new OptionError(
+              'UNPACK_MULTI_PLATFORM',
+              `unpack makes one rootfs; the source has ${images.length} platforms`,
+              { key: 'unpack' },
+            );
+          }
           const lease = await store.createLease({ expiresInMs: 60 * 60 * 1000 });
           try {
             ctx.progress.start('layers', 'exporting layers');
-            for (const l of image.layers) {
-              try {
-                await store.info(l.descriptor.digest);
-              } catch {
-                await copyBlob(source.provider, store, l.descriptor);
+            for (const { image } of images) {
+              for (const l of image.layers) {
+                try {
+                  await store.info(l.descriptor.digest);
+                } catch {
+                  await copyBlob(source.provider, store, l.descriptor);
+                }
+                await store.addLeaseResource(lease.id, l.descriptor.digest);
               }
-              await store.addLeaseResource(lease.id, l.descriptor.digest);
             }
             ctx.progress.done('layers');
-            const written = await writeImage(store, image, {
+            const written = await writeImages(store, source, {
               oci: opts.oci,
               ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
-              ...(image.baseHistoryLength !== undefined
-                ? { baseHistoryLength: image.baseHistoryLength }
-                : {}),
               annotations: opts.annotations,
               onWarning: (w) => ctx.logger.warn(w),
             });
-            await store.addLeaseResource(lease.id, written.config.digest);
-            await store.addLeaseResource(lease.id, written.manifest.digest);
-            const desc: Descriptor = written.manifest;
+            for (const { written: w } of written.images) {
+              await store.addLeaseResource(lease.id, w.config.digest);
+              await store.addLeaseResource(lease.id, w.manifest.digest);
+            }
+            await store.addLeaseResource(lease.id, written.root.digest);
+            const image = (images[0] as SourceImage).image;
+            const desc: Descriptor = written.root;
             const response: Record<string, string> = {};
             let targetName = opts.targetName;
             const metaName = source.metadata['image.name'];
@@ -167,7 +177,9 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
               response[ResponseKey.imageName] = targetName;
             }
             response[ResponseKey.imageDigest] = desc.digest;
-            response[ResponseKey.configDigest] = written.config.digest;
+            // as BuildKit: the config digest only for a single-platform image
+            const only = written.images.length === 1 ? written.images[0] : undefined;
+            if (only) response[ResponseKey.configDigest] = only.written.config.digest;
             response[ResponseKey.descriptor] = Buffer.from(JSON.stringify(desc)).toString('base64');
             return { response, descriptor: desc };
           } finally {

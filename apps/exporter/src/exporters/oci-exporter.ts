@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { copyBlob, createMemoryStore, openLocalStore, type Provider } from '@lading/content-store';
 import { AnnotationRefName, type Descriptor, digestEncoded, MediaType, OptionError } from '@lading/digest';
-import { writeImage } from '../operations/write-image.js';
+import { type SourceImage, sourceImages, type WrittenImage, writeImages } from '../operations/write-image.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type {
@@ -10,10 +10,11 @@ import type {
   ExportEnv,
   Exporter,
   ExporterInstance,
+  ExportImage,
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
-import { type ImageOptions, imageOptionsFromAttrs, singleImage } from './image-options.js';
+import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
 import { TarFileWriter } from './tar-stream.js';
 
 const ociLayoutFile = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
@@ -83,30 +84,41 @@ function resolveAttrs(
   return { ...image, dest: resolve(env.cwd, dest), tar, format: type };
 }
 
-async function exportLayoutDir(opts: OciExportOptions, source: ExportSource, ctx: ExportContext) {
-  const image = singleImage(source);
-  const layout = await openLocalStore(opts.dest);
-  ctx.progress.start('layers', 'exporting layers');
-  for (const l of image.layers) await copyMissing(source.provider, layout, l.descriptor);
-  ctx.progress.done('layers');
-  const written = await writeImage(layout, image, {
+/** Every layer of every image of the source, each once. */
+function allLayers(images: readonly SourceImage[]): Descriptor[] {
+  const seen = new Map<string, Descriptor>();
+  for (const { image } of images) for (const l of image.layers) seen.set(l.descriptor.digest, l.descriptor);
+  return [...seen.values()];
+}
+
+function writeOptions(opts: OciExportOptions, ctx: ExportContext) {
+  return {
     oci: opts.oci,
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
-    ...(image.baseHistoryLength !== undefined ? { baseHistoryLength: image.baseHistoryLength } : {}),
     annotations: opts.annotations,
-    onWarning: (w) => ctx.logger.warn(w),
-  });
-  ctx.progress.start('manifest', `exporting manifest ${written.manifest.digest}`);
+    onWarning: (w: string) => ctx.logger.warn(w),
+  };
+}
+
+async function exportLayoutDir(opts: OciExportOptions, source: ExportSource, ctx: ExportContext) {
+  const images = sourceImages(source);
+  const layout = await openLocalStore(opts.dest);
+  ctx.progress.start('layers', 'exporting layers');
+  for (const l of allLayers(images)) await copyMissing(source.provider, layout, l);
+  ctx.progress.done('layers');
+  const written = await writeImages(layout, source, writeOptions(opts, ctx));
+  ctx.progress.start('manifest', `exporting manifest ${written.root.digest}`);
   const refNames = opts.names.map(layoutRefName);
+  const root = { mediaType: written.root.mediaType, digest: written.root.digest, size: written.root.size };
   await layout.updateIndex((index) => {
     const kept = index.manifests.filter((m) => {
       const n = m.annotations?.[AnnotationRefName];
-      return n === undefined ? m.digest !== written.manifest.digest : !refNames.includes(n);
+      return n === undefined ? m.digest !== root.digest : !refNames.includes(n);
     });
     const added =
       refNames.length === 0
-        ? [{ ...written.manifest }]
-        : refNames.map((n) => ({ ...written.manifest, annotations: { [AnnotationRefName]: n } }));
+        ? [{ ...root }]
+        : refNames.map((n) => ({ ...root, annotations: { [AnnotationRefName]: n } }));
     return { ...index, manifests: [...kept, ...added] };
   });
   ctx.progress.done('manifest');
@@ -114,15 +126,16 @@ async function exportLayoutDir(opts: OciExportOptions, source: ExportSource, ctx
 }
 
 async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: ExportContext) {
-  const image = singleImage(source);
+  const images = sourceImages(source);
+  if (opts.format === 'docker' && images.length > 1) {
+    throw new OptionError(
+      'DOCKER_ONE_PLATFORM',
+      `type=docker holds one image; the source has ${images.length} platforms: use type=oci`,
+      { key: 'type' },
+    );
+  }
   const mem = createMemoryStore();
-  const written = await writeImage(mem, image, {
-    oci: opts.oci,
-    ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
-    ...(image.baseHistoryLength !== undefined ? { baseHistoryLength: image.baseHistoryLength } : {}),
-    annotations: opts.annotations,
-    onWarning: (w) => ctx.logger.warn(w),
-  });
+  const written = await writeImages(mem, source, writeOptions(opts, ctx));
   await mkdir(dirname(opts.dest), { recursive: true });
   const tmp = `${opts.dest}.tmp-${process.pid}`;
   const fh = await open(tmp, 'w');
@@ -135,27 +148,34 @@ async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: 
     ctx.progress.start('layers', 'exporting layers');
     await tar.directory('blobs');
     await tar.directory('blobs/sha256');
-    const seen = new Set<string>();
-    for (const l of image.layers) {
-      if (seen.has(l.descriptor.digest)) continue;
-      seen.add(l.descriptor.digest);
-      await tar.file(
-        blobName(l.descriptor),
-        l.descriptor.size,
-        source.provider.read(l.descriptor, { signal: ctx.signal }),
-      );
+    for (const l of allLayers(images)) {
+      await tar.file(blobName(l), l.size, source.provider.read(l, { signal: ctx.signal }));
     }
     ctx.progress.done('layers');
-    await small(blobName(written.config), written.configBytes);
-    await small(blobName(written.manifest), written.manifestBytes);
+    const seen = new Set<string>();
+    for (const { written: w } of written.images) {
+      for (const [d, bytes] of [
+        [w.config, w.configBytes],
+        [w.manifest, w.manifestBytes],
+      ] as const) {
+        if (seen.has(d.digest)) continue;
+        seen.add(d.digest);
+        await small(blobName(d), bytes);
+      }
+    }
+    if (written.images.length > 1 || written.root.digest !== written.images[0]?.written.manifest.digest) {
+      await small(blobName(written.root), written.rootBytes);
+    }
     const names = opts.names;
+    const single = written.images[0]?.written as WrittenImage;
     if (opts.format === 'docker') {
       // docker save's format: manifest.json (and repositories) beside the blobs, read by `docker load` and skopeo.
       // docker save writes familiar names (hello:1, not docker.io/library/hello:1).
+      const image = images[0]?.image as ExportImage;
       const tags = names.map((n) => docker(n).replace(/^docker\.io\/(library\/)?/, ''));
       const manifestJson = [
         {
-          Config: blobName(written.config),
+          Config: blobName(single.config),
           RepoTags: tags.length > 0 ? tags : null,
           Layers: image.layers.map((l) => blobName(l.descriptor)),
         },
@@ -163,7 +183,7 @@ async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: 
       await small('manifest.json', enc.encode(JSON.stringify(manifestJson)));
       if (tags.length > 0) {
         const repos: Record<string, Record<string, string>> = {};
-        const top = digestEncoded(image.layers.at(-1)?.descriptor.digest ?? written.config.digest);
+        const top = digestEncoded(image.layers.at(-1)?.descriptor.digest ?? single.config.digest);
         for (const t of tags) {
           const c = t.lastIndexOf(':');
           const repo = t.slice(0, c);
@@ -173,9 +193,9 @@ async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: 
       }
     }
     const manifests = (names.length === 0 ? [undefined] : names).map((n) => ({
-      mediaType: written.manifest.mediaType,
-      digest: written.manifest.digest,
-      size: written.manifest.size,
+      mediaType: written.root.mediaType,
+      digest: written.root.digest,
+      size: written.root.size,
       ...(n !== undefined
         ? {
             annotations: {
@@ -216,12 +236,14 @@ function makeExporter(type: 'oci' | 'docker'): Exporter {
             ? await exportTarball(opts, source, ctx)
             : await exportLayoutDir(opts, source, ctx);
           const response: Record<string, string> = {
-            [ResponseKey.imageDigest]: written.manifest.digest,
-            [ResponseKey.configDigest]: written.config.digest,
-            [ResponseKey.descriptor]: Buffer.from(JSON.stringify(written.manifest)).toString('base64'),
+            [ResponseKey.imageDigest]: written.root.digest,
+            [ResponseKey.descriptor]: Buffer.from(JSON.stringify(written.root)).toString('base64'),
           };
+          // as BuildKit: the config digest only for a single-platform image
+          const only = written.images.length === 1 ? written.images[0] : undefined;
+          if (only) response[ResponseKey.configDigest] = only.written.config.digest;
           if (opts.names.length > 0) response[ResponseKey.imageName] = opts.names.join(',');
-          return { response, descriptor: written.manifest };
+          return { response, descriptor: written.root };
         },
       };
     },

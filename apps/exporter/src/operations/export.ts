@@ -1,12 +1,27 @@
 import { join, resolve } from 'node:path';
-import { type FullStore, openLocalStore } from '@lading/content-store';
-import { type Compression, type Digest, defaultPlatform, OptionError, type Platform } from '@lading/digest';
+import { type FullStore, openLocalStore, type Provider } from '@lading/content-store';
+import {
+  type Compression,
+  type Digest,
+  defaultPlatform,
+  formatPlatform,
+  OptionError,
+  type Platform,
+} from '@lading/digest';
 import { imageExporter, registryExporter } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
 import { createMobyExporter } from '../exporters/moby-exporter.js';
 import { dockerExporter, ociExporter } from '../exporters/oci-exporter.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
-import type { Exporter, ExportLogger, ExportProgress, ExportResult, ExportSource } from '../plugin/types.js';
+import { imageConfigKey, MetadataKey } from '../plugin/keys.js';
+import type {
+  Exporter,
+  ExportImage,
+  ExportLogger,
+  ExportProgress,
+  ExportResult,
+  ExportSource,
+} from '../plugin/types.js';
 import { buildExportSource, type ConfigEdits, type LayerInput } from './build-source.js';
 import type { LayerCacheSource } from './cache.js';
 import { readBaseImage } from './read-base.js';
@@ -24,6 +39,10 @@ export interface ExportImageOptions {
   readonly config?: Uint8Array;
   readonly edits?: ConfigEdits;
   readonly platform?: Platform;
+  /** Several platforms: one image each (the same inputs, plus `platformLayers`), exported as an index. */
+  readonly platforms?: readonly Platform[];
+  /** Layers of one platform only (keyed `os/arch[/variant]`), on top of the common ones. */
+  readonly platformLayers?: Readonly<Record<string, readonly LayerInput[]>>;
   readonly epoch?: Date;
   /** Layer compression when no output names one (default gzip). */
   readonly compression?: Compression;
@@ -53,6 +72,28 @@ export interface ExportImageResult {
   readonly source: ExportSource;
   /** The cache key of each input layer, when asked for (cacheKeys or cacheFrom). */
   readonly layerKeys?: readonly Digest[];
+}
+
+/** Reads each blob from the first provider that holds it. */
+function firstHolding(providers: readonly Provider[]): Provider {
+  if (providers.length === 1) return providers[0] as Provider;
+  const find = async (digest: Parameters<Provider['info']>[0]) => {
+    for (const p of providers) {
+      try {
+        await p.info(digest);
+        return p;
+      } catch {
+        // try the next
+      }
+    }
+    return providers[0] as Provider;
+  };
+  return {
+    info: async (digest) => (await find(digest)).info(digest),
+    async *read(ref, options) {
+      yield* (await find(ref.digest)).read(ref, options);
+    },
+  };
 }
 
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
@@ -140,67 +181,110 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     work = await openLocalStore(options.storeDir);
     cacheDir = join(options.storeDir, '.lading', 'layer-cache');
   }
-  const platform = options.platform ?? defaultPlatform();
-  const base = options.base
-    ? await readBaseImage(options.base, work, {
-        platform,
-        signal,
-        ...(options.insecureBase ? { insecure: true } : {}),
-      })
-    : undefined;
-
+  const platforms = options.platforms && options.platforms.length > 0 ? options.platforms : undefined;
   const cacheFrom = options.cacheFrom ?? [];
-  let layerKeys: Digest[] | undefined;
-  if (options.cacheKeys || cacheFrom.length > 0) {
-    const { layerCacheKeys } = await import('./cache.js');
-    layerKeys = await layerCacheKeys(
-      options.layers,
-      {
-        compression: compression ?? 'gzip',
-        ...(level !== undefined ? { level } : {}),
-        oci: oci ?? true,
-        ...(epoch ? { epoch } : {}),
-      },
-      base?.manifest.digest,
+  if (platforms && platforms.length > 1 && (cacheFrom.length > 0 || options.cacheKeys)) {
+    throw new OptionError(
+      'CACHE_MULTI_PLATFORM',
+      '--cache-from/--cache-to work on one platform at a time: export each platform on its own',
+      { key: 'cache' },
     );
   }
-  const keys = layerKeys;
-  const reuse =
-    cacheFrom.length > 0 && keys !== undefined
-      ? async (i: number, depth: number) => {
-          const { reuseCachedLayer } = await import('./cache.js');
-          return reuseCachedLayer(
-            cacheFrom,
-            keys.slice(i),
-            { depth, compression: compression ?? 'gzip' },
-            work,
-            signal,
-          );
-        }
-      : undefined;
+  let layerKeys: Digest[] | undefined;
 
-  options.progress.start('build', `building ${options.layers.length} layer(s)`);
-  const { source } = await buildExportSource({
-    store: work,
-    layers: options.layers,
-    ...(base ? { base } : {}),
-    ...(options.config ? { config: options.config } : {}),
-    ...(options.edits ? { edits: options.edits } : {}),
-    platform,
-    compression: compression ?? 'gzip',
-    ...(level !== undefined ? { level } : {}),
-    ...(forceCompression ? { forceCompression } : {}),
-    ...(oci !== undefined ? { oci } : {}),
-    ...(epoch ? { epoch } : {}),
-    cacheDir,
-    signal,
-    ...(reuse ? { reuse } : {}),
-    onLayer: (i, layer, _fromCache, how) =>
-      options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`),
-    onRecompress: (from, to) =>
-      options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
-  });
-  options.progress.done('build');
+  /** Builds the image of one platform: the base for that platform, the common layers, then its own. */
+  const buildFor = async (platform: Platform, ownLayers: readonly LayerInput[]) => {
+    const layers = [...options.layers, ...ownLayers];
+    const base = options.base
+      ? await readBaseImage(options.base, work, {
+          platform,
+          signal,
+          ...(options.insecureBase ? { insecure: true } : {}),
+        })
+      : undefined;
+    if (options.cacheKeys || cacheFrom.length > 0) {
+      const { layerCacheKeys } = await import('./cache.js');
+      layerKeys = await layerCacheKeys(
+        layers,
+        {
+          compression: compression ?? 'gzip',
+          ...(level !== undefined ? { level } : {}),
+          oci: oci ?? true,
+          ...(epoch ? { epoch } : {}),
+        },
+        base?.manifest.digest,
+      );
+    }
+    const keys = layerKeys;
+    const reuse =
+      cacheFrom.length > 0 && keys !== undefined
+        ? async (i: number, depth: number) => {
+            const { reuseCachedLayer } = await import('./cache.js');
+            return reuseCachedLayer(
+              cacheFrom,
+              keys.slice(i),
+              { depth, compression: compression ?? 'gzip' },
+              work,
+              signal,
+            );
+          }
+        : undefined;
+    const { source } = await buildExportSource({
+      store: work,
+      layers,
+      ...(base ? { base } : {}),
+      ...(options.config ? { config: options.config } : {}),
+      ...(options.edits ? { edits: options.edits } : {}),
+      platform,
+      compression: compression ?? 'gzip',
+      ...(level !== undefined ? { level } : {}),
+      ...(forceCompression ? { forceCompression } : {}),
+      ...(oci !== undefined ? { oci } : {}),
+      ...(epoch ? { epoch } : {}),
+      cacheDir,
+      signal,
+      ...(reuse ? { reuse } : {}),
+      onLayer: (i, layer, _fromCache, how) =>
+        options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`),
+      onRecompress: (from, to) =>
+        options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
+    });
+    return source;
+  };
+
+  let source: ExportSource;
+  if (platforms === undefined || platforms.length === 1) {
+    const platform = platforms?.[0] ?? options.platform ?? defaultPlatform();
+    const own = options.platformLayers?.[formatPlatform(platform)] ?? [];
+    options.progress.start('build', `building ${options.layers.length + own.length} layer(s)`);
+    source = await buildFor(platform, own);
+    options.progress.done('build');
+  } else {
+    // One image per platform, exported as an index; a platform's own layers go on top of the common ones.
+    const refs: Record<string, ExportImage> = {};
+    const metadata: Record<string, Uint8Array> = {};
+    const providers: Provider[] = [];
+    const listed: { ID: string; Platform: Platform }[] = [];
+    for (const platform of platforms) {
+      const id = formatPlatform(platform);
+      if (refs[id] !== undefined) {
+        throw new OptionError('PLATFORM_TWICE', `--platform lists ${id} twice`, { key: 'platform' });
+      }
+      const own = options.platformLayers?.[id] ?? [];
+      options.progress.start(
+        `build ${id}`,
+        `building ${options.layers.length + own.length} layer(s) for ${id}`,
+      );
+      const built = await buildFor(platform, own);
+      options.progress.done(`build ${id}`);
+      refs[id] = built.ref as ExportImage;
+      metadata[imageConfigKey(id)] = built.metadata[MetadataKey.imageConfig] as Uint8Array;
+      if (!providers.includes(built.provider)) providers.push(built.provider);
+      listed.push({ ID: id, Platform: platform });
+    }
+    metadata[MetadataKey.platforms] = new TextEncoder().encode(JSON.stringify({ Platforms: listed }));
+    source = { refs, metadata, provider: firstHolding(providers) };
+  }
 
   const results: { type: string; response: Record<string, string> }[] = [];
   const finalizers: (() => Promise<void>)[] = [];

@@ -1,5 +1,14 @@
 import { type Ingester, writeBlob } from '@lading/content-store';
-import { type Descriptor, layerCompression, layerMediaType, MediaType } from '@lading/digest';
+import {
+  type Descriptor,
+  InvalidInputError,
+  layerCompression,
+  layerMediaType,
+  MediaType,
+  OptionError,
+  type Platform,
+  parsePlatform,
+} from '@lading/digest';
 import {
   clampToEpoch,
   emptyImageConfigBytes,
@@ -9,7 +18,8 @@ import {
   parseImageConfig,
   patchImageConfig,
 } from '@lading/image-config';
-import type { ExportImage } from '../plugin/types.js';
+import { MetadataKey } from '../plugin/keys.js';
+import type { ExportImage, ExportSource } from '../plugin/types.js';
 
 export interface WriteImageOptions {
   /** OCI media types (default) or Docker's. */
@@ -78,4 +88,87 @@ export async function writeImage(
     mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
   });
   return { manifest, config, configBytes, manifestBytes };
+}
+
+/** One image of a source, with its platform when the source has one per platform. */
+export interface SourceImage {
+  readonly platformId?: string;
+  readonly platform?: Platform;
+  readonly image: ExportImage;
+}
+
+/**
+ * The images of a source: its one `ref`, or one per platform from `refs`, in the order of `refs.platforms`
+ * (`{"Platforms":[{"ID":"linux/amd64","Platform":{...}}]}`) when given, else in key order with the IDs parsed.
+ */
+export function sourceImages(source: ExportSource): SourceImage[] {
+  if (source.ref !== undefined) return [{ image: source.ref }];
+  const refs = source.refs ?? {};
+  const ids = Object.keys(refs);
+  if (ids.length === 0) throw new OptionError('EXPORT_NO_REF', 'export requires a reference', {});
+  let listed: { ID: string; Platform?: Platform }[] | undefined;
+  const raw = source.metadata[MetadataKey.platforms];
+  if (raw !== undefined) {
+    try {
+      listed = (
+        JSON.parse(new TextDecoder().decode(raw)) as { Platforms?: { ID: string; Platform?: Platform }[] }
+      ).Platforms;
+    } catch (cause) {
+      throw new InvalidInputError('PLATFORMS_INVALID', 'failed to parse platforms passed to exporter', {
+        cause,
+      });
+    }
+  }
+  const order: { ID: string; Platform?: Platform }[] = listed ?? ids.map((ID) => ({ ID }));
+  if (order.length !== ids.length || order.some((p) => refs[p.ID] === undefined)) {
+    throw new InvalidInputError(
+      'PLATFORMS_MISMATCH',
+      `number of platforms does not match references ${order.length} ${ids.length}`,
+    );
+  }
+  return order.map((p) => ({
+    platformId: p.ID,
+    platform: p.Platform ?? parsePlatform(p.ID),
+    image: refs[p.ID] as ExportImage,
+  }));
+}
+
+export interface WrittenImages {
+  /** The manifest (one image) or the index over the per-platform manifests. */
+  readonly root: Descriptor;
+  readonly rootBytes: Uint8Array;
+  readonly images: readonly (SourceImage & { readonly written: WrittenImage })[];
+}
+
+/**
+ * Writes every image of a source (layers already in `store`) and, for several platforms, an index over them (OCI
+ * index or Docker manifest list) with each manifest's platform; manifest annotations go on the index too.
+ */
+export async function writeImages(
+  store: Ingester,
+  source: ExportSource,
+  options: WriteImageOptions = {},
+): Promise<WrittenImages> {
+  const images = [];
+  for (const s of sourceImages(source)) {
+    const written = await writeImage(store, s.image, {
+      ...options,
+      ...(s.image.baseHistoryLength !== undefined ? { baseHistoryLength: s.image.baseHistoryLength } : {}),
+    });
+    images.push({ ...s, written });
+  }
+  const first = images[0] as (typeof images)[number];
+  if (images.length === 1 && first.platformId === undefined) {
+    return { root: first.written.manifest, rootBytes: first.written.manifestBytes, images };
+  }
+  const { buildIndex } = await import('@lading/manifest');
+  const index = buildIndex(
+    images.map((i) => ({
+      descriptor: i.written.manifest,
+      ...(i.platform ? { platform: i.platform } : {}),
+    })),
+    { oci: options.oci ?? true, ...(options.annotations ? { annotations: options.annotations } : {}) },
+  );
+  const root = await writeBlob(store, index.bytes, { mediaType: index.descriptor.mediaType });
+  return { root, rootBytes: index.bytes, images };
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NotFoundError, OptionError, parsePlatform } from '@lading/digest';
+import { formatPlatform, NotFoundError, OptionError, type Platform, parsePlatform } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
@@ -27,7 +27,11 @@ Inputs:
       --tarball FILE       A layer tarball (plain, gzip or zstd; kept as is when its compression matches)
       --diff LOWER:UPPER   One layer of the changes from LOWER to UPPER (with whiteouts)
       --base REF           Base image: oci:DIR[:TAG] or docker://REF (pulled); --base-insecure for http registries
-      --platform OS/ARCH   Platform of the image (default: this machine)
+      --platform OS/ARCH[,OS/ARCH...]
+                           Platform of the image (default: this machine); several make one image each (the base
+                           resolved per platform) and an index over them (type=oci, image, registry)
+      --platform-layer OS/ARCH=DIR
+                           A layer for one platform only, on top of the common ones (repeatable)
 
 Config:
       --config FILE        Start from this image config JSON
@@ -106,6 +110,46 @@ function keyValues(list: readonly string[] | undefined, flag: string): Record<st
   return out;
 }
 
+/** `--platform a,b` and `--platform-layer P=DIR`: the platforms and each one's own layers. */
+function platformOptions(
+  list: string | undefined,
+  layers: readonly string[] | undefined,
+): { platform?: Platform; platforms?: Platform[]; platformLayers?: Record<string, LayerInput[]> } {
+  const platforms = (list ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => parsePlatform(p));
+  const ids = platforms.map(formatPlatform);
+  const own: Record<string, LayerInput[]> = {};
+  for (const spec of layers ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) {
+      throw new OptionError(
+        'PLATFORM_LAYER',
+        `--platform-layer ${JSON.stringify(spec)}: expected OS/ARCH=DIR`,
+        {
+          key: 'platform-layer',
+        },
+      );
+    }
+    const id = formatPlatform(parsePlatform(spec.slice(0, eq)));
+    if (!ids.includes(id)) {
+      throw new OptionError(
+        'PLATFORM_LAYER_UNLISTED',
+        `--platform-layer ${spec}: ${id} is not in --platform (${ids.join(',') || 'none given'})`,
+        { key: 'platform-layer' },
+      );
+    }
+    (own[id] ??= []).push({ kind: 'dir', path: spec.slice(eq + 1) });
+  }
+  return {
+    ...(platforms.length === 1 ? { platform: platforms[0] as Platform } : {}),
+    ...(platforms.length > 1 ? { platforms } : {}),
+    ...(Object.keys(own).length > 0 ? { platformLayers: own } : {}),
+  };
+}
+
 /** Every input path exists and has the right kind, before any work starts (so nothing is half-written). */
 async function checkInputsExist(layers: readonly LayerInput[]): Promise<void> {
   const want = (path: string, dir: boolean, what: string) =>
@@ -155,6 +199,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       base: { type: 'string' },
       'base-insecure': { type: 'boolean' },
       platform: { type: 'string' },
+      'platform-layer': { type: 'string', multiple: true },
       config: { type: 'string' },
       env: { type: 'string', short: 'e', multiple: true },
       entrypoint: { type: 'string' },
@@ -190,7 +235,13 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       return { kind: 'diff' as const, lower: d.slice(0, i), upper: d.slice(i + 1) };
     }),
   ];
-  if (layers.length === 0 && values.base === undefined && values.config === undefined) {
+  const platformOpts = platformOptions(values.platform, values['platform-layer']);
+  if (
+    layers.length === 0 &&
+    platformOpts.platformLayers === undefined &&
+    values.base === undefined &&
+    values.config === undefined
+  ) {
     throw new OptionError(
       'NO_INPUT',
       'nothing to export: give a directory, --tarball, --diff or --base (see lading export --help)',
@@ -229,7 +280,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const compression = parseCompression(values.compression);
   const plugins = [];
   for (const p of values['exporter-plugin'] ?? []) plugins.push(...(await loadExporterPlugin(p)));
-  await checkInputsExist(layers);
+  await checkInputsExist([...layers, ...Object.values(platformOpts.platformLayers ?? {}).flat()]);
   const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
   const progress = progressFrom(values.progress);
   const started = performance.now();
@@ -251,7 +302,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
         ...(values.label ? { labels: keyValues(values.label, 'label') } : {}),
         ...(values.expose ? { expose: values.expose } : {}),
       },
-      ...(values.platform !== undefined ? { platform: parsePlatform(values.platform) } : {}),
+      ...platformOpts,
       ...(epoch ? { epoch } : {}),
       ...(compression ? { compression } : {}),
       ...(levelNum !== undefined ? { compressionLevel: levelNum } : {}),

@@ -126,6 +126,25 @@ export default async function (bench) {
       targets: [{ peer: 'skopeo', maxRatio: 3.0 }],
     });
 
+    // the `lading push` CLI, warm: start-up plus the push's existence checks (DESIGN: within 3x of skopeo)
+    const cli = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+    await bench.compare('lading push (CLI), warm (all present), whole process', {
+      lading: ['node', cli, 'push', `oci:${layout}:bench`, `docker://${ref}`, '--insecure'],
+      peers: {
+        skopeo: [
+          'skopeo',
+          'copy',
+          '--quiet',
+          '--dest-tls-verify=false',
+          `oci:${layout}:bench`,
+          `docker://${ref}`,
+        ],
+        'node -e 0': ['node', '-e', '0'],
+      },
+      runs: 7,
+      targets: [{ peer: 'skopeo', maxRatio: 3.0 }],
+    });
+
     const { pushImage, RegistryClient } = await import(join(bench.repoRoot, 'packages/push/dist/index.js'));
     const { openLocalStore } = await import(join(bench.repoRoot, 'packages/content-store/dist/index.js'));
     const store = await openLocalStore(layout);

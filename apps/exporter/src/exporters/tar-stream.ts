@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import { IntegrityError } from '@lading/digest';
 import { encodeTarHeader } from '@lading/layer';
 
 /** A minimal tar writer for archives of regular files (image tarballs); streams each file's bytes. */
@@ -37,7 +38,12 @@ export class TarFileWriter {
       await this.#fh.write(chunk);
       written += chunk.byteLength;
     }
-    if (written !== size) throw new Error(`tar entry ${name}: wrote ${written} bytes, header says ${size}`);
+    if (written !== size) {
+      throw new IntegrityError(
+        'TAR_ENTRY_SIZE',
+        `tar entry ${name}: the blob gave ${written} bytes, its descriptor says ${size}`,
+      );
+    }
     const pad = (512 - (size % 512)) % 512;
     if (pad > 0) await this.#fh.write(new Uint8Array(pad));
   }

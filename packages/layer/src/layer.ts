@@ -19,7 +19,7 @@ export interface LayerProgress {
 export interface LayerWriteOptions {
   /** Default `gzip`. */
   readonly compression?: Compression;
-  /** gzip 0-9 (default 5), zstd 1-22 (default 3). */
+  /** gzip 0-9 (default 3), zstd 1-22 (default 3). */
   readonly level?: number;
   /** OCI media types (default) or Docker's. */
   readonly oci?: boolean;

@@ -167,7 +167,7 @@ function putOctal(buf: Uint8Array, off: number, width: number, v: number): void 
 export function writeUstarHeader(buf: Uint8Array, off: number, h: TarHeader): boolean {
   const linkname = h.linkname ?? '';
   const device = h.type === 'character-device' || h.type === 'block-device';
-  const mtime = h.mtime < 0 ? 0 : h.mtime;
+  const mtime = Math.max(h.mtime, 0);
   if (
     !isShortAscii(h.name, 100) ||
     !isShortAscii(linkname, 100) ||

@@ -2,7 +2,7 @@
 // (whole process), a zstd layer, and a warm rebuild served by the layer cache.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 function blobSizeOfUmociLayout(layout) {
@@ -80,5 +80,32 @@ export default async function (bench) {
     unit: 'x',
     limit: 0.05,
   });
-  for (const p of [store, umoci, cached]) await rm(p, { recursive: true, force: true });
+  // Memory must not grow with the layer: a 2 GiB tree (the real tree plus three big files cut from its own tar,
+  // so they compress like real data), one run.
+  const bigPart = bench.small ? 64 << 20 : 512 << 20;
+  const big = await bench.fixture('big-tree', async (path) => {
+    await mkdir(path, { recursive: true });
+    execFileSync('cp', ['-a', tree, join(path, 'tree')]);
+    for (let i = 0; i < 3; i++) {
+      execFileSync('sh', [
+        '-c',
+        'while tar -C "$0" -cf - --sort=name .; do :; done | head -c "$1" > "$2"',
+        tree,
+        String(bigPart),
+        join(path, `big-${i}.bin`),
+      ]);
+    }
+  });
+  const bigStore = bench.tmp('big-store');
+  const bigRun = await bench.compare('gzip layer of the real tree plus 1.5 GiB of big files', {
+    lading: { argv: ['node', script, big, bigStore, 'gzip'], prepare: fresh(bigStore) },
+    peers: {},
+    runs: 1,
+  });
+  bench.record('gzip layer of the 2 GiB tree: peak RSS', {
+    value: Math.round(bigRun.rows[0].peakRssMiB),
+    unit: 'MiB',
+    limit: 200,
+  });
+  for (const p of [store, umoci, cached, bigStore]) await rm(p, { recursive: true, force: true });
 }

@@ -2,15 +2,21 @@ export type { BaseImage } from './base-image.js';
 export { parseOciReference, readOciLayoutImage, readStoreImage } from './base-image.js';
 export type { BuildSourceOptions, BuiltSource, ConfigEdits, LayerInput } from './build-source.js';
 export { applyConfigEdits, buildExportSource } from './build-source.js';
-export type { CacheSpec } from './cache.js';
-export { checkCacheSpecs, exportLayerCache, importLayerCaches, layerCacheKeys } from './cache.js';
-export type { CopyOptions } from './copy-image.js';
-export { copyImage, copyImageGraph } from './copy-image.js';
+export type { CacheSpec, LayerCacheSource, LayerKeySettings } from './cache.js';
+export {
+  checkCacheSpecs,
+  exportLayerCache,
+  importLayerCaches,
+  layerCacheKeys,
+  reuseCachedLayer,
+} from './cache.js';
+export type { CopyFormat, CopyOptions } from './copy-image.js';
+export { convertImageGraph, copyImage, copyImageGraph } from './copy-image.js';
 export type { ExportImageOptions, ExportImageResult, OutputRequest } from './export.js';
 export { exporterTable, exportImage } from './export.js';
 export type { InspectedImage, ListedImage } from './images.js';
 export { findStoreImage, inspectImage, listImages } from './images.js';
 export { loadExporterPlugin } from './load-plugin.js';
 export { readBaseImage } from './read-base.js';
-export type { WriteImageOptions, WrittenImage } from './write-image.js';
-export { finalConfig, writeImage } from './write-image.js';
+export type { SourceImage, WriteImageOptions, WrittenImage, WrittenImages } from './write-image.js';
+export { finalConfig, sourceImages, writeImage, writeImages } from './write-image.js';

@@ -273,5 +273,23 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('push to every transport,
       await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/a/b:c`])
     ).stdout;
     expect(JSON.parse(cfg).config.digest).toBe(`sha256:${id}`);
+
+    // And back: `from` pulls from the registry into another storage (docker:// and a bare name missing locally).
+    const other = join(tmp.path, 'pull-back');
+    const c1 = await lb(other, ['from', '--tls-verify=false', `docker://${registry.host}/a/b:c`]);
+    expect(c1).toBe('b-working-container');
+    expect(await readFile(join(await lb(other, ['mount', c1]), 'srv', 'bin', 'tool'), 'utf8')).toContain(
+      'echo tool',
+    );
+    const c2 = await lb(other, ['from', '--tls-verify=false', `${registry.host}/a/plain:d`]);
+    expect(c2).toBe('plain-working-container');
+    const names = (JSON.parse(await lb(other, ['images', '--json'])) as { names: string[] }[]).flatMap(
+      (i) => i.names,
+    );
+    expect(names).toEqual(expect.arrayContaining([`${registry.host}/a/b:c`, `${registry.host}/a/plain:d`]));
+    // --pull=never now finds it locally; a second container of the same image is named -1.
+    expect(await lb(other, ['from', '--pull=never', `${registry.host}/a/plain:d`])).toBe(
+      'plain-working-container-1',
+    );
   });
 });

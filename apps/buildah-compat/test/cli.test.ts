@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { makeTempDir, run, type TempDir } from '@lading/testkit';
+import { freePort, makeTempDir, run, type TempDir } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ladingBuildah, layoutBlob, lb, tarListing } from './helpers.js';
 
@@ -131,6 +132,82 @@ describe('working containers', () => {
     const badChown = await ladingBuildah(root, ['copy', '--chown', 'nobody', c, join(src, 'a.txt'), '/x']);
     expect(badChown.code).toBe(3);
     expect(badChown.stderr).toContain('/etc/passwd');
+  });
+
+  it('from IMAGE: --pull=never, --pull-never and a bare --pull on a missing image; a bad name', async () => {
+    const root = newRoot();
+    for (const args of [
+      ['--pull=never', 'missing-image'],
+      ['--pull-never', 'missing-image'],
+    ]) {
+      const r = await ladingBuildah(root, ['from', ...args]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('missing-image');
+    }
+    // As pflag's optional value: `--pull never IMAGE` is two positionals.
+    expect((await ladingBuildah(root, ['from', '--pull', 'never', 'missing-image'])).code).toBe(2);
+    const badPolicy = await ladingBuildah(root, ['from', '--pull=sometimes', 'x']);
+    expect(badPolicy.code).toBe(2);
+    // A bare --pull takes no value: the image stays the positional argument (and is absent from this empty oci: dir).
+    const bare = await ladingBuildah(root, ['from', '--pull', `oci:${join(tmp.path, 'no-such-layout')}`]);
+    expect(bare.code).not.toBe(2);
+    const bad = await ladingBuildah(root, ['from', 'Upper/Case']);
+    expect(bad.code).toBe(3);
+    expect(await lb(root, ['containers', '-q'])).toBe('');
+  });
+
+  it('add: extracts local tar archives (plain, gzip, xz) safely; fetches a URL as a 0600 file; copy does not extract', async () => {
+    const root = newRoot();
+    const c = await lb(root, ['from', 'scratch']);
+    const archive = join(tmp.path, `arch-${n}.tar`);
+    await run('tar', ['-cf', archive, '-C', src, '.']);
+    await run('sh', ['-c', `gzip -c '${archive}' > '${archive}.gz' && xz -c '${archive}' > '${archive}.xz'`]);
+    await lb(root, ['add', c, archive, '/plain']);
+    await lb(root, ['add', c, `${archive}.gz`, '/gz/']);
+    await lb(root, ['add', c, `${archive}.xz`, '/xz']);
+    await lb(root, ['copy', c, archive, '/copied.tar']);
+    const mnt = await lb(root, ['mount', c]);
+    for (const d of ['plain', 'gz', 'xz']) {
+      expect(await readFile(join(mnt, d, 'sub', 'b.sh'), 'utf8')).toContain('echo b');
+    }
+    expect((await stat(join(mnt, 'copied.tar'))).isFile()).toBe(true);
+    // An archive whose link leads out of the rootfs is refused, and nothing is written outside.
+    const evil = join(tmp.path, `evil-${n}`);
+    await mkdir(evil);
+    await run('ln', ['-s', '/tmp', join(evil, 'out')]);
+    const victim = `lading-buildah-evil-${process.pid}-${n}`;
+    await run('sh', [
+      '-c',
+      `cd '${evil}' && tar -cf evil.tar out && mkdir x && echo pwned > x/${victim} && tar -rf evil.tar --transform 's,^x,out,' x/${victim}`,
+    ]);
+    const r = await ladingBuildah(root, ['add', c, join(evil, 'evil.tar'), '/e']);
+    // Refused, or followed inside the rootfs (an absolute link is taken relative to the target): never outside.
+    expect([0, 3]).toContain(r.code);
+    expect(existsSync(join('/tmp', victim))).toBe(false);
+
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      if (req.url === '/files/data.txt') {
+        res.writeHead(200, { 'last-modified': 'Sat, 03 Feb 2001 04:05:06 GMT' });
+        res.end('from the web\n');
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+    try {
+      await lb(root, ['add', c, `http://127.0.0.1:${port}/files/data.txt`, '/web/']);
+      const st = await stat(join(mnt, 'web', 'data.txt'));
+      expect(st.mode & 0o7777).toBe(0o600);
+      expect(st.mtime.getTime()).toBe(pinned.getTime());
+      expect(await readFile(join(mnt, 'web', 'data.txt'), 'utf8')).toBe('from the web\n');
+      const missing = await ladingBuildah(root, ['add', c, `http://127.0.0.1:${port}/nope`, '/web/']);
+      expect(missing.code).toBe(4);
+      expect(existsSync(join(mnt, 'web', 'nope'))).toBe(false);
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
   });
 
   it('a DEST symlink that points outside stays inside the rootfs', async () => {
@@ -295,6 +372,30 @@ describe('commit into local storage', () => {
     }
     const unknown = await ladingBuildah(root, ['commit', '--compression-format', 'lz4', c]);
     expect(unknown.code).toBe(2);
+  });
+
+  it('--source-date-epoch sets config and history times and clamps only later file times', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    const mnt = await lb(root, ['mount', c]);
+    const late = new Date('2030-01-01T00:00:00Z');
+    await writeFile(join(mnt, 'late.txt'), 'late\n');
+    await utimes(join(mnt, 'late.txt'), late, late);
+    const id = await lb(root, ['commit', '-q', '--source-date-epoch', '1500000000', c]);
+    const { manifest, config, layout } = await storedImage(root, id);
+    expect(config.created).toBe('2017-07-14T02:40:00Z');
+    expect(config.history[0].created).toBe('2017-07-14T02:40:00Z');
+    const listing = await tarListing(
+      join(layout, 'blobs', 'sha256', (manifest.layers[0]?.digest ?? '').slice(7)),
+    );
+    expect(listing).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ 2001-02-03 04:05:06 app\/a.txt$/),
+        expect.stringMatching(/ 2017-07-14 02:40:00 late.txt$/),
+      ]),
+    );
+    const both = await ladingBuildah(root, ['commit', '--timestamp', '1', '--source-date-epoch', '2', c]);
+    expect(both.code).toBe(2);
   });
 
   it('--format docker writes Docker media types and no manifest annotations', async () => {

@@ -12,7 +12,12 @@ export interface Parsed {
  * parseArgs, plus what buildah's flags (pflag) accept and Node's parser does not: `--flag=false` / `--flag=true`
  * for booleans. Options after the first positional are still options (pflag interleaves them too).
  */
-export function parseCommandArgs(argv: readonly string[], options: OptionSpec): Parsed {
+export function parseCommandArgs(
+  argv: readonly string[],
+  options: OptionSpec,
+  /** String options whose value may be left out (`--pull` alone): the bare flag means this value. */
+  bareValues: Readonly<Record<string, string>> = {},
+): Parsed {
   const booleans = new Set(
     Object.entries(options)
       .filter(([, o]) => o.type === 'boolean')
@@ -30,6 +35,11 @@ export function parseCommandArgs(argv: readonly string[], options: OptionSpec): 
     if (a === '--') {
       args.push(...argv.slice(i));
       break;
+    }
+    const bare = a.startsWith('--') ? bareValues[a.slice(2)] : undefined;
+    if (bare !== undefined) {
+      args.push(`${a}=${bare}`);
+      continue;
     }
     const m = /^--([^=]+)=(.*)$/.exec(a) ?? /^-([a-zA-Z])=(.*)$/.exec(a);
     const name = m ? (booleans.has(m[1] as string) ? m[1] : shortBooleans.get(m[1] as string)) : undefined;

@@ -28,11 +28,14 @@ import {
 
 interface Globals {
   root: string;
+  /** Aborted on SIGINT/SIGTERM: transfers stop, half-made containers and ingests are removed, exit 130. */
+  signal: AbortSignal;
 }
 
 interface CommandDef {
   readonly usage: string;
   readonly options: OptionSpec;
+  readonly bareValues?: Readonly<Record<string, string>>;
   readonly run: (g: Globals, values: Record<string, unknown>, positionals: string[]) => Promise<number>;
 }
 
@@ -97,6 +100,7 @@ Options:
       arch: { type: 'string' },
       os: { type: 'string' },
     },
+    bareValues: { pull: 'missing' },
     async run(g, v, pos) {
       const [image, extra] = pos;
       if (image === undefined || extra !== undefined)
@@ -110,6 +114,7 @@ Options:
       const name = str(v.name);
       const c = await createWorkingContainer(storage, image, {
         ...transferFrom(v, bool(v.quiet)),
+        signal: g.signal,
         ...(name !== undefined ? { name } : {}),
         ...(platformSpec !== undefined ? { platform: parsePlatform(platformSpec) } : {}),
         pull,
@@ -246,6 +251,9 @@ Options:
             ? 'gzip'
             : 'uncompressed';
       const timestamp = epochOption(v.timestamp, 'timestamp');
+      if (timestamp !== undefined && str(v['source-date-epoch']) !== undefined) {
+        throw usageError('--timestamp and --source-date-epoch cannot be used together');
+      }
       const sourceDateEpoch = epochOption(
         v['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH,
         'source-date-epoch',
@@ -265,6 +273,7 @@ Options:
         squash: bool(v.squash),
         unsetEnv: list(v.unsetenv),
         transfer,
+        signal: g.signal,
         ...(quiet ? {} : { report: (line: string) => err(`${line}\n`) }),
         ...defined({ compressionLevel: level, timestamp, signaturePolicy: policy }),
         ...(timestamp === undefined && sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
@@ -322,6 +331,7 @@ Options:
       const quiet = bool(v.quiet);
       const result = await pushImage(storage, pos[0] as string, pos[1], {
         ...transferFrom(v, quiet),
+        signal: g.signal,
         all: bool(v.all),
         ...defined({
           format: format === 'docker' ? 'v2s2' : (format as 'oci' | 'v2s2' | undefined),
@@ -722,7 +732,7 @@ function usageError(message: string): OptionError {
   return new OptionError('USAGE', message, {});
 }
 
-function parseGlobals(argv: readonly string[]): { globals: Globals; rest: string[] } {
+function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: Globals; rest: string[] } {
   let root = process.env.LADING_BUILDAH_ROOT || defaultRoot();
   let i = 0;
   for (; i < argv.length; i++) {
@@ -748,13 +758,17 @@ function parseGlobals(argv: readonly string[]): { globals: Globals; rest: string
       );
     }
   }
-  return { globals: { root }, rest: argv.slice(i) };
+  return { globals: { root, signal }, rest: argv.slice(i) };
 }
 
 /** Parses the global options, then dispatches to the command; errors become a message and an exit code. */
 export async function runCli(argv: readonly string[], usage: string): Promise<number> {
+  const interrupt = new AbortController();
+  const stop = () => interrupt.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
-    const { globals, rest } = parseGlobals(argv);
+    const { globals, rest } = parseGlobals(argv, interrupt.signal);
     const [name, ...args] = rest;
     if (name === undefined) {
       out(usage);
@@ -773,7 +787,7 @@ export async function runCli(argv: readonly string[], usage: string): Promise<nu
       err(`lading-buildah: unknown command ${JSON.stringify(name)}\n\n${usage}`);
       return 2;
     }
-    const { values, positionals } = parseCommandArgs(args, def.options);
+    const { values, positionals } = parseCommandArgs(args, def.options, def.bareValues);
     if (values.help === true) {
       out(def.usage);
       return 0;
@@ -782,6 +796,9 @@ export async function runCli(argv: readonly string[], usage: string): Promise<nu
   } catch (error) {
     const shown = error instanceof Error ? error.message : String(error);
     err(`Error: ${shown}\n`);
-    return exitCodeFor(error);
+    return interrupt.signal.aborted ? 130 : exitCodeFor(error);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }

@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, lstat, mkdir, stat, utimes } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { readBlob } from '@lading/content-store';
 import {
@@ -11,12 +13,14 @@ import {
   NotFoundError,
   OptionError,
   type Platform,
+  RegistryError,
+  redactUrl,
 } from '@lading/digest';
 import { type ImageConfig, parseImageConfig } from '@lading/image-config';
-import { type LayerSource, unpackLayers } from '@lading/layer';
+import { applyLayer, type LayerSource, unpackLayers } from '@lading/layer';
 import { decodeIndex, decodeManifest, selectPlatform } from '@lading/manifest';
 import { formatReference, parseNormalizedReference } from '@lading/reference-store';
-import { containerNameBase } from '../storage/names.js';
+import { containerNameBase, normalizeImageName } from '../storage/names.js';
 import type { ContainerState, ImageRecord, OwnershipRule, Storage } from '../storage/storage.js';
 import { parseImageReference, readImage, type TransferOptions } from '../transports/index.js';
 import { resolveInRoot } from './paths.js';
@@ -69,6 +73,22 @@ export async function resolveBaseImage(
   }
   const names = ref.transport === 'docker' ? [dockerName(ref.ref)] : [];
   return pullInto(storage, ref, names, options);
+}
+
+function safeNormalize(name: string): string | undefined {
+  try {
+    return normalizeImageName(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDockerName(ref: string): string | undefined {
+  try {
+    return dockerName(ref);
+  } catch {
+    return undefined;
+  }
 }
 
 function dockerName(ref: string): string {
@@ -132,14 +152,29 @@ export async function createWorkingContainer(
   }
   const record = await resolveBaseImage(storage, image, options);
   const { manifest, config } = await readStoredImage(storage, record);
+  // Named after what was asked for (an image can carry several names), as buildah does.
+  const asked = parseImageReference(image);
   const nameBase =
-    record.names[0] !== undefined
-      ? containerNameBase(record.names[0])
-      : containerNameBase(basename(image.replace(/^[a-z-]+:(\/\/)?/, '').split(':')[0] ?? 'image'));
+    asked.transport === 'containers-storage'
+      ? containerNameBase(asked.name)
+      : asked.transport === 'docker'
+        ? containerNameBase(asked.ref)
+        : record.names[0] !== undefined
+          ? containerNameBase(record.names[0])
+          : containerNameBase(basename(image.replace(/^[a-z-]+:(\/\/)?/, '').split(':')[0] ?? 'image'));
+  const fromName =
+    asked.transport === 'containers-storage' || asked.transport === 'docker'
+      ? (record.names.find((n) => {
+          const name = asked.transport === 'docker' ? asked.ref : asked.name;
+          return n === name || n === safeDockerName(name) || n === safeNormalize(name);
+        }) ??
+        record.names[0] ??
+        image)
+      : (record.names[0] ?? image);
   const diffIds = config.rootfs.diff_ids ?? [];
   return storage.createContainer(
     {
-      fromImage: record.names[0] ?? image,
+      fromImage: fromName,
       fromImageId: record.id,
       fromImageDigest: record.manifest.digest,
       baseManifest: record.manifest,
@@ -244,9 +279,14 @@ export async function copyIntoContainer(
   const destPath = dest.startsWith('/') ? dest : `${workdir}/${dest}`;
   const target = resolveInRoot(rootfs, destPath);
   const wantsDir = dest.endsWith('/') || sources.length > 1;
-  const hostSources = sources.map((s) => resolve(options.contextDir ?? '.', s));
-  const kinds = [];
+  const isUrl = (s: string) => options.extract === true && /^https?:\/\//.test(s);
+  const hostSources = sources.map((s) => (isUrl(s) ? s : resolve(options.contextDir ?? '.', s)));
+  const kinds: ('dir' | 'file' | 'url')[] = [];
   for (const s of hostSources) {
+    if (isUrl(s)) {
+      kinds.push('url');
+      continue;
+    }
     const st = await stat(s).catch(() => undefined);
     if (!st) throw new NotFoundError('COPY_SOURCE_NOT_FOUND', `copy: ${s}: no such file or directory`);
     kinds.push(st.isDirectory() ? 'dir' : 'file');
@@ -272,8 +312,15 @@ export async function copyIntoContainer(
       await chmod(target.host, before.mode & 0o7777);
       await utimes(target.host, before.atime, before.mtime);
       for (const c of children) rule(join2(target.inner, c));
+    } else if (kinds[i] === 'url') {
+      const into = wantsDir || targetIsDir;
+      const name = basename(new URL(src).pathname) || 'index.html';
+      const file = into ? join2(target.inner, name) : target.inner;
+      await download(src, resolveInRoot(rootfs, file).host);
+      rule(file);
     } else if (options.extract && isArchiveName(src)) {
-      await run('tar', ['-xf', src, '-C', target.host, '--no-same-owner']);
+      // The layer package's safe unpacker: nothing lands outside the rootfs, whatever links the archive holds.
+      await applyLayer(target.host, { source: archiveStream(src) });
       if (options.chown !== undefined || mode !== undefined) {
         const listing = (await run('tar', ['-tf', src], { maxBuffer: 1 << 28 })).stdout.split('\n');
         const tops = new Set(listing.map((l) => l.replace(/^\.\//, '').split('/')[0]).filter((n) => n));
@@ -290,7 +337,56 @@ export async function copyIntoContainer(
   await storage.saveContainer(state);
 }
 
+/** The archive's tar bytes: gzip and zstd are detected by the unpacker, bzip2 and xz go through their tools. */
+function archiveStream(path: string): AsyncIterable<Uint8Array> {
+  const tool = /\.(tar\.bz2|tbz2?)$/.test(path) ? 'bzip2' : /\.(tar\.xz|txz)$/.test(path) ? 'xz' : undefined;
+  if (tool === undefined) return createReadStream(path);
+  const child = spawn(tool, ['-dc', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const done = new Promise<void>((ok, fail) => {
+    child.on('error', fail);
+    child.on('close', (code) =>
+      code === 0
+        ? ok()
+        : fail(new InvalidInputError('ARCHIVE_INVALID', `add: ${path}: ${tool} exited ${code}`)),
+    );
+  });
+  return (async function* () {
+    yield* child.stdout;
+    await done;
+  })();
+}
+
 const join2 = (a: string, b: string) => (a === '' ? b : `${a}/${b}`);
+
+/** `add URL`: the body into a file with mode 0600 and the Last-Modified time, as buildah does. */
+async function download(url: string, path: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch (e) {
+    throw new RegistryError('ADD_URL_FAILED', `add: fetching ${redactUrl(url)}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (res.status === 404)
+    throw new NotFoundError('ADD_URL_NOT_FOUND', `add: ${redactUrl(url)}: 404 Not Found`);
+  if (!res.ok || res.body === null) {
+    throw new RegistryError('ADD_URL_FAILED', `add: fetching ${redactUrl(url)}: HTTP ${res.status}`);
+  }
+  const partial = `${path}.lading-download`;
+  try {
+    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(partial, { mode: 0o600 }));
+    await chmod(partial, 0o600);
+    const modified = res.headers.get('last-modified');
+    if (modified !== null && !Number.isNaN(Date.parse(modified))) {
+      await utimes(partial, new Date(modified), new Date(modified));
+    }
+    await rename(partial, path);
+  } catch (e) {
+    await rm(partial, { force: true });
+    throw e;
+  }
+}
 
 /** Creates DEST's missing parents (and DEST itself when it is to be a directory); returns the ones it made. */
 async function mkdirp(rootfs: string, inner: string, leafIsDir: boolean): Promise<string[]> {

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { FileLock, type FullStore, openLocalStore, writeFileAtomic } from '@lading/content-store';
 import { type Descriptor, InvalidInputError, NotFoundError } from '@lading/digest';
 import type { ImageConfig } from '@lading/image-config';
@@ -155,11 +157,11 @@ export class Storage {
       const images = await this.#readImages();
       const image = lookup(images, nameOrId);
       if (!image) throw new NotFoundError('IMAGE_NOT_FOUND', `${nameOrId}: image not known`);
-      const byName = image.names.includes(safeNormalize(nameOrId) ?? '');
-      const remaining = byName ? image.names.filter((n) => n !== safeNormalize(nameOrId)) : [];
-      if (remaining.length > 0) {
+      const matched = matchedName(image, nameOrId);
+      const remaining = matched === undefined ? [] : image.names.filter((n) => n !== matched);
+      if (matched !== undefined && remaining.length > 0) {
         await this.#writeImages(images.map((i) => (i.id === image.id ? { ...i, names: remaining } : i)));
-        return { untagged: [safeNormalize(nameOrId) as string] };
+        return { untagged: [matched] };
       }
       if (!force) {
         const users = (await this.listContainers()).filter((c) => c.fromImageId === image.id);
@@ -264,7 +266,7 @@ export class Storage {
       await this.saveContainer(state);
       return state;
     } catch (e) {
-      await rm(this.containerDir(id), { recursive: true, force: true });
+      await removeTree(this.containerDir(id));
       throw e;
     }
   }
@@ -279,7 +281,22 @@ export class Storage {
   async removeContainer(state: Pick<ContainerState, 'id'>): Promise<void> {
     // state.json goes first so that a half-removed directory is never mistaken for a container.
     await rm(join(this.containerDir(state.id), 'state.json'), { force: true });
-    await rm(this.containerDir(state.id), { recursive: true, force: true });
+    await removeTree(this.containerDir(state.id));
+  }
+}
+
+/**
+ * Removes a container's directory. Images hold read-only directories (0555 and the like): without root, their
+ * entries cannot be unlinked until the directories are writable again.
+ */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM')
+      throw e;
+    await promisify(execFile)('chmod', ['-R', 'u+rwX', dir]);
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -296,6 +313,23 @@ function safeNormalize(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The name of `image` that `nameOrId` designates, or undefined when it designates the image by ID. */
+function matchedName(image: ImageRecord, nameOrId: string): string | undefined {
+  if (
+    image.id === nameOrId.replace(/^sha256:/, '') ||
+    (/^[0-9a-f]{3,63}$/.test(nameOrId) && image.id.startsWith(nameOrId))
+  ) {
+    if (!image.names.includes(nameOrId)) return undefined;
+  }
+  const normal = safeNormalize(nameOrId);
+  return (
+    image.names.find((n) => n === nameOrId || n === normal) ??
+    (normal !== undefined && !nameOrId.includes('/')
+      ? image.names.find((n) => n.endsWith(`/${normal.slice(normal.indexOf('/') + 1)}`))
+      : undefined)
+  );
 }
 
 function lookup(images: readonly ImageRecord[], nameOrId: string): ImageRecord | undefined {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { freePort, makeTempDir, run, type TempDir } from '@lading/testkit';
@@ -478,6 +478,36 @@ describe('images, tag, rmi, inspect', () => {
     expect(removed.split('\n')).toContain(id);
     expect(await lb(root, ['images', '-q'])).toBe('');
     expect((await ladingBuildah(root, ['rmi', 'one'])).code).toBe(4);
+  });
+});
+
+describe('rmi --prune', () => {
+  it('removes the blobs of removed images and keeps every blob a remaining image or container needs', async () => {
+    const root = newRoot();
+    const c = await scratchWithSrc(root);
+    const keep = await lb(root, ['commit', '-q', c, 'keep']);
+    await writeFile(join(await lb(root, ['mount', c]), 'extra'), 'x\n');
+    const gone = await lb(root, ['commit', '-q', c, 'gone']);
+    const blobsDir = join(root, 'blobs', 'blobs', 'sha256');
+    const before = new Set(await readdir(blobsDir));
+    const goneImage = await storedImage(root, gone);
+    const keepImage = await storedImage(root, keep);
+    await lb(root, ['rmi', 'gone']);
+    await lb(root, ['rmi', '--prune']);
+    const after = new Set(await readdir(blobsDir));
+    const needed = [
+      keepImage.record.manifest.digest,
+      keepImage.manifest.config.digest,
+      ...keepImage.manifest.layers.map((l) => l.digest),
+    ];
+    for (const d of needed) expect(after.has(d.slice(7))).toBe(true);
+    for (const d of [goneImage.manifest.config.digest, goneImage.manifest.layers[0]?.digest as string]) {
+      expect(before.has(d.slice(7))).toBe(true);
+      expect(after.has(d.slice(7))).toBe(false);
+    }
+    // The image still reads whole: a commit of a container from it works.
+    const c2 = await lb(root, ['from', 'keep']);
+    expect(await lb(root, ['commit', '-q', c2])).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

@@ -1,4 +1,15 @@
+export type { CommitOptions, CommitResult } from './operations/commit.js';
+export { commitContainer, identityLabel, parseCompressionFormat } from './operations/commit.js';
+export type { ConfigEdits } from './operations/config.js';
+export { configureContainer, parseCommand } from './operations/config.js';
+export type { CopyOptions, FromOptions, PullPolicy } from './operations/containers.js';
+export { copyIntoContainer, createWorkingContainer, resolveBaseImage } from './operations/containers.js';
+export type { PushOptions } from './operations/push.js';
+export { pushImage } from './operations/push.js';
 export type { PolicyContext } from './policy/index.js';
 export { loadPolicy } from './policy/index.js';
+export { containerNameBase, normalizeImageName } from './storage/names.js';
+export type { ContainerState, ImageRecord, OwnershipRule } from './storage/storage.js';
+export { defaultRoot, Storage } from './storage/storage.js';
 export type { ImageReference, ImageSource, RemoteReference, TransferOptions } from './transports/index.js';
 export { parseImageReference, readImage, writeImage } from './transports/index.js';

@@ -169,6 +169,60 @@ describe.runIf(havePeers('buildah', 'umoci', 'skopeo', 'tar'))(
       expect(await listing('l-oci', ours)).toEqual(await listing('b-oci', theirs));
     });
 
+    it("on a base image: the new layer holds the same changes as buildah's (files added, changed, removed)", async () => {
+      const base = join(tmp.path, 'base-oci');
+      const seed = join(tmp.path, 'base-root');
+      const sc = await lb(seed, ['from', 'scratch']);
+      await lb(seed, ['copy', sc, tree, '/srv']);
+      await lb(seed, ['commit', '-q', sc, `oci:${base}:base`]);
+      const change = async (rootfs: string) => {
+        await writeFile(join(rootfs, 'srv', 'etc', 'conf.d', 'a.conf'), 'a=2\n');
+        await utimes(join(rootfs, 'srv', 'etc', 'conf.d', 'a.conf'), pinned, pinned);
+        await run('rm', ['-r', join(rootfs, 'srv', 'bin'), join(rootfs, 'srv', 'tool-link')]);
+      };
+      const b = join(tmp.path, 'on-base-b');
+      const bc = await buildah(b, ['from', 'oci:base-oci:base'], { cwd: tmp.path });
+      await buildah(b, ['copy', bc, join(tree, 'etc'), '/more']);
+      await change(await buildah(b, ['mount', bc]));
+      await buildah(b, ['commit', '-q', '--format', 'oci', bc, `oci:${join(tmp.path, 'on-base-b-oci')}:x`]);
+      const root = join(tmp.path, 'on-base-l');
+      const lc = await lb(root, ['from', `oci:${base}:base`]);
+      await lb(root, ['copy', lc, join(tree, 'etc'), '/more']);
+      await change(await lb(root, ['mount', lc]));
+      await lb(root, ['commit', '-q', lc, `oci:${join(tmp.path, 'on-base-l-oci')}:x`]);
+
+      const theirs = await readLayout(join(tmp.path, 'on-base-b-oci'));
+      const ours = await readLayout(join(tmp.path, 'on-base-l-oci'));
+      expect(ours.manifest.layers).toHaveLength(2);
+      expect(theirs.manifest.layers).toHaveLength(2);
+      for (const [name, dir] of [
+        ['ob', 'on-base-b-oci'],
+        ['ol', 'on-base-l-oci'],
+      ] as const) {
+        await run('umoci', [
+          'unpack',
+          '--rootless',
+          '--image',
+          `${join(tmp.path, dir)}:x`,
+          join(tmp.path, `${name}-bundle`),
+        ]);
+      }
+      const ourTree = await treeOf(join(tmp.path, 'ol-bundle', 'rootfs'));
+      expect(ourTree).toEqual(await treeOf(join(tmp.path, 'ob-bundle', 'rootfs')));
+      expect(ourTree['srv/bin']).toBeUndefined();
+      // The top layers name the same non-directory paths (whiteouts included).
+      const names = async (dir: string, l: Layout) =>
+        (
+          await tarListing(
+            join(tmp.path, dir, 'blobs', 'sha256', (l.manifest.layers[1]?.digest ?? '').slice(7)),
+          )
+        )
+          .filter((line) => !line.startsWith('d'))
+          .map((line) => line.split(' ').pop())
+          .sort();
+      expect(await names('on-base-l-oci', ours)).toEqual(await names('on-base-b-oci', theirs));
+    });
+
     it('with the same --timestamp, two lading runs write byte-identical images', async () => {
       const digests: string[] = [];
       for (const i of [1, 2]) {

@@ -62,14 +62,16 @@ export class GzipPool {
       }
       this.#dispatch();
     });
-    w.on('error', (error) => this.#failWorker(index, error));
+    w.on('error', (error) => this.#failWorker(index, w, error));
     w.on('exit', (code) => {
-      if (!this.#closed) this.#failWorker(index, new Error(`gzip worker exited with code ${code}`));
+      if (!this.#closed) this.#failWorker(index, w, new Error(`gzip worker exited with code ${code}`));
     });
     return w;
   }
 
-  #failWorker(index: number, error: Error): void {
+  #failWorker(index: number, w: Worker, error: Error): void {
+    // 'error' and then 'exit' come for the same worker: the second finds it already replaced.
+    if (this.#workers[index] !== w) return;
     const job = this.#running[index];
     this.#running[index] = undefined;
     this.#workers[index] = undefined;

@@ -141,7 +141,7 @@ function platformOptions(
         { key: 'platform-layer' },
       );
     }
-    (own[id] ??= []).push({ kind: 'dir', path: spec.slice(eq + 1) });
+    own[id] = [...(own[id] ?? []), { kind: 'dir', path: spec.slice(eq + 1) }];
   }
   return {
     ...(platforms.length === 1 ? { platform: platforms[0] as Platform } : {}),

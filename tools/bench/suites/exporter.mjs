@@ -128,7 +128,11 @@ export default async function (bench) {
 
   const version = await bench.compare('lading --version startup', {
     lading: ['node', main, '--version'],
-    peers: { 'node -e 0': ['node', '-e', '0'], 'lading --help': ['node', main, '--help'] },
+    peers: {
+      'node -e 0': ['node', '-e', '0'],
+      'lading --help': ['node', main, '--help'],
+      'lading export --help': ['node', main, 'export', '--help'],
+    },
     runs: 10,
   });
   bench.record('lading --version startup', {

@@ -1,5 +1,3 @@
-import { exitCodeFor, isLadingError } from '@lading/digest';
-
 type Handler = (args: string[], signal: AbortSignal) => Promise<number>;
 
 async function load(command: string): Promise<{ run: Handler; help: string }> {
@@ -32,11 +30,15 @@ function isParseArgsError(error: unknown): boolean {
 
 /** Runs one command: help, SIGINT -> abort (exit 130), errors -> message on stderr and DESIGN §6's exit code. */
 export async function runCommand(command: string, args: string[]): Promise<number> {
-  const mod = await load(command);
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(mod.help);
-    return 0;
+    const { helpTexts } = await import('./help.js');
+    const text = (helpTexts as Record<string, string>)[command];
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return 0;
+    }
   }
+  const mod = await load(command);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) {
@@ -64,6 +66,7 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
       process.stderr.write(`lading ${command}: ${(error as Error).message}\nSee: lading ${command} --help\n`);
       return 2;
     }
+    const { exitCodeFor, isLadingError } = await import('@lading/digest');
     const message = isLadingError(error)
       ? (error as Error).message
       : ((error as Error)?.stack ?? String(error));

@@ -3,24 +3,9 @@ import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import { type CopyFormat, copyImage } from '../../operations/copy-image.js';
 import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
+import { helpTexts } from '../help.js';
 
-export const help = `Usage: lading copy SOURCE DEST [options]
-
-Copy an image (every platform) between an OCI layout (oci:DIR:TAG), a registry (docker://REF) and the lading
-store (a bare NAME).
-
-Into an OCI layout, Docker schema2 manifests and indexes are converted to OCI media types (new digests; layer and
-config bytes unchanged); elsewhere the image is copied as it is, unless --format asks.
-
-Options:
-      --insecure       Allow http and unverified TLS for the registry
-      --format FORMAT  oci, docker or keep: the media types written (default: oci into oci:, else keep)
-
-Examples:
-  lading copy oci:./out:latest docker://localhost:5000/hello:1 --insecure
-  lading copy docker://docker.io/library/busybox:latest oci:./busybox:latest
-  lading copy oci:./out:latest hello:latest
-`;
+export const help = helpTexts.copy;
 
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -2,14 +2,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLocalStore } from '@lading/content-store';
 import { commonOptions, defaultStoreDir, printResult } from '../common.js';
+import { helpTexts } from '../help.js';
 
-export const help = `Usage: lading gc [options]
-
-Remove the blobs of the lading store that no name (index.json) or lease holds.
-
-Examples:
-  lading gc --json
-`;
+export const help = helpTexts.gc;
 
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({ args, options: commonOptions });

@@ -3,21 +3,9 @@ import { parseArgs } from 'node:util';
 import { OptionError, parsePlatform } from '@lading/digest';
 import { inspectImage } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
+import { helpTexts } from '../help.js';
 
-export const help = `Usage: lading inspect IMAGE [options]
-
-Print an image's manifest descriptor, manifest and config as JSON.
-IMAGE is oci:DIR[:TAG] or a name in the lading store.
-
-Options:
-      --platform OS/ARCH  Platform to pick from a multi-platform index (default: this machine)
-      --config            Print only the config
-      --store DIR         The lading store
-
-Examples:
-  lading inspect oci:./out:latest
-  lading inspect hello:latest --config
-`;
+export const help = helpTexts.inspect;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

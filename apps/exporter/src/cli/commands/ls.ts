@@ -2,15 +2,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listImages } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
+import { helpTexts } from '../help.js';
 
-export const help = `Usage: lading ls [oci:DIR] [options]
-
-List the named images of the lading store (or of an OCI image layout).
-
-Examples:
-  lading ls
-  lading ls oci:./out --json
-`;
+export const help = helpTexts.ls;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: commonOptions });

@@ -3,21 +3,10 @@ import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import { copyImage } from '../../operations/copy-image.js';
 import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
+import { helpTexts } from '../help.js';
 import { parseFormat } from './copy.js';
 
-export const help = `Usage: lading push IMAGE [DEST] [options]
-
-Push an image of the lading store (or oci:DIR:TAG) to a registry. DEST defaults to IMAGE's name
-(docker:// is optional).
-
-Options:
-      --insecure       Allow http and unverified TLS
-      --format FORMAT  oci, docker or keep (default): the media types pushed
-
-Examples:
-  lading push localhost:5000/hello:1 --insecure
-  lading push oci:./out:latest docker://localhost:5000/hello:1 --insecure
-`;
+export const help = helpTexts.push;
 
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -3,14 +3,9 @@ import { parseArgs } from 'node:util';
 import { openLocalStore } from '@lading/content-store';
 import { OptionError } from '@lading/digest';
 import { commonOptions, defaultStoreDir } from '../common.js';
+import { helpTexts } from '../help.js';
 
-export const help = `Usage: lading rm NAME... [options]
-
-Remove names from the lading store (blobs go at the next lading gc).
-
-Examples:
-  lading rm hello:latest && lading gc
-`;
+export const help = helpTexts.rm;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: commonOptions });

@@ -4,14 +4,9 @@ import { openLocalStore } from '@lading/content-store';
 import { OptionError } from '@lading/digest';
 import { findStoreImage } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
+import { helpTexts } from '../help.js';
 
-export const help = `Usage: lading tag SOURCE NAME... [options]
-
-Give an image of the lading store more names (an existing name is moved).
-
-Examples:
-  lading tag hello:latest hello:1.0 registry.example/hello:1.0
-`;
+export const help = helpTexts.tag;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: commonOptions });

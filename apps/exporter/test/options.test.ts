@@ -189,3 +189,26 @@ describe('store commands: usage and not-found errors', () => {
     expect(r.code).toBe(code);
   });
 });
+
+describe('progress of a layer build', () => {
+  it('--progress json reports the layer bytes; quiet prints nothing on stderr', async () => {
+    const json = await lading(['export', helloRootfs, '-o', 'type=oci,dest=p.tar', '--progress', 'json'], {
+      cwd: dir.path,
+      env: env(),
+    });
+    expect(json.code).toBe(0);
+    const events = json.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { event: string; id?: string; current?: number });
+    const bytes = events.filter((e) => e.event === 'bytes' && e.id === 'layer 0');
+    expect(bytes.length).toBeGreaterThan(0);
+    expect(bytes[0]?.current).toBeGreaterThan(0);
+    const quiet = await lading(['export', helloRootfs, '-o', 'type=oci,dest=q.tar', '--progress', 'quiet'], {
+      cwd: dir.path,
+      env: env(),
+    });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+});

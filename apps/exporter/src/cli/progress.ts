@@ -28,6 +28,7 @@ export function createProgress(
   const started = new Map<string, { n: number; at: number; name: string }>();
   let seq = 0;
   let lastTty = 0;
+  const lastBytes = new Map<string, number>();
   const elapsed = (id: string) => {
     const s = started.get(id);
     return s ? ((performance.now() - s.at) / 1000).toFixed(1) : '0.0';
@@ -62,6 +63,11 @@ export function createProgress(
       }
     },
     bytes(id, name, current, total) {
+      if (resolved === 'quiet' || resolved === 'plain') return;
+      // a few reports a second are enough; one per chunk would cost the hot path
+      const now = performance.now();
+      if (now - (lastBytes.get(id) ?? -Infinity) < 100 && (total === undefined || current < total)) return;
+      lastBytes.set(id, now);
       if (resolved === 'json') emit({ event: 'bytes', id, name, current, total });
       else if (resolved === 'tty') {
         const s = started.get(id) ?? { n: 0, at: performance.now(), name };

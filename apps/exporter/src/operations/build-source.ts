@@ -74,6 +74,8 @@ export interface BuildSourceOptions {
   ) => Promise<{ layer: ExportLayer; from: string } | undefined>;
   /** `how`: built (tar made), cached (the local layer cache answered), or where a reused layer came from. */
   readonly onLayer?: (index: number, layer: ExportLayer, fromCache: boolean, how: string) => void;
+  /** Byte progress of the layer being made: tar bytes produced (or read) and blob bytes written so far. */
+  readonly onBytes?: (index: number, uncompressed: number, compressed: number) => void;
   /** Called for each base layer recompressed by `forceCompression`. */
   readonly onRecompress?: (from: Descriptor, to: ExportLayer) => void;
 }
@@ -144,6 +146,14 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   const built: ExportLayer[] = [];
   const meta: ExportLayerMeta[] = [];
   const createdAt = new Date((options.epoch ?? new Date()).getTime()).toISOString();
+  const onBytes = options.onBytes;
+  const bytesOf = (i: number) =>
+    onBytes
+      ? {
+          onProgress: (p: { uncompressedBytes: number; compressedBytes: number }) =>
+            onBytes(i, p.uncompressedBytes, p.compressedBytes),
+        }
+      : {};
   const baseCount = options.base?.layers.length ?? 0;
   for (const [i, input] of options.layers.entries()) {
     let layer: ExportLayer;
@@ -161,6 +171,7 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     if (input.kind === 'dir') {
       const b = await buildLayer(resolve(input.path), options.store, {
         ...common,
+        ...bytesOf(i),
         ...tarOptions,
         ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
       });
@@ -168,11 +179,12 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
       fromCache = b.fromCache;
       description = describeInput(input);
     } else if (input.kind === 'tarball') {
-      layer = await layerFromTarball(resolve(input.path), options.store, common);
+      layer = await layerFromTarball(resolve(input.path), options.store, { ...common, ...bytesOf(i) });
       description = describeInput(input);
     } else {
       layer = await buildDiffLayer(resolve(input.lower), resolve(input.upper), options.store, {
         ...common,
+        ...bytesOf(i),
         ...tarOptions,
       });
       description = describeInput(input);

@@ -246,6 +246,12 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       ...(reuse ? { reuse } : {}),
       onLayer: (i, layer, _fromCache, how) =>
         options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`),
+      ...(options.progress.bytes
+        ? {
+            onBytes: (i: number, uncompressed: number) =>
+              options.progress.bytes?.(`layer ${i}`, `layer ${i}`, uncompressed),
+          }
+        : {}),
       onRecompress: (from, to) =>
         options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
     });

@@ -3,7 +3,6 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Compression } from '@lading/digest';
 import { InvalidInputError } from '@lading/digest';
-import { Decompress } from 'fzstd';
 
 /** The compression of a blob, from its first bytes: gzip `1f 8b`, zstd `28 b5 2f fd`, else uncompressed. */
 export function detectCompression(head: Uint8Array): Compression {
@@ -60,6 +59,8 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
 }
 
 async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  // Loaded on first use, so gzip-only work never pays for it.
+  const { Decompress } = await import('fzstd');
   let out: Uint8Array[] = [];
   const d = new Decompress((chunk) => {
     out.push(chunk);

@@ -4,7 +4,6 @@ import { createGunzip } from 'node:zlib';
 import type { Ingester } from '@lading/content-store';
 import type { Compression } from '@lading/digest';
 import { type Digester, InvalidInputError } from '@lading/digest';
-import { Decompress } from 'fzstd';
 import { commitLayer } from './commit-layer.js';
 import { decompressStream, detectCompression, peekStream } from './decompress.js';
 import type { Layer, LayerWriteOptions } from './layer.js';
@@ -18,10 +17,11 @@ export interface TarballLayerOptions extends Omit<LayerWriteOptions, 'compressio
 /** Hashes the decompressed bytes of a compressed stream fed chunk by chunk, for the diffID of a kept blob. */
 function sideDecoder(compression: Compression, diff: Digester) {
   if (compression === 'zstd') {
-    const d = new Decompress((chunk) => diff.update(chunk));
+    // Loaded on first use, so gzip-only work never pays for it.
+    const decoder = import('fzstd').then(({ Decompress }) => new Decompress((chunk) => diff.update(chunk)));
     return {
-      push: async (chunk: Uint8Array) => d.push(chunk),
-      end: async () => d.push(new Uint8Array(0), true),
+      push: async (chunk: Uint8Array) => (await decoder).push(chunk),
+      end: async () => (await decoder).push(new Uint8Array(0), true),
     };
   }
   const gz = createGunzip({ chunkSize: 1 << 20 });

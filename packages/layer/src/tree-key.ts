@@ -4,7 +4,7 @@ import { Digester } from '@lading/digest';
 import { compileGlobs } from './glob.js';
 import { checkTreeRoot, compareNames, typeOf, type WalkOptions, walkEntries } from './tree-entry.js';
 
-const walkKeyVersion = 'lading-layer-cache-walk-v2';
+const walkKeyVersion = 'lading-layer-cache-walk-v3';
 
 // Code units from U+D800 up (surrogates and the BMP's last block) are where UTF-16 order and UTF-8 byte order part.
 const beyondSurrogates = /[\uD800-\uFFFF]/;
@@ -14,11 +14,53 @@ function sortNames(names: string[]): string[] {
   return names.sort(compareNames);
 }
 
-function keyLine(path: string, abs: string, st: Stats): string {
-  // Plain (not bigint) stat: twice as fast, and its millisecond doubles keep sub-microsecond differences, finer
-  // than the kernel clock ticks that file times come from.
-  const link = (st.mode & 0o170000) === 0o120000 ? readlinkSync(abs) : '';
-  return `${path}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\0${st.dev}\0${st.nlink}\0${st.rdev}\0${link}\n`;
+/**
+ * The key's input: per entry, its path and link target as text and its eleven numbers (mode, owner, size, mtime and
+ * ctime, inode, device, link count, rdev) as raw doubles, so no number is ever formatted: that formatting was a
+ * third of a warm rebuild. Plain (not bigint) stat: twice as fast, and its millisecond doubles keep sub-microsecond
+ * differences, finer than the kernel clock ticks that file times come from.
+ */
+class KeyWriter {
+  readonly #digester = new Digester('sha256');
+  #text = '';
+  readonly #numbers = new Float64Array(11 * 4096);
+  #n = 0;
+
+  constructor(header: string) {
+    this.#text = header;
+  }
+
+  add(path: string, abs: string, st: Stats): void {
+    const link = (st.mode & 0o170000) === 0o120000 ? readlinkSync(abs) : '';
+    this.#text += `${path}\0${link}\n`;
+    const v = this.#numbers;
+    let n = this.#n;
+    v[n++] = st.mode;
+    v[n++] = st.uid;
+    v[n++] = st.gid;
+    v[n++] = st.size;
+    v[n++] = st.mtimeMs;
+    v[n++] = st.ctimeMs;
+    v[n++] = st.ino;
+    v[n++] = st.dev;
+    v[n++] = st.nlink;
+    v[n++] = st.rdev;
+    v[n++] = 0;
+    this.#n = n;
+    if (n === v.length) this.#flush();
+  }
+
+  #flush(): void {
+    this.#digester.update(Buffer.from(this.#text));
+    this.#digester.update(new Uint8Array(this.#numbers.buffer, 0, this.#n * 8));
+    this.#text = '';
+    this.#n = 0;
+  }
+
+  digest(): string {
+    this.#flush();
+    return this.#digester.digest().slice('sha256:'.length);
+  }
 }
 
 /**
@@ -33,22 +75,15 @@ export function treeMetadataKey(
   settings: Readonly<Record<string, unknown>>,
 ): string {
   checkTreeRoot(root);
-  const d = new Digester('sha256');
-  let batch = `${walkKeyVersion}\n${JSON.stringify(settings, Object.keys(settings).sort())}\n`;
-  const add = (line: string) => {
-    batch += line;
-    if (batch.length > 1 << 16) {
-      d.update(Buffer.from(batch));
-      batch = '';
-    }
-  };
+  const key = new KeyWriter(`${walkKeyVersion}\n${JSON.stringify(settings, Object.keys(settings).sort())}\n`);
   if ((walk.include?.length ?? 0) > 0) {
-    // Directories leading to included paths are kept only if something under them is: the general walk.
-    const lineOf = (path: string, abs: string) => {
+    // Directories leading to included paths are kept only if something under them is: the general walk, which
+    // may stat a directory it then leaves out, so an entry is added to the key only once it is listed.
+    const statOf = (path: string, abs: string) => {
       const st = lstatSync(abs);
-      return { path, type: typeOf(st.mode), line: keyLine(path, abs, st) };
+      return { path, abs, st, type: typeOf(st.mode) };
     };
-    for (const e of walkEntries(root, walk, lineOf)) add(e.line);
+    for (const e of walkEntries(root, walk, statOf)) key.add(e.path, e.abs, e.st);
   } else {
     // The same order and selection as `walkEntries` without include patterns, without an object per entry.
     const excluded = compileGlobs(walk.exclude ?? []);
@@ -58,12 +93,11 @@ export function treeMetadataKey(
         if (excluded(r)) continue;
         const a = rel ? `${abs}/${name}` : join(abs, name);
         const st = lstatSync(a);
-        add(keyLine(r, a, st));
+        key.add(r, a, st);
         if ((st.mode & 0o170000) === 0o040000) visit(r, a);
       }
     };
     visit('', root);
   }
-  d.update(Buffer.from(batch));
-  return d.digest().slice('sha256:'.length);
+  return key.digest();
 }

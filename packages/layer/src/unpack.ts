@@ -26,7 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Digest } from '@lading/digest';
 import { Digester, IntegrityError, InvalidInputError, isLadingError, LadingError } from '@lading/digest';
-import { extract, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { decompressStream } from './decompress.js';
 import { opaqueWhiteout, whiteoutPrefix } from './diff-trees.js';
 
@@ -365,6 +365,8 @@ export async function applyLayer(
   }
 
   let current: string | undefined;
+  // Loaded here: tar-stream is a fifth of this package's load time, and only unpacking needs it.
+  const { extract } = await import('tar-stream');
   const ex = extract();
   const feeding = pipeline(Readable.from(hashed()), ex);
   feeding.catch(() => {});

@@ -177,7 +177,7 @@ function printTable() {
     if (r.kind === 'record') {
       const verdict = r.pass === undefined ? '' : r.pass ? ' PASS' : ' FAIL';
       lines.push(
-        `[${r.suite}] ${r.title}: ${fmt(r.value)} ${r.unit}${r.limit === undefined ? '' : ` (limit ${r.limit})`}${verdict}`,
+        `[${r.suite}] ${r.title}: ${fmt(r.value)} ${r.unit}${r.limit === undefined ? '' : ` (limit ${r.limit})`}${verdict}${r.note ? ` [${r.note}]` : ''}`,
       );
       continue;
     }

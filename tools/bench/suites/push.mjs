@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { realTreeVersion } from '../real-tree.mjs';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -69,7 +70,7 @@ async function makeRegistry(dir, port) {
 
 export default async function (bench) {
   const tree = await bench.realTree();
-  const layout = await bench.fixture('push-layout', async (path) => {
+  const layout = await bench.fixture(`push-layout-${realTreeVersion}`, async (path) => {
     execFileSync('umoci', ['init', '--layout', path]);
     execFileSync('umoci', ['new', '--image', `${path}:bench`]);
     // one layer per top-level directory of the tree: a multi-layer image like a real one

@@ -13,7 +13,11 @@ import { ensureRealTree } from './real-tree.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 
+// `pnpm bench -- --only layer` hands the `--` on to the script: drop it.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     only: { type: 'string' },
     runs: { type: 'string' },

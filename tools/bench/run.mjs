@@ -54,6 +54,8 @@ function normaliseCmd(cmd) {
 async function timeOnce(cmd) {
   const c = normaliseCmd(cmd);
   if (c.prepare) await c.prepare();
+  // Untimed: write back what earlier runs (and the prepare) left dirty, so no run pays for another's writes.
+  await new Promise((done) => spawn('sync', [], { stdio: 'ignore' }).on('close', done).on('error', done));
   const statsFile = join(benchDir, `.time-${process.pid}`);
   const argv = existsSync(timeBin) ? [timeBin, '-f', '%M', '-o', statsFile, ...c.argv] : c.argv;
   const started = process.hrtime.bigint();

@@ -32,6 +32,18 @@ import { opaqueWhiteout, whiteoutPrefix } from './diff-trees.js';
 
 const run = promisify(execFile);
 
+/** The entry types a layer carries (tar-stream's names). */
+const entryTypes = new Set<string>([
+  'file',
+  'contiguous-file',
+  'directory',
+  'symlink',
+  'link',
+  'fifo',
+  'character-device',
+  'block-device',
+]);
+
 export interface UnpackOptions {
   readonly signal?: AbortSignal;
   /** Restore owners (lchown). Default: only when running as root. */
@@ -259,6 +271,15 @@ export async function applyLayer(
   ): Promise<void> {
     const h: Header = entry.header;
     const name = h.name;
+    // tar-stream reads PAX global headers (git archive writes one) itself. A type it does not know (it says null:
+    // GNU sparse files, volume labels, ...) is refused, as containerd and umoci do, before anything on disk is
+    // touched: written as a plain file it would come out wrong.
+    if (!h.type || !entryTypes.has(h.type)) {
+      throw new InvalidInputError(
+        'UNSUPPORTED_TAR_ENTRY',
+        `the layer's entry ${JSON.stringify(name)} is of a tar type a layer cannot carry (${h.type ?? 'unknown to tar-stream: GNU sparse, volume label or other'}); nothing was written for it`,
+      );
+    }
     const parts = components(name, name, 'its name');
     const mode = (h.mode ?? 0o644) & 0o7777;
     // tar-stream applies PAX path, linkpath and size only; ids and times too large for USTAR come in PAX as well.
@@ -270,7 +291,7 @@ export async function applyLayer(
       // The root itself: a directory entry gives it its mode and time (as umoci does); any other type is ignored,
       // so the root can never become a link.
       entry.resume();
-      if ((h.type ?? 'file') === 'directory') dirs.set('', { mode, mtime, uid, gid });
+      if (h.type === 'directory') dirs.set('', { mode, mtime, uid, gid });
       return;
     }
     const base = parts[parts.length - 1] as string;
@@ -287,7 +308,7 @@ export async function applyLayer(
       else hideLower(dir === '' ? victim : `${dir}/${victim}`, false);
       return;
     }
-    const type = h.type ?? 'file';
+    const type = h.type;
     if ((type === 'character-device' || type === 'block-device') && rootless) {
       throw unsafe(name, 'device nodes can only be created as root');
     }
@@ -354,10 +375,6 @@ export async function applyLayer(
         if (chown) lchownSync(dst, uid, gid);
         lutimesSync(dst, mtime, mtime);
         break;
-      default:
-        // GNU sparse files, volume labels and the like: not something a layer carries.
-        entry.resume();
-        return;
     }
     markUpper(rel);
     entries++;

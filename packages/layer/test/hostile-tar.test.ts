@@ -438,6 +438,31 @@ describe('hostile tars write nothing outside the target', () => {
     expect(outsideState()).toEqual(before);
   });
 
+  it('refuses an entry of a type a layer cannot carry (GNU sparse, volume label), leaving that path as it was', async () => {
+    await applyLayer(target, { source: bytes(rawTar([{ name: 'data.bin', content: 'lower' }])) });
+    for (const type of ['S', 'V'] as const) {
+      const tar = rawTar([{ name: 'data.bin', type, content: 'sparse map and data' }]);
+      const error = await applyLayer(target, { source: bytes(tar) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).code).toBe('UNSUPPORTED_TAR_ENTRY');
+      expect((error as Error).message).toContain('"data.bin"');
+      expect(readFileSync(join(target, 'data.bin'), 'utf8')).toBe('lower');
+    }
+  });
+
+  it('skips a PAX global header (as git archive writes) and unpacks the rest', async () => {
+    const tar = rawTar([
+      {
+        name: 'pax_global_header',
+        type: 'g',
+        content: '52 comment=0123456789abcdef0123456789abcdef01234567\n',
+      },
+      { name: 'f', content: 'x' },
+    ]);
+    await applyLayer(target, { source: bytes(tar) });
+    expect(readdirSync(target)).toEqual(['f']);
+  });
+
   it('a PAX header claiming a huge size is refused without buffering it', async () => {
     const tar = rawTar([{ name: 'x', content: 'x' }]);
     // Turn the first header into a PAX header ('x') of 1 GiB that is not there.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMemoryStore, type FullStore, readBlob, writeBlob } from '@lading/content-store';
 import type { Descriptor } from '@lading/digest';
@@ -12,10 +12,13 @@ import {
   run,
   startFaultProxy,
   startRegistry,
+  startTlsRegistry,
   type TempDir,
+  type TlsRegistry,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageReference, type RemoteReference, readImage, writeImage } from '../src/transports/index.js';
+import { ladingBuildah, lb } from './helpers.js';
 
 const user = { username: 'pusher', password: 'pw-For-Transport-Tests-7' };
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -188,3 +191,40 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
     });
   },
 );
+
+describe.runIf(havePeers('docker-registry', 'skopeo', 'openssl'))('push --cert-dir to a TLS registry', () => {
+  let tmp: TempDir;
+  let registry: TlsRegistry;
+  beforeAll(async () => {
+    tmp = await makeTempDir('lading-buildah-cert-dir-');
+    registry = await startTlsRegistry();
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await tmp?.cleanup();
+  });
+
+  it('trusts the CA in --cert-dir (skopeo, given the same directory, reads the image), and refuses without it', async () => {
+    const root = join(tmp.path, 'root');
+    const certs = join(tmp.path, 'certs.d');
+    await mkdir(certs);
+    await copyFile(registry.certificate, join(certs, 'ca.crt'));
+    const policy = join(tmp.path, 'policy.json');
+    await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    const ctr = await lb(root, ['from', 'scratch']);
+    await writeFile(join(tmp.path, 'hello.txt'), 'hello over TLS\n');
+    await lb(root, ['copy', ctr, join(tmp.path, 'hello.txt'), '/hello.txt']);
+    await lb(root, ['commit', '-q', ctr, 'tls-image']);
+    const dest = `docker://${registry.host}/lading/tls:1`;
+
+    const refused = await ladingBuildah(root, ['push', '--signature-policy', policy, 'tls-image', dest]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/certificate/i);
+
+    await lb(root, ['push', '--signature-policy', policy, '--cert-dir', certs, 'tls-image', dest]);
+    const inspected = JSON.parse(
+      (await run('skopeo', ['inspect', '--cert-dir', certs, '--raw', dest])).stdout,
+    ) as { layers: unknown[] };
+    expect(inspected.layers).toHaveLength(1);
+  });
+});

@@ -5,6 +5,7 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 /** A request body: bytes, or a stream of bytes (sent chunk by chunk with backpressure, never gathered). */
 export type HttpBody = Uint8Array | AsyncIterable<Uint8Array>;
@@ -37,11 +38,27 @@ export interface Agents {
   destroy(): void;
 }
 
-export function createAgents(options: { maxSockets?: number } = {}): Agents {
+/** Extra TLS trust for one registry, as a containers `certs.d` directory gives it (see `readCertDir`). */
+export interface TlsTrust {
+  /** CA certificates (PEM) trusted on top of Node's bundled roots. */
+  readonly ca?: readonly string[];
+  /** Client certificates and their keys (PEM, in the same order), for registries that ask for one. */
+  readonly cert?: readonly string[];
+  readonly key?: readonly string[];
+}
+
+export function createAgents(options: { maxSockets?: number; tls?: TlsTrust } = {}): Agents {
   const common = { keepAlive: true, maxSockets: options.maxSockets ?? 16, scheduling: 'lifo' as const };
+  const { ca, cert, key } = options.tls ?? {};
+  const client = cert && key && cert.length > 0 ? { cert: [...cert], key: [...key] } : {};
   const http = new HttpAgent(common);
-  const https = new HttpsAgent(common);
-  const httpsInsecure = new HttpsAgent({ ...common, rejectUnauthorized: false });
+  // Giving `ca` replaces the default trust, so the bundled roots go in with the extra ones.
+  const https = new HttpsAgent({
+    ...common,
+    ...client,
+    ...(ca && ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+  });
+  const httpsInsecure = new HttpsAgent({ ...common, ...client, rejectUnauthorized: false });
   return {
     http,
     https,

@@ -3,9 +3,10 @@ export type { BlobFetchOptions, PullStore } from './blob-fetch.js';
 export { distributionSourceLabel, fetchBlob, pullBlob } from './blob-fetch.js';
 export type { BlobPushOptions, BlobPushResult } from './blob-push.js';
 export { hasBlob, pushBlob } from './blob-push.js';
+export { readCertDir } from './cert-dir.js';
 export type { CredentialOptions, Credentials } from './credentials.js';
 export { defaultAuthFiles, normalizeAuthKey, resolveCredentials } from './credentials.js';
-export type { HttpBody, HttpResponse } from './http.js';
+export type { HttpBody, HttpResponse, TlsTrust } from './http.js';
 export { NetworkError } from './http.js';
 export type { FetchedManifest, ManifestRequestOptions } from './manifest-io.js';
 export {

@@ -11,6 +11,7 @@ import {
   header,
   NetworkError,
   sendHttp,
+  type TlsTrust,
 } from './http.js';
 import { errorFromResponse } from './registry-errors.js';
 import { type RetryOptions, withRetries } from './retry.js';
@@ -25,6 +26,8 @@ export interface RegistryClientOptions extends CredentialOptions {
   readonly timeoutMs?: number;
   /** Sockets per pool (default 16). */
   readonly maxSockets?: number;
+  /** Extra CA certificates and a client certificate for this registry (e.g. from `readCertDir`). */
+  readonly tls?: TlsTrust;
   readonly userAgent?: string;
   /** Called for every HTTP exchange with the registry (and token realm): counting, tracing. URLs are redacted. */
   readonly onRequest?: (event: RequestEvent) => void;
@@ -66,7 +69,10 @@ export class RegistryClient {
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
     this.options = options;
-    this.#agents = createAgents(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {});
+    this.#agents = createAgents({
+      ...(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    });
     this.#auth = new Authorizer(
       registry,
       () => resolveCredentials(registry, options),

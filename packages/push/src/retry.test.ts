@@ -70,6 +70,22 @@ describe('withRetries', () => {
     expect([400, 401, 403, 404, 501].some(isRetryableStatus)).toBe(false);
     expect(isRetryable(new Error('x'))).toBe(false);
   });
+  it('retries resets and timeouts but never a certificate or TLS failure', () => {
+    for (const code of ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED']) {
+      expect(isRetryable(new NetworkError(code, code))).toBe(true);
+    }
+    for (const code of [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'CERT_HAS_EXPIRED',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+    ]) {
+      expect(isRetryable(new NetworkError(code, code))).toBe(false);
+    }
+  });
 });
 
 describe('limits', () => {

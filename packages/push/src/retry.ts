@@ -21,9 +21,13 @@ export function withRetryAfter<E extends object>(error: E, headerValue: string |
   return error;
 }
 
-/** 408, 429, 5xx, connection resets and timeouts: what may succeed when tried again. */
+// TLS failures (OpenSSL's verify codes as Node names them, and ERR_TLS_*/ERR_SSL_*): a certificate that is not
+// trusted now will not be trusted in a second either.
+const tlsFailure = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|^UNABLE_TO_/;
+
+/** 408, 429, 5xx, connection resets and timeouts: what may succeed when tried again. Never TLS failures. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof NetworkError) return error.code !== 'EBODYTOOLARGE';
+  if (error instanceof NetworkError) return error.code !== 'EBODYTOOLARGE' && !tlsFailure.test(error.code);
   if (isLadingError(error) && error instanceof RegistryError) return error.retryable;
   if (isLadingError(error) && (error as RegistryError).kind === 'registry')
     return (error as RegistryError).retryable;

@@ -1,6 +1,9 @@
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MediaType } from '@lading/digest';
 import {
   havePeers,
+  makeTempDir,
   type RunningRegistry,
   run,
   startRegistry,
@@ -8,8 +11,34 @@ import {
   type TlsRegistry,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushImage, RegistryClient } from '../src/index.js';
+import { pushImage, RegistryClient, readCertDir } from '../src/index.js';
 import { buildManifest, sha256, TestStore } from './helpers.js';
+
+/** Overwrites `path` with a fresh self-signed certificate for 127.0.0.1 that the test registry does not use. */
+async function makeSelfSignedElsewhere(path: string): Promise<void> {
+  const keyDir = await makeTempDir('lading-other-ca-');
+  try {
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(keyDir.path, 'key.pem'),
+      '-out',
+      path,
+    ]);
+  } finally {
+    await keyDir.cleanup();
+  }
+}
 
 describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellation', () => {
   let tls: TlsRegistry;
@@ -39,6 +68,31 @@ describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellatio
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(String((err as Error).message)).toMatch(/certificate/i);
+  });
+
+  it('verifies the registry against a CA from a certificate directory (containers certs.d layout)', async () => {
+    const certs = await makeTempDir('lading-certs-');
+    try {
+      // certs.d: `*.crt` are CAs; a README or other file is ignored.
+      await copyFile(tls.certificate, join(certs.path, 'registry-ca.crt'));
+      await writeFile(join(certs.path, 'README'), 'not a certificate');
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 1 });
+      const r = await pushImage(store, img.manifest, `${tls.host}/tls/app:trusted`, {
+        tls: readCertDir(certs.path),
+        retry: { retries: 0 },
+      });
+      expect(r.tagged).toBe(true);
+      // The same registry with another CA: refused, the certificate named in the error.
+      await makeSelfSignedElsewhere(join(certs.path, 'registry-ca.crt'));
+      const err = await pushImage(store, img.manifest, `${tls.host}/tls/app:other-ca`, {
+        tls: readCertDir(certs.path),
+        retry: { retries: 0 },
+      }).catch((e: unknown) => e);
+      expect(String((err as Error).message)).toMatch(/certificate/i);
+    } finally {
+      await certs.cleanup();
+    }
   });
 
   it('uses plain HTTP on localhost without a TLS attempt per request', async () => {

@@ -56,10 +56,12 @@ function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptio
   const creds = str(v.creds);
   const authFile = str(v.authfile) ?? process.env.REGISTRY_AUTH_FILE;
   const policyPath = str(v['signature-policy']);
+  const certDir = str(v['cert-dir']);
   return {
     ...(creds !== undefined ? { creds } : {}),
     ...(authFile !== undefined ? { authFile } : {}),
     ...(typeof v['tls-verify'] === 'boolean' ? { tlsVerify: v['tls-verify'] } : {}),
+    ...(certDir !== undefined ? { certDir } : {}),
     ...(policyPath !== undefined ? { policyPath } : {}),
     ...(quiet ? {} : { onProgress: (m: string) => err(`${m}\n`) }),
   };

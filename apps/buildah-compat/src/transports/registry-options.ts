@@ -1,17 +1,19 @@
 import { OptionError } from '@lading/digest';
-import type { RegistryClientOptions } from '@lading/push';
+import { type RegistryClientOptions, readCertDir } from '@lading/push';
 
 export interface RegistryFlags {
   readonly creds?: string | undefined;
   readonly authFile?: string | undefined;
   readonly tlsVerify?: boolean | undefined;
+  /** `--cert-dir`: `*.crt` CA certificates and `NAME.cert`/`NAME.key` client pairs, as containers' certs.d. */
+  readonly certDir?: string | undefined;
   readonly retry?: number | undefined;
   readonly retryDelayMs?: number | undefined;
 }
 
 /**
  * buildah's registry flags as @lading/push options: `--creds USER:PASS`, `--authfile`, `--tls-verify=false` (plain
- * HTTP or unverified TLS), `--retry`/`--retry-delay`. The password never appears in an error.
+ * HTTP or unverified TLS), `--cert-dir`, `--retry`/`--retry-delay`. The password never appears in an error.
  */
 export function registryOptions(flags: RegistryFlags): RegistryClientOptions {
   let credentials: { username: string; password: string } | undefined;
@@ -39,6 +41,7 @@ export function registryOptions(flags: RegistryFlags): RegistryClientOptions {
     ...(credentials ? { credentials } : {}),
     ...(flags.authFile !== undefined ? { authFiles: [flags.authFile] } : {}),
     ...(flags.tlsVerify === false ? { insecure: true } : {}),
+    ...(flags.certDir !== undefined ? { tls: readCertDir(flags.certDir) } : {}),
     ...(flags.retry !== undefined || flags.retryDelayMs !== undefined
       ? {
           retry: {

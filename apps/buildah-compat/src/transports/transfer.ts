@@ -41,6 +41,8 @@ export interface TransferOptions {
   authFile?: string;
   /** false: plain HTTP or unverified TLS for docker:// */
   tlsVerify?: boolean;
+  /** CA certificates and client certificates for docker:// (buildah's `--cert-dir`). */
+  certDir?: string;
   retry?: number;
   retryDelayMs?: number;
   /** `--signature-policy`; default: $HOME/.config/containers/policy.json, else /etc/containers/policy.json. */

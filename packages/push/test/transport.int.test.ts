@@ -6,6 +6,7 @@ import {
   makeTempDir,
   type RunningRegistry,
   run,
+  selfSignedCertificate,
   startRegistry,
   startTlsRegistry,
   type TlsRegistry,
@@ -13,32 +14,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushImage, RegistryClient, readCertDir } from '../src/index.js';
 import { buildManifest, sha256, TestStore } from './helpers.js';
-
-/** Overwrites `path` with a fresh self-signed certificate for 127.0.0.1 that the test registry does not use. */
-async function makeSelfSignedElsewhere(path: string): Promise<void> {
-  const keyDir = await makeTempDir('lading-other-ca-');
-  try {
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(keyDir.path, 'key.pem'),
-      '-out',
-      path,
-    ]);
-  } finally {
-    await keyDir.cleanup();
-  }
-}
 
 describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellation', () => {
   let tls: TlsRegistry;
@@ -84,7 +59,12 @@ describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellatio
       });
       expect(r.tagged).toBe(true);
       // The same registry with another CA: refused, the certificate named in the error.
-      await makeSelfSignedElsewhere(join(certs.path, 'registry-ca.crt'));
+      await selfSignedCertificate({
+        certificate: join(certs.path, 'registry-ca.crt'),
+        key: join(certs.path, 'other.pem'),
+        subject: '/CN=127.0.0.1',
+        ipAddress: '127.0.0.1',
+      });
       const err = await pushImage(store, img.manifest, `${tls.host}/tls/app:other-ca`, {
         tls: readCertDir(certs.path),
         retry: { retries: 0 },

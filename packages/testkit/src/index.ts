@@ -11,7 +11,12 @@ export type {
   TokenServer,
   TokenServerOptions,
 } from './registry-auth.js';
-export { htpasswdAuthConfig, startTlsRegistry, startTokenServer } from './registry-auth.js';
+export {
+  htpasswdAuthConfig,
+  selfSignedCertificate,
+  startTlsRegistry,
+  startTokenServer,
+} from './registry-auth.js';
 export type { RunResult } from './run.js';
 export { run } from './run.js';
 export type { TempDir } from './temp.js';

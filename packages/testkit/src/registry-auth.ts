@@ -57,14 +57,15 @@ export interface TokenServerOptions {
 }
 
 /**
- * A token server in the Docker registry token protocol: GET /token?service&scope... with optional Basic auth,
- * answering an RS256 JWT whose x5c header carries a self-signed certificate (made with the openssl CLI) that the
- * registry trusts through `rootcertbundle`.
+ * Makes a self-signed RSA certificate and its key (PEM files) with the openssl CLI, valid for two days; with
+ * `ipAddress`, a subjectAltName for that address (what a TLS client checks against).
  */
-export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
-  const dir: TempDir = await makeTempDir('lading-token-');
-  const keyPath = join(dir.path, 'key.pem');
-  const certPath = join(dir.path, 'cert.pem');
+export async function selfSignedCertificate(options: {
+  readonly certificate: string;
+  readonly key: string;
+  readonly subject: string;
+  readonly ipAddress?: string;
+}): Promise<void> {
   await run('openssl', [
     'req',
     '-x509',
@@ -75,12 +76,29 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     '-days',
     '2',
     '-subj',
-    '/CN=lading-test-token-issuer',
+    options.subject,
+    ...(options.ipAddress ? ['-addext', `subjectAltName=IP:${options.ipAddress}`] : []),
     '-keyout',
-    keyPath,
+    options.key,
     '-out',
-    certPath,
+    options.certificate,
   ]);
+}
+
+/**
+ * A token server in the Docker registry token protocol: GET /token?service&scope... with optional Basic auth,
+ * answering an RS256 JWT whose x5c header carries a self-signed certificate (made with the openssl CLI) that the
+ * registry trusts through `rootcertbundle`.
+ */
+export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  const dir: TempDir = await makeTempDir('lading-token-');
+  const keyPath = join(dir.path, 'key.pem');
+  const certPath = join(dir.path, 'cert.pem');
+  await selfSignedCertificate({
+    certificate: certPath,
+    key: keyPath,
+    subject: '/CN=lading-test-token-issuer',
+  });
   const keyPem = await readFile(keyPath, 'utf8');
   const certPem = await readFile(certPath, 'utf8');
   const certDer = certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
@@ -186,24 +204,7 @@ export async function startTlsRegistry(): Promise<TlsRegistry> {
   const dir = await makeTempDir('lading-tls-registry-');
   const key = join(dir.path, 'key.pem');
   const certificate = join(dir.path, 'cert.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-sha256',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-keyout',
-    key,
-    '-out',
-    certificate,
-  ]);
+  await selfSignedCertificate({ certificate, key, subject: '/CN=127.0.0.1', ipAddress: '127.0.0.1' });
   const port = await freePort();
   const configPath = join(dir.path, 'config.yml');
   await writeFile(

@@ -1,16 +1,5 @@
-import {
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  symlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { link, lutimes, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   havePeers,
   makeTempDir,
@@ -19,27 +8,9 @@ import {
   startRegistry,
   type TempDir,
 } from '@lading/testkit';
+import { treeContents } from '@lading/testkit/layer-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildah, layoutJson, lb, tarListing } from './helpers.js';
-
-/** Every path of a tree with its type, permission bits and content (files) or target (symlinks). */
-async function treeOf(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string) => {
-    for (const name of (await readdir(dir)).sort()) {
-      const p = join(dir, name);
-      const st = await lstat(p);
-      const rel = relative(root, p);
-      if (st.isDirectory()) {
-        out[rel] = `dir ${(st.mode & 0o7777).toString(8)}`;
-        await walk(p);
-      } else if (st.isSymbolicLink()) out[rel] = `link ${await readlink(p)}`;
-      else out[rel] = `file ${(st.mode & 0o7777).toString(8)} ${(await readFile(p)).toString('base64')}`;
-    }
-  };
-  await walk(root);
-  return out;
-}
 
 interface Layout {
   manifest: { layers: { digest: string; mediaType: string }[]; config: { digest: string } };
@@ -154,8 +125,8 @@ describe.runIf(havePeers('buildah', 'umoci', 'skopeo', 'tar'))(
           join(tmp.path, `${name}-bundle`),
         ]);
       }
-      const ourTree = await treeOf(join(tmp.path, 'l-bundle', 'rootfs'));
-      expect(ourTree).toEqual(await treeOf(join(tmp.path, 'b-bundle', 'rootfs')));
+      const ourTree = treeContents(join(tmp.path, 'l-bundle', 'rootfs'));
+      expect(ourTree).toEqual(treeContents(join(tmp.path, 'b-bundle', 'rootfs')));
       expect(ourTree['srv/bin/tool']).toMatch(/^file 755 /);
       // Owners, file times and the hardlink, as GNU tar lists both layers (directories' times are the copy's own).
       const listing = async (dir: string, l: Layout) =>
@@ -207,8 +178,8 @@ describe.runIf(havePeers('buildah', 'umoci', 'skopeo', 'tar'))(
           join(tmp.path, `${name}-bundle`),
         ]);
       }
-      const ourTree = await treeOf(join(tmp.path, 'ol-bundle', 'rootfs'));
-      expect(ourTree).toEqual(await treeOf(join(tmp.path, 'ob-bundle', 'rootfs')));
+      const ourTree = treeContents(join(tmp.path, 'ol-bundle', 'rootfs'));
+      expect(ourTree).toEqual(treeContents(join(tmp.path, 'ob-bundle', 'rootfs')));
       expect(ourTree['srv/bin']).toBeUndefined();
       // The top layers name the same non-directory paths (whiteouts included).
       const names = async (dir: string, l: Layout) =>
@@ -265,7 +236,7 @@ describe.runIf(havePeers('buildah', 'umoci', 'skopeo', 'tar'))(
       const lc = await lb(root, ['from', `oci:${join(tmp.path, 'x-theirs')}:v2`]);
       const lm = await lb(root, ['mount', lc]);
       expect(await readFile(join(lm, 'srv', 'added-by-buildah'), 'utf8')).toBe('b\n');
-      expect(await treeOf(join(lm, 'srv', 'etc'))).toEqual(await treeOf(join(tree, 'etc')));
+      expect(treeContents(join(lm, 'srv', 'etc'))).toEqual(treeContents(join(tree, 'etc')));
       // Our next commit shares buildah's two layers and adds one.
       await writeFile(join(lm, 'srv', 'added-by-lading'), 'l\n');
       const id = await lb(root, ['commit', '-q', lc, 'third']);

@@ -1,27 +1,9 @@
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { havePeers, makeTempDir, run, startRegistry, type TempDir } from '@lading/testkit';
+import { treeContents } from '@lading/testkit/layer-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helloRootfs, lading } from './helpers.js';
-
-/** Every path under a tree with its type, mode bits and content (files) or target (symlinks). */
-async function treeOf(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string) => {
-    for (const name of (await readdir(dir)).sort()) {
-      const p = join(dir, name);
-      const st = await lstat(p);
-      const rel = relative(root, p);
-      if (st.isDirectory()) {
-        out[rel] = `dir ${(st.mode & 0o7777).toString(8)}`;
-        await walk(p);
-      } else if (st.isSymbolicLink()) out[rel] = `link ${await readlink(p)}`;
-      else out[rel] = `file ${(st.mode & 0o7777).toString(8)} ${(await readFile(p)).toString('base64')}`;
-    }
-  };
-  await walk(root);
-  return out;
-}
 
 let dir: TempDir;
 beforeAll(async () => {
@@ -66,7 +48,7 @@ describe.runIf(havePeers('umoci', 'skopeo'))('OCI layouts read by umoci and skop
       `${join(dir.path, 'layout')}:1`,
       join(dir.path, 'bundle'),
     ]);
-    expect(await treeOf(join(dir.path, 'bundle', 'rootfs'))).toEqual(await treeOf(helloRootfs));
+    expect(treeContents(join(dir.path, 'bundle', 'rootfs'))).toEqual(treeContents(helloRootfs));
     const inspect = JSON.parse(
       (await run('skopeo', ['inspect', '--config', `oci:${join(dir.path, 'layout')}:1`])).stdout,
     );

@@ -130,3 +130,25 @@ export function snapshotTree(dir: string): Record<string, TreeSnapshotEntry> {
   }
   return out;
 }
+
+/**
+ * Every path of a tree with its type, permission bits and content (files, base64) or target (symlinks), without
+ * times or owners: what two unpackers of the same image must agree on whoever wrote the image.
+ */
+export function treeContents(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const p = join(root, r);
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        out[r] = `dir ${(st.mode & 0o7777).toString(8)}`;
+        walk(r);
+      } else if (st.isSymbolicLink()) out[r] = `link ${readlinkSync(p)}`;
+      else out[r] = `file ${(st.mode & 0o7777).toString(8)} ${readFileSync(p).toString('base64')}`;
+    }
+  };
+  walk('');
+  return out;
+}

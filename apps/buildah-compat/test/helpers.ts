@@ -1,36 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** Runs a program to completion; throws with its stderr when it exits non-zero. */
-async function exec(
-  command: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<CliResult> {
-  const r = await new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-      }),
-    );
-  });
-  if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-  return r;
-}
+import { run } from '@lading/testkit';
 
 export const mainJs = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -40,30 +11,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built `lading-buildah` as a whole process with `--root ROOT`. */
+/** Runs the built `lading-buildah` as a whole process with `--root ROOT` (whatever its exit code). */
 export function ladingBuildah(
   root: string,
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainJs, '--root', root, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-      }),
-    );
+  return run(process.execPath, [mainJs, '--root', root, ...args], {
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    env: { ...process.env, ...options.env },
+    allowFailure: true,
   });
 }
 
@@ -84,7 +41,7 @@ export async function buildah(
   args: readonly string[],
   options: { cwd?: string } = {},
 ): Promise<string> {
-  const r = await exec(
+  const r = await run(
     'buildah',
     ['--root', join(base, 'root'), '--runroot', join(base, 'run'), '--storage-driver', 'vfs', ...args],
     { env: { ...process.env, BUILDAH_ISOLATION: 'chroot', STORAGE_DRIVER: 'vfs' }, ...options },
@@ -103,6 +60,6 @@ export async function layoutJson<T = Record<string, unknown>>(layout: string, di
 
 /** Entries of a tar blob as `tar tv --numeric-owner` lists them (GNU tar is the oracle, not our reader). */
 export async function tarListing(file: string): Promise<string[]> {
-  const r = await exec('tar', ['--numeric-owner', '--full-time', '-tvf', file]);
+  const r = await run('tar', ['--numeric-owner', '--full-time', '-tvf', file]);
   return r.stdout.split('\n').filter((l) => l !== '');
 }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { run } from '@lading/testkit';
 
 export const mainJs = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 export const helloRootfs = fileURLToPath(new URL('../../../examples/hello-rootfs', import.meta.url));
@@ -13,28 +13,14 @@ export interface LadingResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI as a whole process. */
+/** Runs the built CLI as a whole process (whatever its exit code). */
 export function lading(
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<LadingResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mainJs, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-      }),
-    );
+  return run(process.execPath, [mainJs, ...args], {
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    env: { ...process.env, ...options.env },
+    allowFailure: true,
   });
 }

@@ -13,8 +13,8 @@ import {
   OptionError,
   verifyStream,
 } from '@lading/digest';
+import { ArchiveWriter } from '@lading/layer';
 import { copyGraph, maxManifestBytes, walk } from '@lading/manifest';
-import { ArchiveWriter } from './tar-writer.js';
 
 /** containers/image's `dir:` version file: a directory holding it is ours to overwrite. */
 export const dirTransportVersion = 'Directory Transport Version: 1.1\n';

@@ -2,6 +2,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { copyBlob, createMemoryStore, openLocalStore, type Provider } from '@lading/content-store';
 import { AnnotationRefName, type Descriptor, digestEncoded, MediaType, OptionError } from '@lading/digest';
+import { ArchiveWriter } from '@lading/layer';
 import { type SourceImage, sourceImages, type WrittenImage, writeImages } from '../operations/write-image.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
@@ -15,7 +16,6 @@ import type {
   ExportSource,
 } from '../plugin/types.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
-import { TarFileWriter } from './tar-stream.js';
 
 const ociLayoutFile = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
 
@@ -141,9 +141,9 @@ async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: 
   const fh = await open(tmp, 'w');
   try {
     const mtime = opts.epoch ? Math.floor(opts.epoch.getTime() / 1000) : 0;
-    const tar = new TarFileWriter(fh, mtime);
+    const tar = new ArchiveWriter(fh, { mtime });
     const enc = new TextEncoder();
-    const small = async (name: string, bytes: Uint8Array) => tar.file(name, bytes.byteLength, [bytes]);
+    const small = async (name: string, bytes: Uint8Array) => tar.bytes(name, bytes);
     const blobName = (d: Descriptor) => `blobs/sha256/${digestEncoded(d.digest)}`;
     ctx.progress.start('layers', 'exporting layers');
     await tar.directory('blobs');

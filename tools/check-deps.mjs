@@ -72,7 +72,7 @@ for (const [short, w] of workspace) {
       continue;
     }
     for (const file of files) {
-      const isTest = /\.test\.|[/\\]test[/\\]|conformance/.test(relative(w.dir, file));
+      const isTest = /\.test\.|(^|[/\\])test[/\\]|conformance/.test(relative(w.dir, file));
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(importRe)) {
         const spec = m[1] ?? m[2] ?? m[3];

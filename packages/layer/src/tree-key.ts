@@ -32,7 +32,8 @@ class KeyWriter {
 
   add(path: string, abs: string, st: Stats): void {
     const link = (st.mode & 0o170000) === 0o120000 ? readlinkSync(abs) : '';
-    this.#text += `${path}\0${link}\n`;
+    // Neither a name nor a link target can hold a NUL: ending both with one keeps the text unambiguous.
+    this.#text += `${path}\0${link}\0`;
     const v = this.#numbers;
     let n = this.#n;
     v[n++] = st.mode;

@@ -52,7 +52,8 @@ export function createAgents(options: { maxSockets?: number; tls?: TlsTrust } = 
   const { ca, cert, key } = options.tls ?? {};
   const client = cert && key && cert.length > 0 ? { cert: [...cert], key: [...key] } : {};
   const http = new HttpAgent(common);
-  // Giving `ca` replaces the default trust, so the bundled roots go in with the extra ones.
+  // Giving `ca` replaces the default trust, so the bundled roots go in with the extra ones (Node 20 cannot list
+  // NODE_EXTRA_CA_CERTS: with a cert dir, those are not trusted for this registry).
   const https = new HttpsAgent({
     ...common,
     ...client,

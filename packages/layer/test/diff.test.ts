@@ -2,22 +2,11 @@
 // layer, applied by our unpack and by umoci (a two-layer image), give back the upper tree. Every time is pinned with
 // utimes, so nothing depends on the clock.
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMemoryStore, openLocalStore } from '@lading/content-store';
 import { havePeers, makeTempDir, type TempDir } from '@lading/testkit';
-import { snapshotTree, umociUnpack, writeTestImage } from '@lading/testkit/layer-fixtures';
+import { pinTreeTimes, snapshotTree, umociUnpack, writeTestImage } from '@lading/testkit/layer-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDiffLayer, buildLayer, diffTreeEntries, unpackLayers } from '../src/index.js';
 
@@ -33,21 +22,7 @@ function timeOf(rel: string, bump: ReadonlySet<string>): number {
 }
 
 function pinTimes(root: string, bump: ReadonlySet<string> = new Set()): void {
-  const all: string[] = [];
-  const walk = (rel: string) => {
-    for (const n of readdirSync(join(root, rel)).sort()) {
-      const r = rel ? `${rel}/${n}` : n;
-      all.push(r);
-      if (lstatSync(join(root, r)).isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  all.sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const r of all) {
-    const t = timeOf(r, bump);
-    if (lstatSync(join(root, r)).isSymbolicLink()) lutimesSync(join(root, r), t, t);
-    else utimesSync(join(root, r), t, t);
-  }
+  pinTreeTimes(root, (rel) => timeOf(rel, bump));
 }
 
 function write(root: string, rel: string, data: string, mode = 0o644): void {

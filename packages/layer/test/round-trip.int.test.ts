@@ -7,13 +7,11 @@ import {
   chmodSync,
   linkSync,
   lstatSync,
-  lutimesSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   symlinkSync,
-  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +22,7 @@ import { havePeers, makeTempDir, type TempDir } from '@lading/testkit';
 import {
   fixtureTime,
   makeTreeFixture,
+  pinTreeTimes,
   snapshotTree,
   umociUnpack,
   writeTestImage,
@@ -62,26 +61,7 @@ function addExtras(tree: string): void {
   symlinkSync(`../${longName}`, join(tree, 'odd/long-link'));
   symlinkSync('../ünïcødé-文件.txt', join(tree, 'odd/uni-link'));
   chmodSync(join(tree, 'odd'), 0o711);
-  pinTimes(tree);
-}
-
-/** Every mtime fixed (deepest first, so a parent's time is set after its children are touched). */
-function pinTimes(tree: string): void {
-  const all: string[] = [];
-  const walk = (rel: string) => {
-    for (const n of readdirSync(join(tree, rel)).sort()) {
-      const r = rel ? `${rel}/${n}` : n;
-      all.push(r);
-      if (lstatSync(join(tree, r)).isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  all.sort((a, b) => b.split('/').length - a.split('/').length);
-  all.forEach((r, i) => {
-    const t = fixtureTime + 1000 + i;
-    if (lstatSync(join(tree, r)).isSymbolicLink()) lutimesSync(join(tree, r), t, t);
-    else utimesSync(join(tree, r), t, t);
-  });
+  pinTreeTimes(tree, (_rel, i) => fixtureTime + 1000 + i);
 }
 
 /** `ls -l` style permissions, as GNU tar prints them. */

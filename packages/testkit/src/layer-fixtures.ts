@@ -6,7 +6,13 @@ import { join } from 'node:path';
 export type { RawTarEntry } from './hostile-tar.js';
 export { rawTar } from './hostile-tar.js';
 export type { TreeSnapshotEntry } from './tree-fixture.js';
-export { fixtureTime, makeTreeFixture, snapshotTree, treeContents } from './tree-fixture.js';
+export {
+  fixtureTime,
+  makeTreeFixture,
+  pinTreeTimes,
+  snapshotTree,
+  treeContents,
+} from './tree-fixture.js';
 
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

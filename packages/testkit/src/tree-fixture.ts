@@ -152,3 +152,25 @@ export function treeContents(root: string): Record<string, string> {
   walk('');
   return out;
 }
+
+/**
+ * Sets every entry's mtime (and atime) to `timeFor(path, index)`, deepest entries first so that a directory's time
+ * is set after its children are touched; `index` counts entries in that order. Symlinks keep their own times.
+ */
+export function pinTreeTimes(root: string, timeFor: (rel: string, index: number) => number): void {
+  const all: string[] = [];
+  const walk = (rel: string) => {
+    for (const n of readdirSync(join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${n}` : n;
+      all.push(r);
+      if (lstatSync(join(root, r)).isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  all.sort((a, b) => b.split('/').length - a.split('/').length);
+  all.forEach((r, i) => {
+    const t = timeFor(r, i);
+    if (lstatSync(join(root, r)).isSymbolicLink()) lutimesSync(join(root, r), t, t);
+    else utimesSync(join(root, r), t, t);
+  });
+}

@@ -1,3 +1,8 @@
+export { writeBusyboxRootfs } from './busybox.js';
+export type { RunningContainerd } from './containerd.js';
+export { startContainerd } from './containerd.js';
+export type { DockerdOptions, RunningDockerd } from './dockerd.js';
+export { socketRequest, startDockerd } from './dockerd.js';
 export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
 export { startFaultProxy } from './fault-proxy.js';
 export type { PeerName } from './peers.js';

@@ -8,7 +8,13 @@ export type PeerName =
   | 'pigz'
   | 'zstd'
   | 'tar'
-  | 'openssl';
+  | 'openssl'
+  | 'dockerd'
+  | 'docker'
+  | 'containerd'
+  | 'ctr'
+  | 'runc'
+  | 'busybox';
 
 const binaries: Record<PeerName, string> = {
   skopeo: 'skopeo',
@@ -19,7 +25,29 @@ const binaries: Record<PeerName, string> = {
   zstd: 'zstd',
   tar: 'tar',
   openssl: 'openssl',
+  dockerd: 'dockerd',
+  docker: 'docker',
+  containerd: 'containerd',
+  ctr: 'ctr',
+  runc: 'runc',
+  busybox: 'busybox',
 };
+
+/** The Debian package that brings each peer (the name apt-get takes). */
+const debianPackage: Record<PeerName, string> = {
+  ...binaries,
+  dockerd: 'docker.io',
+  docker: 'docker.io',
+  ctr: 'containerd',
+  busybox: 'busybox-static',
+};
+
+/** Peers that are daemons needing root (their own mounts, namespaces and cgroups). */
+const needsRoot = new Set<PeerName>(['dockerd', 'containerd']);
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
 
 const cache = new Map<PeerName, string | undefined>();
 
@@ -38,7 +66,8 @@ export function findPeer(name: PeerName): string | undefined {
   return cache.get(name);
 }
 
-export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+/** Any non-empty CI other than "false"/"0" counts, as CI services set it to different values. */
+export const inCI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
 
 const reported = new Set<string>();
 
@@ -48,10 +77,18 @@ const reported = new Set<string>();
  */
 export function havePeers(...names: PeerName[]): boolean {
   const missing = names.filter((n) => findPeer(n) === undefined);
-  if (missing.length === 0) return true;
-  const message = `peer(s) not installed: ${missing.join(', ')} (Debian: apt-get install ${missing
-    .map((m) => (m === 'docker-registry' ? 'docker-registry' : m))
-    .join(' ')}; or run tools/install-peers.sh)`;
+  const rootless = isRoot() ? [] : names.filter((n) => needsRoot.has(n) && !missing.includes(n));
+  if (missing.length === 0 && rootless.length === 0) return true;
+  const parts: string[] = [];
+  if (missing.length > 0) {
+    const pkgs = [...new Set(missing.map((m) => debianPackage[m]))];
+    parts.push(
+      `peer(s) not installed: ${missing.join(', ')} (Debian: apt-get install ${pkgs.join(' ')}; or run tools/install-peers.sh)`,
+    );
+  }
+  if (rootless.length > 0)
+    parts.push(`daemon(s) that need root: ${rootless.join(', ')} (run the tests as root)`);
+  const message = parts.join('; ');
   if (inCI) throw new Error(`CI=true and ${message}`);
   if (!reported.has(message)) {
     reported.add(message);
@@ -64,7 +101,7 @@ export function havePeers(...names: PeerName[]): boolean {
 export function requirePeer(name: PeerName): string {
   const found = findPeer(name);
   if (found === undefined) {
-    throw new Error(`${name} is not installed (Debian: apt-get install ${name})`);
+    throw new Error(`${name} is not installed (Debian: apt-get install ${debianPackage[name]})`);
   }
   return found;
 }

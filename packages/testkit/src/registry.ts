@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { stopChild } from './child.js';
 import { requirePeer } from './peers.js';
 import { makeTempDir, type TempDir } from './temp.js';
 
@@ -117,16 +118,4 @@ async function waitForV2(url: string, child: ChildProcess): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -210,8 +210,7 @@ export class RegistryClient {
         discardBody(res);
       } catch (err) {
         // Refused or unreachable says nothing about the scheme: decide on a later try.
-        if (!(err instanceof NetworkError) || err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND')
-          throw err;
+        if (!(err instanceof NetworkError) || isUnreachableCode(err.code)) throw err;
         // A broken exchange is ambiguous (a TLS-only server, or a flaky network): ask over HTTPS; a plain-HTTP
         // answer to the TLS handshake settles HTTP and the original (retryable) error stands.
         const https = new URL(`https://${registryApiHost(this.registry)}`);

@@ -1,11 +1,12 @@
 import { RegistryError, redactUrl } from '@lading/digest';
+import { caps, readCapped, responseTooLarge } from './caps.js';
 import type { Credentials } from './credentials.js';
-import { discardBody, type HttpResponse, header, readBody } from './http.js';
+import { discardBody, type HttpResponse, header } from './http.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 interface Challenge {
   readonly scheme: 'basic' | 'bearer';
-  readonly realm?: string;
+  readonly realm?: URL;
   readonly service?: string;
 }
 
@@ -27,14 +28,20 @@ export function repositoryScope(repository: string, actions: 'pull' | 'push' | '
   return `repository:${repository}:${actions}`;
 }
 
+/** Checks a token realm the registry named before anything is sent there (no step down to plain HTTP). */
+export type RealmCheck = (challengedAt: URL, realm: URL) => void;
+
 /**
  * Holds what a registry asked for (Basic or Bearer), credentials, and bearer tokens cached per scope set. Tokens are
- * refreshed shortly before they expire and after a 401. Nothing here ever puts a secret in an error message.
+ * refreshed shortly before they expire and after a 401, one refresh per scope set at a time (as containerd's docker
+ * authorizer does, `remotes/docker/authorizer.go`). The client only hands it 401s from the registry's own origin:
+ * a challenge from anywhere else never reaches it. Nothing here ever puts a secret in an error message.
  */
 export class Authorizer {
   readonly #registry: string;
   readonly #credentials: () => Promise<Credentials | undefined>;
   readonly #transport: TokenTransport;
+  readonly #checkRealm: RealmCheck;
   #challenge: Challenge | undefined;
   readonly #tokens = new Map<string, CachedToken>();
   readonly #pending = new Map<string, Promise<CachedToken>>();
@@ -44,10 +51,12 @@ export class Authorizer {
     registry: string,
     credentials: () => Promise<Credentials | undefined>,
     transport: TokenTransport,
+    checkRealm: RealmCheck,
   ) {
     this.#registry = registry;
     this.#credentials = credentials;
     this.#transport = transport;
+    this.#checkRealm = checkRealm;
   }
 
   #getCredentials(): Promise<Credentials | undefined> {
@@ -70,14 +79,16 @@ export class Authorizer {
   }
 
   /**
-   * Learns from a 401: records the challenge and drops the cached token for these scopes. Returns whether asking
-   * again can help: always when nothing was sent (now we know what to send), and for Bearer when a token was sent
-   * (it may have expired or lacked a scope); never after Basic credentials were refused. The body is discarded.
+   * Learns from a 401 of the registry's own origin: records the challenge and, when the token that was sent is still
+   * the one held for these scopes, drops it (a request that failed with an older token leaves a newer one alone, so
+   * concurrent refusals cause one refresh). Returns whether asking again can help: always when nothing was sent
+   * (now we know what to send), and for Bearer when a token was sent (it may have expired or lacked a scope); never
+   * after Basic credentials were refused. The body is discarded.
    */
   async unauthorized(
     res: HttpResponse,
     scopes: readonly string[],
-    sentAuthorization: boolean,
+    sentAuthorization: string | undefined,
   ): Promise<boolean> {
     discardBody(res);
     const raw = header(res, 'www-authenticate');
@@ -86,19 +97,39 @@ export class Authorizer {
     const basic = challenges.find((c) => c.scheme === 'basic');
     const creds = await this.#getCredentials();
     if (bearer?.params.realm) {
-      this.#challenge = {
-        scheme: 'bearer',
-        realm: bearer.params.realm,
-        ...(bearer.params.service !== undefined ? { service: bearer.params.service } : {}),
-      };
-      if (sentAuthorization) this.#tokens.delete(scopeKey(scopes));
+      const realm = this.#parseRealm(bearer.params.realm, res.url);
+      const service = bearer.params.service;
+      const previous = this.#challenge;
+      // another realm or service: every token held was issued for something else
+      if (previous?.realm?.href !== realm.href || previous?.service !== service) this.#tokens.clear();
+      this.#challenge = { scheme: 'bearer', realm, ...(service !== undefined ? { service } : {}) };
+      if (sentAuthorization !== undefined) {
+        const key = scopeKey(scopes);
+        const held = this.#tokens.get(key);
+        if (held && `Bearer ${held.token}` === sentAuthorization) this.#tokens.delete(key);
+      }
       return true;
     }
     if (basic) {
       this.#challenge = { scheme: 'basic' };
-      return !sentAuthorization && creds !== undefined;
+      return sentAuthorization === undefined && creds !== undefined;
     }
     return false;
+  }
+
+  #parseRealm(value: string, challengedAt: URL): URL {
+    let realm: URL;
+    try {
+      realm = new URL(value);
+    } catch (err) {
+      throw new RegistryError(
+        'BAD_CHALLENGE',
+        `registry ${this.#registry} named a token realm that is not a URL; it cannot be asked for a token`,
+        { cause: err, status: 401, url: redactUrl(challengedAt.toString()) },
+      );
+    }
+    this.#checkRealm(challengedAt, realm);
+    return realm;
   }
 
   async #token(scopes: readonly string[]): Promise<CachedToken | undefined> {
@@ -117,9 +148,11 @@ export class Authorizer {
 
   async #fetchToken(scopes: readonly string[]): Promise<CachedToken> {
     const ch = this.#challenge;
-    if (!ch?.realm) throw new Error('no bearer challenge');
+    if (!ch?.realm) {
+      throw new RegistryError('TOKEN_ERROR', `registry ${this.#registry} asked for no token realm`);
+    }
     const creds = await this.#getCredentials();
-    const realm = new URL(ch.realm);
+    const realm = ch.realm;
     const shown = redactUrl(realm.toString());
     let res: HttpResponse;
     if (creds?.identityToken) {
@@ -162,8 +195,14 @@ export class Authorizer {
       );
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    const bytes = await readCapped(res, {
+      what: `token response from ${shown}`,
+      cap: caps.token,
+      tooLarge: responseTooLarge('TOKEN_TOO_LARGE'),
+    });
     try {
-      body = JSON.parse((await readBody(res, 1024 * 1024)).toString('utf8')) as typeof body;
+      body = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof body;
+      if (typeof body !== 'object' || body === null) throw new TypeError('not an object');
     } catch (err) {
       throw new RegistryError('TOKEN_ERROR', `token response from ${shown} is not JSON`, { cause: err });
     }

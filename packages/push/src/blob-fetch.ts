@@ -1,7 +1,7 @@
 import type { Ingester, Provider } from '@lading/content-store';
-import { type Descriptor, NotFoundError, verifyStream } from '@lading/digest';
+import { type Descriptor, IntegrityError, NotFoundError, verifyStream } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
-import { discardBody } from './http.js';
+import { discardBody, header } from './http.js';
 import type { ProgressListener } from './progress.js';
 import type { RegistryClient } from './registry-client.js';
 import { errorFromResponse } from './registry-errors.js';
@@ -37,6 +37,16 @@ export async function* fetchBlob(
       );
     }
     if (r.status !== 200) throw await errorFromResponse(r, `fetching blob ${desc.digest} from ${repository}`);
+    const length = header(r, 'content-length');
+    if (length !== undefined && /^\d+$/.test(length) && Number(length) !== desc.size) {
+      // the registry announces another size: refused before a byte is read
+      r.body.destroy();
+      throw new IntegrityError(
+        'SIZE_MISMATCH',
+        `blob ${desc.digest} in ${client.registry}/${repository}: the registry sends ${length} bytes, its descriptor says ${desc.size}`,
+        { expected: String(desc.size), actual: length },
+      );
+    }
     return r;
   }, signal);
   let n = 0;

@@ -5,6 +5,7 @@ import { discardBody, type HttpBody, type HttpResponse, header } from './http.js
 import type { ProgressListener } from './progress.js';
 import type { RegistryClient } from './registry-client.js';
 import { errorFromResponse } from './registry-errors.js';
+import { registryText } from './registry-text.js';
 
 export type BlobPushResult = 'exists' | 'mounted' | 'uploaded';
 
@@ -114,7 +115,7 @@ export async function pushBlob(
       discardBody(res);
       session = res;
     }
-    let location = await locationOf(client, session, signal);
+    let location = locationOf(session);
     const minChunk = Number(header(session, 'oci-chunk-min-length'));
     const chunkSize =
       options.chunkSize !== undefined || Number.isFinite(minChunk)
@@ -143,7 +144,7 @@ export async function pushBlob(
         if (res.status !== 202)
           throw await errorFromResponse(res, `uploading a chunk of ${desc.digest} to ${repository}`);
         discardBody(res);
-        location = await locationOf(client, res, signal);
+        location = locationOf(res);
         offset += len;
       }
       await reader.finish();
@@ -174,8 +175,8 @@ export async function pushBlob(
     if (said !== undefined && said !== desc.digest) {
       throw new IntegrityError(
         'REGISTRY_DIGEST_MISMATCH',
-        `registry ${client.registry} stored ${desc.digest} in ${repository} under ${said}; the source or the registry is corrupt`,
-        { expected: desc.digest, actual: said },
+        `registry ${client.registry} stored ${desc.digest} in ${repository} under ${registryText(said, 140)}; the source or the registry is corrupt`,
+        { expected: desc.digest, actual: registryText(said, 140) },
       );
     }
     report(desc.size, 'uploaded');
@@ -183,11 +184,11 @@ export async function pushBlob(
   }, signal);
 }
 
-async function locationOf(
-  client: RegistryClient,
-  res: HttpResponse,
-  signal: AbortSignal | undefined,
-): Promise<URL> {
+/**
+ * The upload Location of an answer. A relative one resolves against the URL that answered (RFC 9110: the target of
+ * that request), so a session on another origin stays there; where it may lead is the client's to check.
+ */
+function locationOf(res: HttpResponse): URL {
   const loc = header(res, 'location');
   if (!loc) {
     throw new RegistryError(
@@ -200,8 +201,20 @@ async function locationOf(
       },
     );
   }
-  // Relative Locations resolve against the registry, absolute ones are used as given.
-  return new URL(loc, await client.resolveUrl(res.url.pathname, signal));
+  try {
+    return new URL(loc, res.url);
+  } catch (err) {
+    throw new RegistryError(
+      'BAD_LOCATION',
+      `${res.method} ${redactUrl(res.url.toString())} gave an upload Location that is not a URL`,
+      {
+        cause: err,
+        status: res.status,
+        method: res.method,
+        url: res.url.toString(),
+      },
+    );
+  }
 }
 
 function withDigest(location: URL, digest: Digest): URL {

@@ -6,6 +6,9 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { RegistryError } from '@lading/digest';
+import { withoutUserinfo } from './origins.js';
+import { registryText } from './registry-text.js';
 
 /** A request body: bytes, or a stream of bytes (sent chunk by chunk with backpressure, never gathered). */
 export type HttpBody = Uint8Array | AsyncIterable<Uint8Array>;
@@ -72,24 +75,58 @@ export function createAgents(options: { maxSockets?: number; tls?: TlsTrust } = 
   };
 }
 
-/** A network-level failure (reset, refused, timeout): no HTTP status, usually worth a retry. */
-export class NetworkError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'NetworkError';
+// TLS failures (OpenSSL's verify codes as Node names them, and ERR_TLS_*/ERR_SSL_*): a certificate that is not
+// trusted now will not be trusted in a second either.
+const tlsFailure = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|^UNABLE_TO_/;
+
+/** Codes that say the host cannot be reached at all: worth a retry mid-transfer, never at the first request. */
+const unreachable = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export function isTlsFailureCode(code: string): boolean {
+  return tlsFailure.test(code);
+}
+
+export function isUnreachableCode(code: string): boolean {
+  return unreachable.has(code);
+}
+
+/**
+ * A network-level failure (refused, unknown host, reset, timeout, TLS): no HTTP status. A `RegistryError` (exit 5);
+ * retryable unless it is a TLS failure, or the client decided the host was never reachable.
+ */
+export class NetworkError extends RegistryError {
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; method?: string; url?: string } = {},
+  ) {
+    super(code, registryText(message, 600), {
+      ...options,
+      retryable: options.retryable ?? !isTlsFailureCode(code),
+    });
   }
+}
+
+/** The same failure, final: the first request to a host that cannot be reached is not retried. */
+export function finalNetworkError(err: NetworkError): NetworkError {
+  return new NetworkError(err.code, err.message, {
+    cause: err.cause,
+    retryable: false,
+    ...(err.method !== undefined ? { method: err.method } : {}),
+    ...(err.url !== undefined ? { url: err.url } : {}),
+  });
 }
 
 /**
  * Sends one HTTP request and resolves when the response head arrives. The body of the response is left to the
- * caller: read it (`readBody`) or drop it (`discardBody`) so the connection goes back to the pool.
+ * caller: read it (`readCapped`) or drop it (`discardBody`) so the connection goes back to the pool.
  */
 export function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
     req.signal?.throwIfAborted();
-    const isHttps = req.url.protocol === 'https:';
+    // userinfo in a URL would become an Authorization header nobody chose
+    const url = withoutUserinfo(req.url);
+    const isHttps = url.protocol === 'https:';
     const headers: Record<string, string> = { ...req.headers };
     if (req.body instanceof Uint8Array) headers['content-length'] = String(req.body.byteLength);
     else if (req.body === undefined && methodMaySendBody(req.method)) headers['content-length'] ??= '0';
@@ -99,7 +136,7 @@ export function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse
       agent: isHttps ? (req.insecureTls ? agents.httpsInsecure : agents.https) : agents.http,
       ...(req.signal ? { signal: req.signal } : {}),
     };
-    const cr = isHttps ? httpsRequest(req.url, options) : httpRequest(req.url, options);
+    const cr = isHttps ? httpsRequest(url, options) : httpRequest(url, options);
     let settled = false;
     const fail = (err: unknown) => {
       if (settled) return;
@@ -109,7 +146,7 @@ export function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse
     cr.on('error', fail);
     if (req.timeoutMs !== undefined) {
       cr.setTimeout(req.timeoutMs, () => {
-        cr.destroy(new NetworkError('ETIMEDOUT', `no data for ${req.timeoutMs} ms`));
+        cr.destroy(new NetworkError('ETIMEDOUT', `${where(req)}: no data for ${req.timeoutMs} ms`));
       });
     }
     cr.on('response', (res) => {
@@ -121,7 +158,9 @@ export function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse
       // The idle timeout keeps guarding while the caller reads the body.
       if (req.timeoutMs !== undefined) {
         res.setTimeout(req.timeoutMs, () => {
-          res.destroy(new NetworkError('ETIMEDOUT', `response body stalled for ${req.timeoutMs} ms`));
+          res.destroy(
+            new NetworkError('ETIMEDOUT', `${where(req)}: the response body stalled for ${req.timeoutMs} ms`),
+          );
         });
       }
       resolve({
@@ -175,33 +214,41 @@ async function writeStreaming(
   if (!cr.destroyed) cr.end();
 }
 
+function where(req: HttpRequest): string {
+  return `${req.method} ${req.url.origin}${req.url.pathname}`;
+}
+
 function toNetworkError(err: unknown, req: HttpRequest): unknown {
   // A cancelled request fails with the caller's reason, never as a (retryable) network error.
   if (req.signal?.aborted) return req.signal.reason;
   if (err instanceof NetworkError) return err;
   if (err instanceof Error && err.name === 'AbortError') return err;
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: unknown; message?: unknown };
   const code = typeof e?.code === 'string' ? e.code : 'ENETWORK';
-  const where = `${req.method} ${req.url.origin}${req.url.pathname}`;
-  return new NetworkError(code, `${where}: ${e?.message ?? String(err)}`, { cause: err });
+  const detail = typeof e?.message === 'string' ? e.message : String(err);
+  return new NetworkError(code, describeFailure(code, req, detail), {
+    cause: err,
+    method: req.method,
+    url: req.url.toString(),
+  });
 }
 
-/** Reads a response body up to `maxBytes` (a capped read: manifests, tokens, error bodies). */
-export async function readBody(res: HttpResponse, maxBytes: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    n += chunk.byteLength;
-    if (n > maxBytes) {
-      res.body.destroy();
-      throw new NetworkError(
-        'EBODYTOOLARGE',
-        `response body of ${res.url.pathname} exceeds ${maxBytes} bytes`,
-      );
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts);
+/** One line that says which host, what happened and what to check. Never a query string or userinfo. */
+function describeFailure(code: string, req: HttpRequest, detail: string): string {
+  const host = req.url.host;
+  if (code === 'ECONNREFUSED')
+    return `cannot connect to ${host}: connection refused (is the registry running, and are the host and port right?)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `cannot resolve ${req.url.hostname}: unknown host (check the registry name and the DNS settings)`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return `cannot reach ${host}: no route to the host (check the network and any proxy in between)`;
+  if (isTlsFailureCode(code))
+    return (
+      `TLS with ${host} failed: ${detail} (trust its CA with a certs.d directory or the tls option, ` +
+      'or mark the registry insecure)'
+    );
+  if (code === 'ECONNRESET' || code === 'EPIPE') return `${where(req)}: the connection was reset by ${host}`;
+  return `${where(req)}: ${detail}`;
 }
 
 /** Drops a response body; small ones are drained so the socket is reused, others close the connection. */

@@ -11,9 +11,11 @@ import {
   parseDigest,
 } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
-import { discardBody, header, readBody } from './http.js';
+import { type CappedRead, caps, checkDeclaredSize, contentTooLarge, readCapped } from './caps.js';
+import { discardBody, type HttpResponse, header } from './http.js';
 import type { RegistryClient } from './registry-client.js';
 import { errorFromResponse } from './registry-errors.js';
+import { registryText } from './registry-text.js';
 
 /** What a pull accepts, OCI first: the types a registry may convert between are all listed so it never has to. */
 export const manifestAccept = [
@@ -24,8 +26,8 @@ export const manifestAccept = [
   '*/*;q=0.1',
 ].join(', ');
 
-/** Manifests are read whole; this caps them (DESIGN §5). */
-export const defaultMaxManifestBytes = 4 * 1024 * 1024;
+/** Manifests are read whole; this caps them (DESIGN §5): `caps.manifest`, the cap `@lading/manifest` decodes. */
+export const defaultMaxManifestBytes = caps.manifest;
 
 export interface ManifestRequestOptions {
   readonly signal?: AbortSignal;
@@ -56,7 +58,7 @@ export async function headManifest(
     if (res.status !== 200) throw await errorFromResponse(res, `looking up ${repository}:${tagOrDigest}`);
     const digest = header(res, 'docker-content-digest');
     const size = Number(header(res, 'content-length'));
-    const mediaType = header(res, 'content-type')?.split(';')[0]?.trim();
+    const mediaType = mediaTypeHeader(res);
     if (digest && isDigest(digest) && Number.isFinite(size) && mediaType) {
       return { mediaType, digest: parseDigest(digest), size } satisfies Descriptor;
     }
@@ -78,7 +80,11 @@ export interface FetchedManifest {
   readonly bytes: Uint8Array;
 }
 
-/** GET a manifest (capped), verified against the digest asked for, or the one the registry states for a tag. */
+/**
+ * GET a manifest, verified against the digest asked for, or the one the registry states for a tag. The read is
+ * capped at `min(expected.size, maxBytes)`: a descriptor declaring more than the cap is refused before the request,
+ * a Content-Length over it before a byte of the body is read.
+ */
 export async function getManifest(
   client: RegistryClient,
   repository: string,
@@ -86,6 +92,13 @@ export async function getManifest(
   options: ManifestRequestOptions & { expected?: Descriptor; maxBytes?: number } = {},
 ): Promise<FetchedManifest> {
   const { signal } = options;
+  const capped: CappedRead = {
+    what: `manifest ${repository}${isDigest(tagOrDigest) ? '@' : ':'}${tagOrDigest}`,
+    cap: options.maxBytes ?? caps.manifest,
+    ...(options.expected ? { declared: options.expected.size } : {}),
+    tooLarge: contentTooLarge('MANIFEST_TOO_LARGE'),
+  };
+  checkDeclaredSize(capped);
   return client.retry(async () => {
     const res = await client.request({
       method: 'GET',
@@ -103,10 +116,8 @@ export async function getManifest(
     }
     if (res.status !== 200)
       throw await errorFromResponse(res, `fetching manifest ${repository}:${tagOrDigest}`);
-    const bytes = new Uint8Array(
-      await readBody(res, options.maxBytes ?? options.expected?.size ?? defaultMaxManifestBytes),
-    );
-    const contentType = header(res, 'content-type')?.split(';')[0]?.trim();
+    const bytes = await readCapped(res, capped);
+    const contentType = mediaTypeHeader(res);
     const said = header(res, 'docker-content-digest');
     const wanted: Digest | undefined =
       options.expected?.digest ?? (isDigest(tagOrDigest) ? tagOrDigest : undefined);
@@ -123,9 +134,9 @@ export async function getManifest(
     } else if (said && said !== actual && said.startsWith('sha256:')) {
       throw new IntegrityError(
         'DIGEST_MISMATCH',
-        `manifest ${repository}:${tagOrDigest} hashes to ${actual}, the registry says ${said}`,
+        `manifest ${repository}:${tagOrDigest} hashes to ${actual}, the registry says ${registryText(said, 140)}`,
         {
-          expected: said,
+          expected: registryText(said, 140),
           actual,
         },
       );
@@ -133,6 +144,14 @@ export async function getManifest(
     const mediaType = options.expected?.mediaType ?? mediaTypeOf(bytes, contentType);
     return { descriptor: { mediaType, digest: wanted ?? actual, size: bytes.byteLength }, bytes };
   }, signal);
+}
+
+// RFC 6838's grammar: a Content-Type that is not a media type is not used as one.
+const mediaTypeGrammar = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+function mediaTypeHeader(res: HttpResponse): string | undefined {
+  const value = header(res, 'content-type')?.split(';')[0]?.trim();
+  return value !== undefined && mediaTypeGrammar.test(value) ? value : undefined;
 }
 
 /** The manifest's own mediaType field wins over a Content-Type the registry may have guessed. */
@@ -181,8 +200,8 @@ export async function putManifest(
     if (said !== undefined && said !== descriptor.digest) {
       throw new IntegrityError(
         'REGISTRY_DIGEST_MISMATCH',
-        `registry stored manifest ${descriptor.digest} of ${repository} as ${said}`,
-        { expected: descriptor.digest, actual: said },
+        `registry stored manifest ${descriptor.digest} of ${repository} as ${registryText(said, 140)}`,
+        { expected: descriptor.digest, actual: registryText(said, 140) },
       );
     }
     const subject = header(res, 'oci-subject');

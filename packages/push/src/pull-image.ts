@@ -2,19 +2,23 @@ import { type Ingester, type Provider, readBlob, writeBlob } from '@lading/conte
 import {
   type Descriptor,
   formatPlatform,
+  InvalidInputError,
   isIndexMediaType,
+  isManifestMediaType,
   NotFoundError,
   type Platform,
   parsePlatform,
   platformMatches,
 } from '@lading/digest';
 import { distributionSourceLabel, hasInStore, pullBlob } from './blob-fetch.js';
+import { caps } from './caps.js';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
 import { createLimiter } from './limit.js';
 import { getManifest, headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
 import { type ImageReference, toImageReference } from './reference.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
+import { registryText } from './registry-text.js';
 
 export interface PullImageOptions extends RegistryClientOptions {
   /** Keep only this platform of an index (`linux/arm64` or a Platform); default: every platform. */
@@ -101,15 +105,23 @@ export async function pullImage(
         if (!match) {
           throw new NotFoundError(
             'PLATFORM_NOT_FOUND',
-            `${r.registry}/${r.repository} has no image for ${formatPlatform(want)} (it has: ${children
-              .map((c) => (c.platform ? formatPlatform(c.platform) : c.mediaType))
-              .join(', ')})`,
+            `${r.registry}/${r.repository} has no image for ${formatPlatform(want)} (it has: ${registryText(
+              children.map((c) => (c.platform ? formatPlatform(c.platform) : c.mediaType)).join(', '),
+            )})`,
           );
         }
         if (isRoot) chosen = match;
         children = [match];
       } else if (isRoot && !isIndexMediaType(desc.mediaType)) {
         chosen = desc;
+      }
+      const config = isManifestMediaType(desc.mediaType) ? children[0] : undefined;
+      if (config && config.size > caps.config) {
+        // a config is JSON that every reader takes whole: refused before a byte of it is fetched
+        throw new InvalidInputError(
+          'CONFIG_TOO_LARGE',
+          `config ${config.digest} of ${r.registry}/${r.repository} is ${config.size} bytes, over the ${caps.config}-byte cap`,
+        );
       }
       await Promise.all(children.map((c) => visit(c, false)));
       return;

@@ -7,8 +7,10 @@ import {
   MediaType,
   NotFoundError,
 } from '@lading/digest';
+import { decodeIndex } from '@lading/manifest';
 import { repositoryScope } from './authorizer.js';
-import { discardBody, readBody } from './http.js';
+import { caps, contentTooLarge, readCapped } from './caps.js';
+import { discardBody } from './http.js';
 import { getManifest, putManifest } from './manifest-io.js';
 import type { RegistryClient } from './registry-client.js';
 import { errorFromResponse } from './registry-errors.js';
@@ -45,10 +47,13 @@ export async function listReferrers(
       return undefined;
     }
     if (res.status !== 200) throw await errorFromResponse(res, `listing referrers of ${subject}`);
-    const v = JSON.parse((await readBody(res, 4 * 1024 * 1024)).toString('utf8')) as {
-      manifests?: Descriptor[];
-    };
-    return v.manifests ?? [];
+    const bytes = await readCapped(res, {
+      what: `the referrers of ${subject} in ${repository}`,
+      cap: caps.manifest,
+      tooLarge: contentTooLarge('REFERRERS_TOO_LARGE'),
+    });
+    // an index like any other: decoded and validated, so a hostile list is a typed error, never a crash
+    return [...decodeIndex(bytes).value.manifests];
   }, signal);
   const all = api ?? (await readFallback(client, repository, subject, signal)).manifests;
   return options.artifactType ? all.filter((d) => d.artifactType === options.artifactType) : all;
@@ -62,11 +67,10 @@ async function readFallback(
 ): Promise<IndexValue> {
   try {
     const got = await getManifest(client, repository, referrersTag(subject), signal ? { signal } : {});
-    const v = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as Partial<IndexValue>;
     return {
       schemaVersion: 2,
       mediaType: MediaType.ociIndex,
-      manifests: Array.isArray(v.manifests) ? v.manifests : [],
+      manifests: [...decodeIndex(got.bytes).value.manifests],
     };
   } catch (err) {
     if (err instanceof NotFoundError)

@@ -6,13 +6,16 @@ import {
   type Agents,
   createAgents,
   discardBody,
+  finalNetworkError,
   type HttpBody,
   type HttpResponse,
   header,
+  isUnreachableCode,
   NetworkError,
   sendHttp,
   type TlsTrust,
 } from './http.js';
+import { checkDestination, type Destination } from './origins.js';
 import { errorFromResponse } from './registry-errors.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
@@ -41,14 +44,17 @@ export interface RequestEvent {
 
 export interface RegistryRequest {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** A path under the registry (`/v2/...`) or an absolute URL (an upload Location). */
+  /**
+   * A path under the registry (`/v2/...`) or an absolute URL (an upload Location). An absolute URL on another
+   * origin gets no Authorization, and a 401 from it is not the registry's challenge.
+   */
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** A body, or a function that opens it again (what makes 401 retries possible for streams). */
   readonly body?: HttpBody | (() => HttpBody);
   readonly scopes: readonly string[];
   readonly signal?: AbortSignal;
-  /** Follow 3xx for GET and HEAD (default true); Authorization never goes to another host. */
+  /** Follow 3xx for GET and HEAD (default true); Authorization never goes to another origin. */
   readonly followRedirects?: boolean;
 }
 
@@ -56,7 +62,8 @@ const maxRedirects = 5;
 
 /**
  * One registry host: keep-alive pools, the scheme, auth state and tokens. Stateful, so a class; share one per
- * registry across pushes and pulls, and `close()` it at the end.
+ * registry across pushes and pulls, and `close()` it at the end. Credentials go to the registry's own origin and
+ * to the token realm its own challenge named, nowhere else (the README's "What is trusted, what is refused").
  */
 export class RegistryClient {
   readonly registry: string;
@@ -65,6 +72,8 @@ export class RegistryClient {
   readonly #auth: Authorizer;
   #base: URL | undefined;
   #baseProbe: Promise<URL> | undefined;
+  /** Origins that answered at least once: a host that never did is not retried when it cannot be reached. */
+  readonly #reached = new Set<string>();
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
@@ -77,6 +86,7 @@ export class RegistryClient {
       registry,
       () => resolveCredentials(registry, options),
       (req) => this.#send({ ...req, insecureTls: this.#insecureTls() }),
+      (challengedAt, realm) => this.#checkDestination(challengedAt, realm, 'realm'),
     );
     if (options.scheme) this.#base = new URL(`${options.scheme}://${registryApiHost(registry)}`);
   }
@@ -88,6 +98,10 @@ export class RegistryClient {
 
   #insecureTls(): boolean {
     return this.options.insecure === true;
+  }
+
+  #checkDestination(from: URL, to: URL, what: Destination): void {
+    checkDestination(from, to, what, { registry: this.registry, insecure: this.options.insecure === true });
   }
 
   get retryOptions(): Omit<RetryOptions, 'signal'> {
@@ -112,18 +126,28 @@ export class RegistryClient {
     insecureTls?: boolean;
   }): Promise<HttpResponse> {
     const headers = { 'user-agent': this.options.userAgent ?? 'lading', ...req.headers };
-    const res = await sendHttp(
-      {
-        method: req.method,
-        url: req.url,
-        headers,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-        timeoutMs: this.options.timeoutMs ?? 60_000,
-        insecureTls: req.insecureTls ?? false,
-      },
-      this.#agents,
-    );
+    let res: HttpResponse;
+    try {
+      res = await sendHttp(
+        {
+          method: req.method,
+          url: req.url,
+          headers,
+          ...(req.body !== undefined ? { body: req.body } : {}),
+          ...(req.signal ? { signal: req.signal } : {}),
+          timeoutMs: this.options.timeoutMs ?? 60_000,
+          insecureTls: req.insecureTls ?? false,
+        },
+        this.#agents,
+      );
+    } catch (err) {
+      // Refused or unknown at the first request is a mistake to report now, not a blip to wait out; once the host
+      // has answered, the same failure is a restart or a network hiccup and stays retryable.
+      if (err instanceof NetworkError && isUnreachableCode(err.code) && !this.#reached.has(req.url.origin))
+        throw finalNetworkError(err);
+      throw err;
+    }
+    this.#reached.add(req.url.origin);
     this.options.onRequest?.({ method: req.method, url: redactUrl(req.url.toString()), status: res.status });
     return res;
   }
@@ -186,8 +210,7 @@ export class RegistryClient {
         discardBody(res);
       } catch (err) {
         // Refused or unreachable says nothing about the scheme: decide on a later try.
-        if (!(err instanceof NetworkError) || err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND')
-          throw err;
+        if (!(err instanceof NetworkError) || isUnreachableCode(err.code)) throw err;
         // A broken exchange is ambiguous (a TLS-only server, or a flaky network): ask over HTTPS; a plain-HTTP
         // answer to the TLS handshake settles HTTP and the original (retryable) error stands.
         const https = new URL(`https://${registryApiHost(this.registry)}`);
@@ -213,16 +236,19 @@ export class RegistryClient {
 
   async #requestAt(base: URL, req: RegistryRequest): Promise<HttpResponse> {
     let url = new URL(req.path, base);
+    // An absolute path is a Location the registry handed over: it may lead elsewhere, never down to plain HTTP.
+    if (url.origin !== base.origin) this.#checkDestination(base, url, 'location');
     const openBody = (): HttpBody | undefined =>
       typeof req.body === 'function' ? req.body() : (req.body as HttpBody | undefined);
     const canResend =
       req.body === undefined || typeof req.body === 'function' || req.body instanceof Uint8Array;
     let authTries = 0;
     let redirects = 0;
-    let sameHost = true;
+    // Credentials belong to the registry's origin (scheme, host, port); once a request leaves it, for good.
+    let trusted = url.origin === base.origin;
     for (;;) {
       const headers: Record<string, string> = { ...req.headers };
-      if (sameHost) {
+      if (trusted) {
         const auth = await this.#auth.authorization(req.scopes);
         if (auth) headers.authorization = auth;
       }
@@ -235,9 +261,18 @@ export class RegistryClient {
         ...(req.signal ? { signal: req.signal } : {}),
         insecureTls: this.#insecureTls(),
       });
-      if (res.status === 401 && sameHost && authTries < 2 && canResend) {
+      if (res.status === 401 && !trusted) {
+        discardBody(res);
+        throw new RegistryError(
+          'FOREIGN_CHALLENGE',
+          `${req.method} ${redactUrl(url.toString())} asked for credentials, but it is not the registry ` +
+            `${this.registry}: lading sends credentials only to the registry and the token realm it names`,
+          { status: 401, method: req.method, url: url.toString() },
+        );
+      }
+      if (res.status === 401 && authTries < 2 && canResend) {
         authTries++;
-        if (await this.#auth.unauthorized(res, req.scopes, headers.authorization !== undefined)) continue;
+        if (await this.#auth.unauthorized(res, req.scopes, headers.authorization)) continue;
         throw await errorFromResponse(res, `${req.method} on ${this.registry}`);
       }
       const location = header(res, 'location');
@@ -261,8 +296,8 @@ export class RegistryClient {
           );
         }
         const next = new URL(location, url);
-        // Credentials belong to the registry: a redirect to any other origin goes without them, for good.
-        if (next.origin !== base.origin) sameHost = false;
+        this.#checkDestination(url, next, 'redirect');
+        if (next.origin !== base.origin) trusted = false;
         url = next;
         continue;
       }
@@ -270,7 +305,7 @@ export class RegistryClient {
     }
   }
 
-  /** The absolute URL for a path on this registry (for resolving upload Locations). */
+  /** The absolute URL for a path on this registry. */
   async resolveUrl(path: string, signal?: AbortSignal): Promise<URL> {
     return new URL(path, await this.#baseUrl(signal));
   }

@@ -1,18 +1,31 @@
 import { RegistryError, type RegistryErrorDetail, redactUrl } from '@lading/digest';
-import { type HttpResponse, header, readBody } from './http.js';
+import { caps, readCapped, responseTooLarge } from './caps.js';
+import { type HttpResponse, header } from './http.js';
+import { registryText } from './registry-text.js';
 import { isRetryableStatus, withRetryAfter } from './retry.js';
 
-/** Reads a registry's error body (`{"errors":[{code,message,detail}]}`, capped) into a typed `RegistryError`. */
+/**
+ * Reads a registry's error body (`{"errors":[{code,message,detail}]}`, capped) into a typed `RegistryError`. What
+ * the registry wrote is registry text: control characters are stripped and each piece is cut short.
+ */
 export async function errorFromResponse(res: HttpResponse, what: string): Promise<RegistryError> {
   let details: RegistryErrorDetail[] = [];
   if (res.method !== 'HEAD') {
     try {
-      const body = await readBody(res, 64 * 1024);
-      const parsed = JSON.parse(body.toString('utf8')) as { errors?: unknown };
+      const body = await readCapped(res, {
+        what: 'error body',
+        cap: caps.errorBody,
+        tooLarge: responseTooLarge('ERROR_BODY_TOO_LARGE'),
+      });
+      const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as { errors?: unknown };
       if (Array.isArray(parsed.errors)) {
         details = parsed.errors
           .filter((e): e is { code: string; message?: unknown } => typeof e?.code === 'string')
-          .map((e) => ({ code: e.code, ...(typeof e.message === 'string' ? { message: e.message } : {}) }));
+          .slice(0, 10)
+          .map((e) => ({
+            code: registryText(e.code, 80),
+            ...(typeof e.message === 'string' ? { message: registryText(e.message) } : {}),
+          }));
       }
     } catch {
       // not JSON, or the connection broke: the status says enough

@@ -1,5 +1,4 @@
-import { isLadingError, RegistryError } from '@lading/digest';
-import { NetworkError } from './http.js';
+import { isLadingError, type RegistryError } from '@lading/digest';
 
 export interface RetryOptions {
   /** Attempts after the first (default 5). */
@@ -21,14 +20,11 @@ export function withRetryAfter<E extends object>(error: E, headerValue: string |
   return error;
 }
 
-// TLS failures (OpenSSL's verify codes as Node names them, and ERR_TLS_*/ERR_SSL_*): a certificate that is not
-// trusted now will not be trusted in a second either.
-const tlsFailure = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|^UNABLE_TO_/;
-
-/** 408, 429, 5xx, connection resets and timeouts: what may succeed when tried again. Never TLS failures. */
+/**
+ * 408, 429, 5xx, connection resets and timeouts: what may succeed when tried again. Never TLS failures, nor a host
+ * that could not be reached at the first request (`NetworkError` carries the decision in `retryable`).
+ */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof NetworkError) return error.code !== 'EBODYTOOLARGE' && !tlsFailure.test(error.code);
-  if (isLadingError(error) && error instanceof RegistryError) return error.retryable;
   if (isLadingError(error) && (error as RegistryError).kind === 'registry')
     return (error as RegistryError).retryable;
   return false;

@@ -5,6 +5,14 @@ export type { DockerdOptions, RunningDockerd } from './dockerd.js';
 export { socketRequest, startDockerd } from './dockerd.js';
 export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
 export { startFaultProxy } from './fault-proxy.js';
+export type {
+  HostileExchange,
+  HostileHandler,
+  HostileRegistry,
+  HostileRegistryOptions,
+  HostileRequest,
+} from './hostile-registry.js';
+export { startHostileRegistry } from './hostile-registry.js';
 export type { PeerName } from './peers.js';
 export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
 export type { RegistryOptions, RunningRegistry } from './registry.js';

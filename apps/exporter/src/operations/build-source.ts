@@ -10,15 +10,16 @@ import {
   type Platform,
 } from '@lading/digest';
 import {
-  emptyImageConfig,
-  encodeImageConfig,
+  emptyImageConfigBytes,
+  formatTime,
   type ImageConfig,
-  parseImageConfig,
+  rewriteImageConfig,
   withCmd,
   withEntrypoint,
   withEnv,
   withExposedPorts,
   withLabels,
+  withoutCreated,
   withUser,
   withWorkingDir,
 } from '@lading/image-config';
@@ -145,7 +146,8 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   const tarOptions = options.epoch !== undefined ? { epoch: options.epoch } : {};
   const built: ExportLayer[] = [];
   const meta: ExportLayerMeta[] = [];
-  const createdAt = new Date((options.epoch ?? new Date()).getTime()).toISOString();
+  // The time of the layers this build makes, as Go writes a time: the image is dated from it (or the epoch).
+  const createdAt = formatTime(options.epoch ?? new Date());
   const onBytes = options.onBytes;
   const bytesOf = (i: number) =>
     onBytes
@@ -194,12 +196,14 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     meta.push({ createdAt, description });
   }
 
-  let config: ImageConfig;
-  if (options.config !== undefined) config = parseImageConfig(options.config);
-  else if (options.base !== undefined) config = parseImageConfig(options.base.config);
-  else config = emptyImageConfig(platform);
-  if (options.edits) config = applyConfigEdits(config, options.edits);
-  const configBytes = encodeImageConfig(config);
+  // A config that comes in keeps its bytes: the edits rewrite only the members they change. A base image's config
+  // loses its `created`, as BuildKit's frontends start from it, so that the export dates the image from this build.
+  let configBytes: Uint8Array;
+  if (options.config !== undefined) configBytes = options.config;
+  else if (options.base !== undefined) configBytes = withoutCreated(options.base.config);
+  else configBytes = emptyImageConfigBytes(platform);
+  const edits = options.edits;
+  if (edits) configBytes = rewriteImageConfig(configBytes, (c) => applyConfigEdits(c, edits));
 
   /** force-compression: a base layer in another compression, decompressed and compressed again in one pass. */
   const recompressed = async (l: ExportLayer): Promise<ExportLayer> => {

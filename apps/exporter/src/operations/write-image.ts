@@ -10,12 +10,10 @@ import {
   parsePlatform,
 } from '@lading/digest';
 import {
-  clampToEpoch,
+  clampCreatedLabel,
   emptyImageConfigBytes,
-  encodeImageConfig,
   normalizeLayersAndHistory,
   parseHistoryFromConfig,
-  parseImageConfig,
   patchImageConfig,
 } from '@lading/image-config';
 import { MetadataKey } from '../plugin/keys.js';
@@ -39,19 +37,23 @@ export interface WrittenImage {
   readonly manifestBytes: Uint8Array;
 }
 
-/** The config an export writes: the given (or empty) config with diff IDs and history made to agree, then clamped. */
+/**
+ * The config an export writes, as moby's and BuildKit's exporters write it: the given (or empty) config with diff
+ * IDs and history made to agree and patched, every member the patch does not touch keeping its bytes; with an
+ * epoch, the build's times clamped to it (and the `org.opencontainers.image.created` label).
+ */
 export function finalConfig(image: ExportImage, options: WriteImageOptions = {}): Uint8Array {
   const base = image.config ?? emptyImageConfigBytes();
   const diffIds = image.layers.map((l) => l.diffId);
   const normalized = normalizeLayersAndHistory(diffIds, parseHistoryFromConfig(base), image.layerMeta);
   for (const w of normalized.warnings) options.onWarning?.(w);
-  const patched = patchImageConfig(base, normalized.diffIds, normalized.history, image.inlineCache);
-  if (options.epoch === undefined) return patched;
-  return encodeImageConfig(
-    clampToEpoch(parseImageConfig(patched), options.epoch, {
-      ...(options.baseHistoryLength !== undefined ? { baseHistoryLength: options.baseHistoryLength } : {}),
-    }),
-  );
+  const baseHistoryLength = options.baseHistoryLength ?? image.baseHistoryLength;
+  const patched = patchImageConfig(base, normalized.diffIds, normalized.history, {
+    ...(image.inlineCache !== undefined ? { inlineCache: image.inlineCache } : {}),
+    ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+    ...(baseHistoryLength !== undefined ? { baseHistoryLength } : {}),
+  });
+  return options.epoch === undefined ? patched : clampCreatedLabel(patched, options.epoch);
 }
 
 /** Writes the config and an image manifest for `image` (whose layer blobs are already in `store`). */

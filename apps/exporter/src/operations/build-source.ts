@@ -202,8 +202,9 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   if (options.config !== undefined) configBytes = options.config;
   else if (options.base !== undefined) configBytes = withoutCreated(options.base.config);
   else configBytes = emptyImageConfigBytes(platform);
-  const edits = options.edits;
-  if (edits) configBytes = rewriteImageConfig(configBytes, (c) => applyConfigEdits(c, edits));
+  // Without edits this only checks the config (typed errors naming the field) and gives back its bytes.
+  const edits = options.edits ?? {};
+  configBytes = rewriteImageConfig(configBytes, (c) => applyConfigEdits(c, edits));
 
   /** force-compression: a base layer in another compression, decompressed and compressed again in one pass. */
   const recompressed = async (l: ExportLayer): Promise<ExportLayer> => {

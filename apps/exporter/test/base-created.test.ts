@@ -92,3 +92,28 @@ describe('created with --base', () => {
     expect(c.created).toBe(baseLayerTime);
   });
 });
+
+describe('created with SOURCE_DATE_EPOCH and a config that has one', () => {
+  // BuildKit's frontend hands the build's SOURCE_DATE_EPOCH to the exporter (source.date.epoch), whose patch clamps a
+  // later `created` to it and keeps an earlier one.
+  async function exportConfig(name: string, created: string, epoch: string): Promise<Config> {
+    const file = join(dir.path, `${name}.json`);
+    await writeFile(file, JSON.stringify({ architecture: 'amd64', os: 'linux', created }));
+    const r = await lading(
+      ['export', join(dir.path, 'app'), '--config', file, '-o', `type=oci,tar=false,dest=${name}`],
+      { cwd: dir.path, env: { ...env(), SOURCE_DATE_EPOCH: epoch } },
+    );
+    expect(r.code).toBe(0);
+    return layoutConfig(join(dir.path, name));
+  }
+
+  it('a later created is clamped to the epoch', async () => {
+    const c = await exportConfig('later', '2030-01-01T00:00:00Z', '1700000000');
+    expect(c.created).toBe('2023-11-14T22:13:20Z');
+  });
+
+  it('an earlier created is kept', async () => {
+    const c = await exportConfig('earlier', '2001-01-01T00:00:00Z', '1700000000');
+    expect(c.created).toBe('2001-01-01T00:00:00Z');
+  });
+});

@@ -241,7 +241,21 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   };
   const provider = options.base ? unionProvider(options.store, options.base.provider) : options.store;
   return {
-    source: { ref: image, metadata: { [MetadataKey.imageConfig]: configBytes }, provider },
+    source: {
+      ref: image,
+      metadata: {
+        [MetadataKey.imageConfig]: configBytes,
+        // As BuildKit's frontends hand SOURCE_DATE_EPOCH to the exporters: they clamp the config to it.
+        ...(options.epoch !== undefined
+          ? {
+              [MetadataKey.epoch]: new TextEncoder().encode(
+                String(Math.floor(options.epoch.getTime() / 1000)),
+              ),
+            }
+          : {}),
+      },
+      provider,
+    },
     baseHistoryLength: options.base?.historyLength ?? 0,
   };
 }

@@ -92,6 +92,26 @@ export async function writeImage(
   return { manifest, config, configBytes, manifestBytes };
 }
 
+/**
+ * The SOURCE_DATE_EPOCH a source carries for one of its images (BuildKit's epoch.ParseSource: the platform's key,
+ * then the common one); an empty value is none.
+ */
+export function sourceEpoch(source: ExportSource, platformId?: string): Date | undefined {
+  const raw =
+    (platformId !== undefined ? source.metadata[`${MetadataKey.epoch}/${platformId}`] : undefined) ??
+    source.metadata[MetadataKey.epoch];
+  if (raw === undefined) return undefined;
+  const text = new TextDecoder().decode(raw);
+  if (text === '') return undefined;
+  if (!/^-?\d{1,12}$/.test(text)) {
+    throw new InvalidInputError(
+      'EPOCH_INVALID',
+      `invalid SOURCE_DATE_EPOCH from the build: ${JSON.stringify(text)}`,
+    );
+  }
+  return new Date(Number(text) * 1000);
+}
+
 /** One image of a source, with its platform when the source has one per platform. */
 export interface SourceImage {
   readonly platformId?: string;
@@ -153,8 +173,11 @@ export async function writeImages(
 ): Promise<WrittenImages> {
   const images = [];
   for (const s of sourceImages(source)) {
+    // An exporter's own source-date-epoch wins over the build's, as in BuildKit.
+    const epoch = options.epoch ?? sourceEpoch(source, s.platformId);
     const written = await writeImage(store, s.image, {
       ...options,
+      ...(epoch !== undefined ? { epoch } : {}),
       ...(s.image.baseHistoryLength !== undefined ? { baseHistoryLength: s.image.baseHistoryLength } : {}),
     });
     images.push({ ...s, written });

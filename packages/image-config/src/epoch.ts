@@ -1,7 +1,27 @@
+import { rewriteImageConfig } from './rewrite.js';
 import { formatTime, timeValue } from './time.js';
-import type { History, ImageConfig } from './types.js';
+import type { ContainerConfig, History, ImageConfig } from './types.js';
 
 export const createdLabel = 'org.opencontainers.image.created';
+
+/** `t` clamped to `at` (both RFC 3339); a missing time becomes `at`. */
+function clampTime(t: string | undefined, at: string): string {
+  return t === undefined || timeValue(t) > timeValue(at) ? at : t;
+}
+
+/** The `org.opencontainers.image.created` label clamped to the epoch; an unparsable one is replaced by it. */
+function clampLabel(config: ContainerConfig | undefined, at: string): ContainerConfig | undefined {
+  const labels = config?.Labels;
+  const label = labels?.[createdLabel];
+  if (label === undefined) return config;
+  let clamped = at;
+  try {
+    clamped = clampTime(label, at);
+  } catch {
+    // an unparsable label time is replaced by the epoch
+  }
+  return clamped === label ? config : { ...config, Labels: { ...labels, [createdLabel]: clamped } };
+}
 
 /**
  * SOURCE_DATE_EPOCH for a config: the config's `created`, the history entries this build added (those after the
@@ -14,24 +34,25 @@ export function clampToEpoch(
   options: { baseHistoryLength?: number } = {},
 ): ImageConfig {
   const at = formatTime(epoch);
-  const limit = timeValue(at);
-  const clamp = (t: string | undefined) => (t === undefined || timeValue(t) > limit ? at : t);
   const base = options.baseHistoryLength ?? 0;
   const history = config.history?.map(
-    (h, i): History => (i < base ? h : { ...h, created: clamp(h.created) }),
+    (h, i): History => (i < base ? h : { ...h, created: clampTime(h.created, at) }),
   );
-  const labels = config.config?.Labels;
-  const out: Record<string, unknown> = { ...config, created: clamp(config.created) };
+  const out: Record<string, unknown> = { ...config, created: clampTime(config.created, at) };
   if (history !== undefined) out.history = history;
-  if (labels?.[createdLabel] !== undefined) {
-    const label = labels[createdLabel];
-    let clamped = at;
-    try {
-      clamped = clamp(label);
-    } catch {
-      // an unparsable label time is replaced by the epoch
-    }
-    out.config = { ...config.config, Labels: { ...labels, [createdLabel]: clamped } };
-  }
+  const inner = clampLabel(config.config, at);
+  if (inner !== undefined) out.config = inner;
   return out as ImageConfig;
+}
+
+/**
+ * The `org.opencontainers.image.created` label of config bytes clamped to the epoch (lading's addition to what
+ * BuildKit's patch clamps); only the `config` member changes, and only when the label does.
+ */
+export function clampCreatedLabel(config: Uint8Array, epoch: Date): Uint8Array {
+  const at = formatTime(epoch);
+  return rewriteImageConfig(config, (c) => {
+    const inner = clampLabel(c.config, at);
+    return inner === c.config ? c : { ...c, config: inner as ContainerConfig };
+  });
 }

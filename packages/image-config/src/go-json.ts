@@ -1,6 +1,7 @@
 /**
  * What Go's encoding/json does to bytes, so that configs we write are the bytes moby and BuildKit write:
- * `<`, `>`, `&`, U+2028 and U+2029 escaped inside strings, raw values compacted, map keys sorted.
+ * `<`, `>`, `&`, U+2028 and U+2029 escaped inside strings, raw values compacted, map keys sorted by their bytes,
+ * struct fields in declaration order.
  */
 
 const htmlUnsafe = /[<>&\u2028\u2029]/g;
@@ -20,9 +21,43 @@ export function goEscape(jsonText: string): string {
   return jsonText.replace(htmlUnsafe, (c) => escapes[c] as string);
 }
 
-/** JSON.stringify with Go's escaping. */
-export function goStringify(value: unknown): string {
-  return goEscape(JSON.stringify(value));
+// A UTF-16 surrogate without its pair: Go, which sees UTF-8, writes U+FFFD for it.
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A string as Go's json.Marshal writes it (Go 1.22 and later): `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other
+ * control characters as `\u00xx`, HTML characters and U+2028/U+2029 escaped, everything else as UTF-8.
+ */
+export function goString(s: string): string {
+  return goEscape(JSON.stringify(s.replace(loneSurrogate, '\ufffd')));
+}
+
+/**
+ * A decoded JSON value as Go writes it back from an `interface{}`: objects are maps, so their keys are sorted by
+ * their UTF-8 bytes (JSON.stringify would keep insertion order and put integer-like keys first).
+ */
+export function goValue(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return goString(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return `[${value.map(goValue).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+  return goMap(keys.map((k) => [k, goValue(obj[k])]));
+}
+
+/** A Go map from already-encoded values: keys sorted by their bytes. */
+export function goMap(members: Iterable<readonly [string, string]>): string {
+  const sorted = [...members].sort(([a], [b]) => byUtf8(a, b));
+  return `{${sorted.map(([k, v]) => `${goString(k)}:${v}`).join(',')}}`;
+}
+
+/** A Go struct from already-encoded fields, in declaration order; `undefined` is a field omitempty left out. */
+export function goStruct(fields: Iterable<readonly [string, string | undefined]>): string {
+  const out: string[] = [];
+  for (const [k, v] of fields) if (v !== undefined) out.push(`${goString(k)}:${v}`);
+  return `{${out.join(',')}}`;
 }
 
 /** Removes insignificant whitespace from valid JSON text without touching strings or numbers (json.Compact). */
@@ -111,12 +146,11 @@ function endOfValue(text: string, i: number): number {
 
 /** Encodes members as Go encodes a `map[string]json.RawMessage`: sorted keys, compacted and escaped values. */
 export function encodeRawMap(members: ReadonlyMap<string, string>): string {
-  const keys = [...members.keys()].sort(byUtf8);
-  return `{${keys.map((k) => `${goStringify(k)}:${goEscape(compactJson(members.get(k) as string))}`).join(',')}}`;
+  return goMap([...members].map(([k, v]) => [k, goEscape(compactJson(v))]));
 }
 
-/** Go sorts map keys by their bytes; for strings of the BMP below surrogates this is the UTF-16 order. */
-function byUtf8(a: string, b: string): number {
+/** Go sorts map keys by their UTF-8 bytes (UTF-16 order differs once surrogate pairs meet U+E000..U+FFFF). */
+export function byUtf8(a: string, b: string): number {
   const ab = Buffer.from(a, 'utf8');
   const bb = Buffer.from(b, 'utf8');
   return Buffer.compare(ab, bb);

@@ -1,4 +1,5 @@
 import { type Digest, InvalidInputError } from '@lading/digest';
+import { normalizeTime } from './time.js';
 import type { History, LayerMeta } from './types.js';
 
 export const exporterHistoryComment = 'buildkit.exporter.image.v0';
@@ -23,8 +24,9 @@ function refMetadata(layers: readonly LayerMeta[] | undefined, limit: number): R
   if (layers === undefined)
     return Array.from({ length: limit }, () => ({ createdAt: undefined, description: '' }));
   const chain = limit < layers.length ? layers.slice(layers.length - limit) : layers;
-  return chain.map((l) => ({
-    createdAt: l.createdAt,
+  return chain.map((l, i) => ({
+    // Go holds the layer's time as a time.Time: it is written back in Go's form.
+    createdAt: l.createdAt === undefined ? undefined : normalizeTime(l.createdAt, `layer ${i} createdAt`),
     description: l.description !== undefined && l.description !== '' ? l.description : defaultDescription,
   }));
 }

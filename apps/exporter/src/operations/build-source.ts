@@ -10,15 +10,16 @@ import {
   type Platform,
 } from '@lading/digest';
 import {
-  emptyImageConfig,
-  encodeImageConfig,
+  emptyImageConfigBytes,
+  formatTime,
   type ImageConfig,
-  parseImageConfig,
+  rewriteImageConfig,
   withCmd,
   withEntrypoint,
   withEnv,
   withExposedPorts,
   withLabels,
+  withoutCreated,
   withUser,
   withWorkingDir,
 } from '@lading/image-config';
@@ -145,7 +146,8 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   const tarOptions = options.epoch !== undefined ? { epoch: options.epoch } : {};
   const built: ExportLayer[] = [];
   const meta: ExportLayerMeta[] = [];
-  const createdAt = new Date((options.epoch ?? new Date()).getTime()).toISOString();
+  // The time of the layers this build makes, as Go writes a time: the image is dated from it (or the epoch).
+  const createdAt = formatTime(options.epoch ?? new Date());
   const onBytes = options.onBytes;
   const bytesOf = (i: number) =>
     onBytes
@@ -194,12 +196,15 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     meta.push({ createdAt, description });
   }
 
-  let config: ImageConfig;
-  if (options.config !== undefined) config = parseImageConfig(options.config);
-  else if (options.base !== undefined) config = parseImageConfig(options.base.config);
-  else config = emptyImageConfig(platform);
-  if (options.edits) config = applyConfigEdits(config, options.edits);
-  const configBytes = encodeImageConfig(config);
+  // A config that comes in keeps its bytes: the edits rewrite only the members they change. A base image's config
+  // loses its `created`, as BuildKit's frontends start from it, so that the export dates the image from this build.
+  let configBytes: Uint8Array;
+  if (options.config !== undefined) configBytes = options.config;
+  else if (options.base !== undefined) configBytes = withoutCreated(options.base.config);
+  else configBytes = emptyImageConfigBytes(platform);
+  // Without edits this only checks the config (typed errors naming the field) and gives back its bytes.
+  const edits = options.edits ?? {};
+  configBytes = rewriteImageConfig(configBytes, (c) => applyConfigEdits(c, edits));
 
   /** force-compression: a base layer in another compression, decompressed and compressed again in one pass. */
   const recompressed = async (l: ExportLayer): Promise<ExportLayer> => {
@@ -236,7 +241,21 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
   };
   const provider = options.base ? unionProvider(options.store, options.base.provider) : options.store;
   return {
-    source: { ref: image, metadata: { [MetadataKey.imageConfig]: configBytes }, provider },
+    source: {
+      ref: image,
+      metadata: {
+        [MetadataKey.imageConfig]: configBytes,
+        // As BuildKit's frontends hand SOURCE_DATE_EPOCH to the exporters: they clamp the config to it.
+        ...(options.epoch !== undefined
+          ? {
+              [MetadataKey.epoch]: new TextEncoder().encode(
+                String(Math.floor(options.epoch.getTime() / 1000)),
+              ),
+            }
+          : {}),
+      },
+      provider,
+    },
     baseHistoryLength: options.base?.historyLength ?? 0,
   };
 }

@@ -285,6 +285,8 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       options.progress.done(`build ${id}`);
       refs[id] = built.ref as ExportImage;
       metadata[imageConfigKey(id)] = built.metadata[MetadataKey.imageConfig] as Uint8Array;
+      const epoch = built.metadata[MetadataKey.epoch];
+      if (epoch !== undefined) metadata[`${MetadataKey.epoch}/${id}`] = epoch;
       if (!providers.includes(built.provider)) providers.push(built.provider);
       listed.push({ ID: id, Platform: platform });
     }

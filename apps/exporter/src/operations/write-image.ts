@@ -10,12 +10,10 @@ import {
   parsePlatform,
 } from '@lading/digest';
 import {
-  clampToEpoch,
+  clampCreatedLabel,
   emptyImageConfigBytes,
-  encodeImageConfig,
   normalizeLayersAndHistory,
   parseHistoryFromConfig,
-  parseImageConfig,
   patchImageConfig,
 } from '@lading/image-config';
 import { MetadataKey } from '../plugin/keys.js';
@@ -39,19 +37,23 @@ export interface WrittenImage {
   readonly manifestBytes: Uint8Array;
 }
 
-/** The config an export writes: the given (or empty) config with diff IDs and history made to agree, then clamped. */
+/**
+ * The config an export writes, as moby's and BuildKit's exporters write it: the given (or empty) config with diff
+ * IDs and history made to agree and patched, every member the patch does not touch keeping its bytes; with an
+ * epoch, the build's times clamped to it (and the `org.opencontainers.image.created` label).
+ */
 export function finalConfig(image: ExportImage, options: WriteImageOptions = {}): Uint8Array {
   const base = image.config ?? emptyImageConfigBytes();
   const diffIds = image.layers.map((l) => l.diffId);
   const normalized = normalizeLayersAndHistory(diffIds, parseHistoryFromConfig(base), image.layerMeta);
   for (const w of normalized.warnings) options.onWarning?.(w);
-  const patched = patchImageConfig(base, normalized.diffIds, normalized.history, image.inlineCache);
-  if (options.epoch === undefined) return patched;
-  return encodeImageConfig(
-    clampToEpoch(parseImageConfig(patched), options.epoch, {
-      ...(options.baseHistoryLength !== undefined ? { baseHistoryLength: options.baseHistoryLength } : {}),
-    }),
-  );
+  const baseHistoryLength = options.baseHistoryLength ?? image.baseHistoryLength;
+  const patched = patchImageConfig(base, normalized.diffIds, normalized.history, {
+    ...(image.inlineCache !== undefined ? { inlineCache: image.inlineCache } : {}),
+    ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+    ...(baseHistoryLength !== undefined ? { baseHistoryLength } : {}),
+  });
+  return options.epoch === undefined ? patched : clampCreatedLabel(patched, options.epoch);
 }
 
 /** Writes the config and an image manifest for `image` (whose layer blobs are already in `store`). */
@@ -88,6 +90,26 @@ export async function writeImage(
     mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
   });
   return { manifest, config, configBytes, manifestBytes };
+}
+
+/**
+ * The SOURCE_DATE_EPOCH a source carries for one of its images (BuildKit's epoch.ParseSource: the platform's key,
+ * then the common one); an empty value is none.
+ */
+export function sourceEpoch(source: ExportSource, platformId?: string): Date | undefined {
+  const raw =
+    (platformId !== undefined ? source.metadata[`${MetadataKey.epoch}/${platformId}`] : undefined) ??
+    source.metadata[MetadataKey.epoch];
+  if (raw === undefined) return undefined;
+  const text = new TextDecoder().decode(raw);
+  if (text === '') return undefined;
+  if (!/^-?\d{1,12}$/.test(text)) {
+    throw new InvalidInputError(
+      'EPOCH_INVALID',
+      `invalid SOURCE_DATE_EPOCH from the build: ${JSON.stringify(text)}`,
+    );
+  }
+  return new Date(Number(text) * 1000);
 }
 
 /** One image of a source, with its platform when the source has one per platform. */
@@ -151,8 +173,11 @@ export async function writeImages(
 ): Promise<WrittenImages> {
   const images = [];
   for (const s of sourceImages(source)) {
+    // An exporter's own source-date-epoch wins over the build's, as in BuildKit.
+    const epoch = options.epoch ?? sourceEpoch(source, s.platformId);
     const written = await writeImage(store, s.image, {
       ...options,
+      ...(epoch !== undefined ? { epoch } : {}),
       ...(s.image.baseHistoryLength !== undefined ? { baseHistoryLength: s.image.baseHistoryLength } : {}),
     });
     images.push({ ...s, written });

@@ -12,6 +12,8 @@ export const MetadataKey = {
   imageConfig: 'containerimage.config',
   inlineCache: 'containerimage.inlinecache',
   platforms: 'refs.platforms',
+  /** SOURCE_DATE_EPOCH of the build, in seconds (BuildKit's exptypes.ExporterEpochKey); `/<platformID>` for one. */
+  epoch: 'source.date.epoch',
 } as const;
 
 /** `containerimage.config/<platformID>`: the config of one platform of a multi-platform export. */

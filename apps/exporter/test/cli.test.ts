@@ -267,12 +267,15 @@ describe('lading export inputs', () => {
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
     });
-    await new Promise((r) => setTimeout(r, 700));
+    // Opening the fifo for writing returns once the child has opened it for reading: it is reading input now.
+    const { open } = await import('node:fs/promises');
+    const writer = await open(fifo, 'w');
     child.kill('SIGINT');
     const { constants } = await import('node:os');
     const status = await new Promise<number>((r) =>
       child.on('close', (code, signal) => r(code ?? 128 + (signal ? constants.signals[signal] : 0))),
     );
+    await writer.close();
     expect(stderr).toContain('interrupted');
     // exit 130, or (input stuck in a blocking read) death by SIGINT, which a shell reports as 130
     expect(status).toBe(130);

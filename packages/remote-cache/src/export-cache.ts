@@ -147,8 +147,12 @@ async function exportUnchecked(
             { cause },
           );
         }
-        if (cause instanceof LadingError) throw cause;
-        throw new LadingError('CACHE_EXPORT_FAILED', `error writing layer blob ${l.blob}`, { cause });
+        if (isLadingError(cause)) throw cause;
+        throw new LadingError(
+          'CACHE_EXPORT_FAILED',
+          `error writing layer blob ${l.blob}: ${(cause as Error)?.message ?? String(cause)}`,
+          { cause },
+        );
       }
     });
     return blob.descriptor;

@@ -207,7 +207,7 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       : undefined;
     if (wantKeys) {
       const { layerCacheKeys } = await import('./cache.js');
-      layerKeys = await layerCacheKeys(layers, epoch ? { epoch } : {}, base?.manifest.digest);
+      layerKeys = await layerCacheKeys(layers, epoch ? { epoch } : {}, base?.manifest.digest, { signal });
     }
     const keys = layerKeys;
     const reuse =

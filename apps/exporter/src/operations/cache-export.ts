@@ -20,7 +20,7 @@ import type {
   ExportProgress,
   ExportSource,
 } from '../plugin/types.js';
-import { type CacheSpec, checkCacheSpecs } from './cache-specs.js';
+import { type CacheSpec, checkCacheSpecs, registryInsecure } from './cache-specs.js';
 
 /**
  * The image's layer chain as cache records: one per input layer (keyed by `keys`, the image's last `keys.length`
@@ -165,7 +165,7 @@ async function openTarget(
   const { RegistryClient, RegistryTarget } = await import('@lading/push');
   const { parseNormalizedReference } = await import('@lading/reference-store/reference');
   const ref = parseNormalizedReference(spec.attrs.ref as string);
-  const insecure = spec.attrs['registry.insecure'] === 'true';
+  const insecure = registryInsecure(spec);
   const client = new RegistryClient(ref.registry, insecure ? { insecure: true } : {});
   const sink = new RegistryTarget(client, ref.repository);
   const tag = ref.tag ?? 'latest';

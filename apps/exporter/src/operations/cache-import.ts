@@ -13,7 +13,7 @@ import {
 } from '@lading/digest';
 import type { CacheReader, ImportedCache } from '@lading/remote-cache';
 import type { ExportLayer, ExportLogger, ExportProgress } from '../plugin/types.js';
-import { type CacheSpec, checkCacheSpecs } from './cache-specs.js';
+import { type CacheSpec, checkCacheSpecs, registryInsecure } from './cache-specs.js';
 
 /** An imported --cache-from cache and where its layer blobs come from. */
 export interface LayerCacheSource {
@@ -64,7 +64,7 @@ async function importRegistryCache(spec: CacheSpec, signal?: AbortSignal): Promi
   const { parseNormalizedReference } = await import('@lading/reference-store/reference');
   const { importCacheWith } = await import('@lading/remote-cache');
   const ref = parseNormalizedReference(spec.attrs.ref as string);
-  const insecure = spec.attrs['registry.insecure'] === 'true';
+  const insecure = registryInsecure(spec);
   const client = new RegistryClient(ref.registry, insecure ? { insecure: true } : {});
   const repo = ref.repository;
   const so = signal ? { signal } : {};

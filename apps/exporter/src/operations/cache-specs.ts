@@ -8,12 +8,16 @@ export interface CacheSpec {
   readonly text: string;
 }
 
-function goBool(spec: string, flag: string, attrs: Record<string, string>, key: string): void {
-  const v = attrs[key];
-  if (v === undefined) return;
-  if (!['1', 't', 'T', 'true', 'TRUE', 'True', '0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) {
-    throw new OptionError('CACHE_ATTR', `${flag} ${spec}: ${key}=${v} is not true or false`, { key });
-  }
+/** Go's strconv.ParseBool, as BuildKit reads `registry.insecure`; undefined for anything else. */
+function goBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+/** `registry.insecure=true` (any of Go's spellings): plain HTTP or unverified TLS for this cache's registry. */
+export function registryInsecure(spec: CacheSpec): boolean {
+  return goBool(spec.attrs['registry.insecure'] ?? 'false') === true;
 }
 
 type ExportOptionsParser = typeof import('@lading/remote-cache')['parseCacheExportOptions'];
@@ -45,7 +49,12 @@ function checkOne(
       throw new OptionError('CACHE_REGISTRY_REF', `${flag} type=registry needs ref=REGISTRY/REPO:TAG`, {
         key: 'ref',
       });
-    goBool(spec, flag, attrs, 'registry.insecure');
+    const v = attrs['registry.insecure'];
+    if (v !== undefined && goBool(v) === undefined) {
+      throw new OptionError('CACHE_ATTR', `${flag} ${spec}: registry.insecure=${v} is not true or false`, {
+        key: 'registry.insecure',
+      });
+    }
   } else if (type !== 'inline' || flag === '--cache-from') {
     const use =
       flag === '--cache-to'

@@ -150,7 +150,9 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('push to a real registry'
           ])
         ).stdout,
       );
-      expect(cache.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+      // BuildKit's default cache form since v0.21: one OCI image manifest whose config is the cache config.
+      expect(cache.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+      expect(cache.config.mediaType).toBe('application/vnd.buildkit.cacheconfig.v0');
       const c = await lading(
         ['copy', `docker://${name}`, `oci:${join(dir.path, 'pulled')}:1`, '--insecure'],
         { cwd: dir.path, env: env() },

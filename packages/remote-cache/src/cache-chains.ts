@@ -2,6 +2,7 @@ import type { Provider } from '@lading/content-store';
 import type { Descriptor, Digest } from '@lading/digest';
 import { InvalidInputError, OptionError, parseDigest } from '@lading/digest';
 import { compareBytes, formatGoTime } from './go-json.js';
+import { convertLayerMediaType } from './layer-media-types.js';
 import {
   annotationCreatedAt,
   annotationUncompressed,
@@ -164,7 +165,11 @@ export class CacheChains {
     return item;
   }
 
-  /** Records to export: all in max mode; in min mode the final ones and what feeds them, results only on finals. */
+  /**
+   * Records to export: all in max mode; in min mode the final ones and what feeds them. Both keep every result of
+   * a kept record: BuildKit's min mode (solver/exporter.go, CacheExportModeRemoteOnly below the final result)
+   * drops only results it would have to make blobs for, and a result given here names blobs that exist.
+   */
   #selected(mode: CacheMode): { list: Item[]; include: Set<Item>; keepResult: (it: Item) => boolean } {
     if (mode === 'max') return { list: this.#items, include: new Set(this.#items), keepResult: () => true };
     const anyMarked = this.#items.some((i) => i.final);
@@ -176,12 +181,7 @@ export class CacheChains {
       for (const m of it.links) for (const l of m.values()) visit(l.src);
     };
     for (const f of finals) visit(f);
-    const finalSet = new Set(finals);
-    return {
-      list: this.#items.filter((i) => keep.has(i)),
-      include: keep,
-      keepResult: (it) => finalSet.has(it),
-    };
+    return { list: this.#items.filter((i) => keep.has(i)), include: keep, keepResult: () => true };
   }
 }
 
@@ -240,7 +240,8 @@ function layerAnnotations(desc: Descriptor): LayerAnnotations | undefined {
   const diffId = desc.annotations?.[annotationUncompressed];
   if (diffId === undefined) return undefined;
   return {
-    mediaType: desc.mediaType,
+    // BuildKit's marshalRemote records layers with OCI types (cache/remotecache/v1/utils.go).
+    mediaType: convertLayerMediaType(desc.mediaType, { oci: true }),
     diffID: parseDigest(diffId),
     size: desc.size,
     createdAt: desc.annotations?.[annotationCreatedAt] ?? zeroTime,

@@ -6,29 +6,58 @@ export type CacheCompression = 'gzip' | 'zstd' | 'uncompressed' | 'estargz';
 /** The options of BuildKit's `--export-cache` that shape the export (targets take their own keys). */
 export interface CacheExportOptions {
   readonly mode?: CacheMode;
-  /** OCI index instead of a Docker manifest list (and OCI layer types). Default false, like seed BuildKit. */
+  /**
+   * OCI media types: an OCI index (or image manifest) and OCI layer types, instead of a Docker manifest list with
+   * Docker layer types. Default true, as BuildKit since v0.8.
+   */
   readonly ociMediatypes?: boolean;
-  /** One OCI image manifest whose config is the cache config (for registries that refuse lists of blobs). */
+  /**
+   * One OCI image manifest whose config is the cache config (for registries that refuse an index of blobs).
+   * Default true unless `ociMediatypes` is false, as BuildKit since v0.21.
+   */
   readonly imageManifest?: boolean;
-  /** The compression the caller picked its layer variants with; recorded, not applied (blobs are copied as they are). */
+  /** BuildKit's `compression`: the compression of layers the export has to create (existing blobs are kept). */
   readonly compression?: CacheCompression;
+  /** BuildKit's `compression-level`. */
+  readonly compressionLevel?: number;
+  /** BuildKit's `force-compression`: every layer of the chain in `compression`, existing blobs too. */
+  readonly forceCompression?: boolean;
   /** A failed export is reported in the result instead of thrown. */
   readonly ignoreError?: boolean;
 }
 
-function bool(key: string, v: string): boolean {
-  if (v === 'true' || v === '') return true;
-  if (v === 'false') return false;
-  throw new OptionError('BAD_CACHE_OPTION', `cache option ${key}="${v}" is not true or false`, { key });
+/** Go's strconv.ParseBool, which BuildKit parses these attributes with; undefined for anything else. */
+export function parseGoBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  return undefined;
 }
 
-/** Reads BuildKit's attributes (`mode`, `oci-mediatypes`, `image-manifest`, `compression`, `ignore-error`); other keys are left for the target. */
-export function parseCacheExportOptions(attrs: Readonly<Record<string, string>>): CacheExportOptions {
+function bool(key: string, v: string, emptyIsTrue = false): boolean {
+  if (emptyIsTrue && v === '') return true;
+  const b = parseGoBool(v);
+  if (b === undefined) {
+    throw new OptionError('BAD_CACHE_OPTION', `cache option ${key}="${v}" is not true or false`, { key });
+  }
+  return b;
+}
+
+/**
+ * Reads BuildKit's attributes (`mode`, `oci-mediatypes`, `image-manifest`, `compression`, `compression-level`,
+ * `force-compression`, `ignore-error`) and fills BuildKit's defaults for the media types (registry and local
+ * exporters: OCI index form off only with `oci-mediatypes=false` or `image-manifest=false`). Other keys are left
+ * for the target. Unlike BuildKit, which ignores a bad `mode` or `ignore-error`, every bad value is an error.
+ */
+export function parseCacheExportOptions(
+  attrs: Readonly<Record<string, string>>,
+): CacheExportOptions & { readonly ociMediatypes: boolean; readonly imageManifest: boolean } {
   const out: {
     mode?: CacheMode;
     ociMediatypes?: boolean;
     imageManifest?: boolean;
     compression?: CacheCompression;
+    compressionLevel?: number;
+    forceCompression?: boolean;
     ignoreError?: boolean;
   } = {};
   for (const [key, v] of Object.entries(attrs)) {
@@ -48,6 +77,21 @@ export function parseCacheExportOptions(attrs: Readonly<Record<string, string>>)
       case 'ignore-error':
         out.ignoreError = bool(key, v);
         break;
+      case 'force-compression':
+        out.forceCompression = bool(key, v, true);
+        break;
+      case 'compression-level':
+        if (!/^-?\d+$/.test(v)) {
+          throw new OptionError(
+            'BAD_CACHE_OPTION',
+            `cache option compression-level="${v}" is not an integer`,
+            {
+              key,
+            },
+          );
+        }
+        out.compressionLevel = Number(v);
+        break;
       case 'compression':
         if (!['gzip', 'zstd', 'uncompressed', 'estargz'].includes(v)) {
           throw new OptionError(
@@ -62,5 +106,14 @@ export function parseCacheExportOptions(attrs: Readonly<Record<string, string>>)
         break;
     }
   }
-  return out;
+  const ociMediatypes = out.ociMediatypes ?? true;
+  const imageManifest = out.imageManifest ?? ociMediatypes;
+  if (imageManifest && !ociMediatypes) {
+    throw new OptionError(
+      'BAD_CACHE_OPTION',
+      'image-manifest=true needs OCI media types; drop oci-mediatypes=false',
+      { key: 'image-manifest' },
+    );
+  }
+  return { ...out, ociMediatypes, imageManifest };
 }

@@ -1,10 +1,7 @@
 import type { FullStore, IndexManager } from '@lading/content-store';
 import { openLocalStore } from '@lading/content-store';
 import { AnnotationRefName, type Descriptor } from '@lading/digest';
-import type { CacheChains } from './cache-chains.js';
-import { encodeCacheConfig } from './encode-cache-config.js';
 import type { CacheExportTarget } from './export-cache.js';
-import { inlineCacheConfigKey } from './spec.js';
 
 export interface LocalCacheTargetOptions {
   /** Tag of the root in index.json (BuildKit's local cache uses `latest`). */
@@ -40,13 +37,4 @@ export async function openLocalCacheTarget(
 ): Promise<CacheExportTarget & { readonly store: FullStore }> {
   const store = await openLocalStore(dir);
   return { ...storeCacheTarget(store, options), store };
-}
-
-/**
- * `type=inline`: the min-mode cache config, as the string the image exporter puts under `moby.buildkit.cache.v0`
- * in the image config (Go marshals the []byte as base64). The layers are the image's own, so nothing is copied.
- */
-export function encodeInlineCache(chains: CacheChains): { readonly key: string; readonly value: string } {
-  const { config } = chains.marshal({ mode: 'min' });
-  return { key: inlineCacheConfigKey, value: Buffer.from(encodeCacheConfig(config)).toString('base64') };
 }

@@ -31,7 +31,8 @@ function layerJson(l: CacheLayer): Record<string, unknown> {
   return out;
 }
 
-function recordJson(r: CacheRecordSpec): Record<string, unknown> {
+/** One record as Go marshals a CacheRecord (also the inline cache's array elements). */
+export function recordJson(r: CacheRecordSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (r.results.length > 0) out.layers = r.results.map((x) => ({ layer: x.layer, createdAt: x.createdAt }));
   if (r.chains.length > 0)

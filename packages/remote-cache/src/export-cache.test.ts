@@ -4,10 +4,10 @@ import type { Descriptor, Digest } from '@lading/digest';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CacheChains, type CacheRecord } from './cache-chains.js';
-import { encodeInlineCache, storeCacheTarget } from './cache-targets.js';
+import { storeCacheTarget } from './cache-targets.js';
 import { encodeCacheConfig } from './encode-cache-config.js';
 import { type ExportProgress, exportCache } from './export-cache.js';
-import { importCache, importInlineCache } from './import-cache.js';
+import { importCache } from './import-cache.js';
 
 const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';
 const sha = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -42,16 +42,13 @@ async function sample() {
 const text = async (store: FullStore, d: Descriptor) => new TextDecoder().decode(await readBlob(store, d));
 
 describe('exportCache', () => {
-  it('writes layers, config, then a Docker manifest list with OCI descriptors, as seed 003', async () => {
+  it('by default writes layers, config, then one OCI image manifest, as BuildKit since v0.21', async () => {
     const { base, top, chains } = await sample();
     const dst = createMemoryStore();
     const events: ExportProgress[] = [];
-    const res = await exportCache(chains, storeCacheTarget(dst), {
-      mode: 'max',
-      onProgress: (e) => events.push(e),
-    });
+    const res = await exportCache(chains, storeCacheTarget(dst), { onProgress: (e) => events.push(e) });
     const root = res.descriptor as Descriptor;
-    expect(root.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(root.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
     const rootText = await text(dst, root);
     expect(sha(rootText)).toBe(root.digest);
     expect(JSON.parse(res.response['cache.manifest'] as string)).toEqual({
@@ -59,42 +56,72 @@ describe('exportCache', () => {
       digest: root.digest,
       size: Buffer.byteLength(rootText),
     });
-    const list = JSON.parse(rootText);
-    expect(list.schemaVersion).toBe(2);
-    const cfgDesc = list.manifests.at(-1);
-    expect(cfgDesc.mediaType).toBe('application/vnd.buildkit.cacheconfig.v0');
-    expect(list.manifests.slice(0, -1).map((d: Descriptor) => d.digest)).toEqual(
-      [base.digest, top.digest].sort(),
-    );
-    expect(list.manifests[0].annotations['containerd.io/uncompressed']).toMatch(/^sha256:/);
-    const cfgText = await text(dst, cfgDesc);
-    expect(sha(cfgText)).toBe(cfgDesc.digest);
+    const m = JSON.parse(rootText);
+    expect(Object.keys(m)).toEqual(['schemaVersion', 'mediaType', 'config', 'layers']);
+    expect(m.schemaVersion).toBe(2);
+    expect(m.config.mediaType).toBe('application/vnd.buildkit.cacheconfig.v0');
+    const cfgText = await text(dst, m.config);
+    expect(sha(cfgText)).toBe(m.config.digest);
+    // Layers in the config's order (sorted by blob), with their annotations.
+    expect(m.layers.map((d: Descriptor) => d.digest)).toEqual([base.digest, top.digest].sort());
+    expect(m.layers.every((d: Descriptor) => d.mediaType === gz)).toBe(true);
+    expect(m.layers[0].annotations['containerd.io/uncompressed']).toMatch(/^sha256:/);
     for (const d of [base, top]) expect(await dst.has(d)).toBe(true);
     const started = events.filter((e) => e.status === 'started').map((e) => e.id);
     expect(started).toEqual([
       ...[base.digest, top.digest].sort().map((d) => `writing layer ${d}`),
-      `writing config ${cfgDesc.digest}`,
-      `writing manifest ${root.digest}`,
+      `writing config ${m.config.digest}`,
+      `writing cache image manifest ${root.digest}`,
     ]);
     // The root is tagged in the target's index.
     const index = await dst.readIndex();
     expect(index.manifests[0]?.annotations?.['org.opencontainers.image.ref.name']).toBe('latest');
   });
 
-  it('writes an OCI index with ociMediatypes and one image manifest with imageManifest', async () => {
+  it('image-manifest=false: an OCI index; oci-mediatypes=false: a Docker manifest list with Docker layer types', async () => {
     const { chains } = await sample();
     const dst = createMemoryStore();
-    const idx = await exportCache(chains, storeCacheTarget(dst), { ociMediatypes: true });
+    const events: ExportProgress[] = [];
+    const idx = await exportCache(chains, storeCacheTarget(dst), {
+      imageManifest: false,
+      onProgress: (e) => events.push(e),
+    });
     expect(idx.descriptor?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    const im = await exportCache(chains, storeCacheTarget(dst), { imageManifest: true, mode: 'max' });
-    const m = JSON.parse(await text(dst, im.descriptor as Descriptor));
-    expect(m.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
-    expect(m.config.mediaType).toBe('application/vnd.buildkit.cacheconfig.v0');
-    expect(m.config.digest).toBe(im.config?.descriptor.digest);
-    expect(m.layers).toHaveLength(2);
+    expect(events.at(-1)?.id).toBe(`writing cache manifest ${idx.descriptor?.digest}`);
+    const index = JSON.parse(await text(dst, idx.descriptor as Descriptor));
+    expect(Object.keys(index)).toEqual(['schemaVersion', 'mediaType', 'manifests']);
+    expect(index.manifests.map((d: Descriptor) => d.mediaType)).toEqual([
+      gz,
+      gz,
+      'application/vnd.buildkit.cacheconfig.v0',
+    ]);
+    const list = await exportCache(chains, storeCacheTarget(dst), { ociMediatypes: false });
+    expect(list.descriptor?.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    const l = JSON.parse(await text(dst, list.descriptor as Descriptor));
+    expect(l.manifests.map((d: Descriptor) => d.mediaType)).toEqual([
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      'application/vnd.buildkit.cacheconfig.v0',
+    ]);
+    // The same config blob in every form.
+    expect(l.manifests[2].digest).toBe(index.manifests[2].digest);
     await expect(
       exportCache(chains, storeCacheTarget(dst), { imageManifest: true, ociMediatypes: false }),
     ).rejects.toMatchObject({ kind: 'option' });
+  });
+
+  it('chains without a layer write nothing, as BuildKit skips an empty result', async () => {
+    const chains = new CacheChains();
+    chains.add(sha('op-a'));
+    const dst = createMemoryStore();
+    const events: ExportProgress[] = [];
+    const res = await exportCache(chains, storeCacheTarget(dst), { onProgress: (e) => events.push(e) });
+    expect(res).toMatchObject({ response: {}, skipped: true });
+    expect(events.map((e) => e.id)).toEqual([
+      'skipping cache export for empty result',
+      'skipping cache export for empty result',
+    ]);
+    expect((await dst.readIndex()).manifests).toEqual([]);
   });
 
   it('names a missing layer blob, unless ignore-error is set', async () => {
@@ -112,44 +139,86 @@ describe('exportCache', () => {
     expect(res.error?.message).toContain(ghost.digest);
   });
 
-  it('round-trips through import: same config bytes, results found by cache key', async () => {
+  it('round-trips through import in every form: same config bytes, results found by cache key', async () => {
     const { chains, base, top } = await sample();
-    const dst = createMemoryStore();
-    const res = await exportCache(chains, storeCacheTarget(dst), { mode: 'max' });
-    const imported = await importCache(dst, res.descriptor as Descriptor);
-    expect(encodeCacheConfig(imported.chains.marshal({ mode: 'max' }).config)).toEqual(res.config?.bytes);
-    expect(imported.findResult(sha('op-b'))?.layers.map((d) => d.digest)).toEqual([base.digest, top.digest]);
-    expect(imported.findResult(sha('op-b'))?.createdAt).toBe('2025-05-06T07:08:10Z');
-    expect(imported.findResult(sha('nothing'))).toBeUndefined();
-    // Imported chains export again (blobs read from the imported store).
-    const again = await exportCache(imported.chains, storeCacheTarget(createMemoryStore()), { mode: 'max' });
-    expect(again.descriptor?.digest).toBe(res.descriptor?.digest);
+    for (const [options, form] of [
+      [{}, 'image-manifest'],
+      [{ imageManifest: false }, 'oci-index'],
+      [{ ociMediatypes: false }, 'manifest-list'],
+    ] as const) {
+      const dst = createMemoryStore();
+      const res = await exportCache(chains, storeCacheTarget(dst), { mode: 'max', ...options });
+      const imported = await importCache(dst, res.descriptor as Descriptor);
+      expect(imported.form).toBe(form);
+      expect(encodeCacheConfig(imported.chains.marshal({ mode: 'max' }).config)).toEqual(res.config?.bytes);
+      const found = imported.findResult(sha('op-b'));
+      expect(found?.layers.map((d) => d.digest)).toEqual([base.digest, top.digest]);
+      expect(found?.createdAt).toBe('2025-05-06T07:08:10Z');
+      expect(imported.findResult(sha('nothing'))).toBeUndefined();
+      // Imported chains export again (blobs read from the imported store).
+      const again = await exportCache(imported.chains, storeCacheTarget(createMemoryStore()), {
+        mode: 'max',
+        ...options,
+      });
+      expect(again.descriptor?.digest).toBe(res.descriptor?.digest);
+    }
   });
 
-  it('inline cache: base64 of the min-mode config, read back from an image config', async () => {
-    const { chains, base, top } = await sample();
-    const inline = encodeInlineCache(chains);
-    expect(inline.key).toBe('moby.buildkit.cache.v0');
-    const decoded = JSON.parse(Buffer.from(inline.value, 'base64').toString());
-    expect(decoded.records).toHaveLength(2);
-    const imageConfig = new TextEncoder().encode(
-      JSON.stringify({ architecture: 'amd64', [inline.key]: inline.value }),
+  it('a result whose blob the root does not list (nor the config describe) is left out, the rest is read', async () => {
+    const src = createMemoryStore();
+    const bare = async (t: string) => {
+      const { annotations: _none, ...d } = await layer(src, t);
+      return d;
+    };
+    const [base, top] = [await bare('base layer'), await bare('top layer')];
+    const chains = new CacheChains();
+    const a = chains.add(sha('op-a'));
+    const b = chains.add(sha('op-b'));
+    chains.link(a, b, { input: 0 });
+    chains.addResult(a, { descriptors: [base], provider: src });
+    chains.addResult(b, { descriptors: [base, top], provider: src });
+    const dst = createMemoryStore();
+    const res = await exportCache(chains, storeCacheTarget(dst), { imageManifest: false });
+    const index = JSON.parse(await text(dst, res.descriptor as Descriptor));
+    // Drop the top layer from the root: op-b's result needs it, op-a's does not.
+    index.manifests.splice(
+      index.manifests.findIndex((d: Descriptor) => d.digest === top.digest),
+      1,
     );
-    const imported = importInlineCache(imageConfig, [base, top]);
-    expect(imported?.findResult(sha('op-b'))?.layers.map((d) => d.digest)).toEqual([base.digest, top.digest]);
-    expect(importInlineCache({ architecture: 'amd64' }, [])).toBeUndefined();
-    expect(() => importInlineCache({ [inline.key]: '%%%' }, [])).toThrow(
-      expect.objectContaining({ kind: 'invalid-input' }),
-    );
+    const bytes = new TextEncoder().encode(JSON.stringify(index));
+    const root = await writeBlob(dst, bytes, { mediaType: index.mediaType });
+    const imported = await importCache(dst, root);
+    expect(imported.findResult(sha('op-b'))).toBeUndefined();
+    expect(imported.findResult(sha('op-a'))?.layers).toHaveLength(1);
   });
 
-  it('refuses a root that is not a cache', async () => {
+  it('refuses a root that is not a cache, nor an image with an inline cache', async () => {
     const dst = createMemoryStore();
-    const bytes = new TextEncoder().encode(
-      '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}',
+    const put = (o: unknown, mediaType: string) =>
+      writeBlob(dst, new TextEncoder().encode(JSON.stringify(o)), { mediaType });
+    const emptyIndex = await put(
+      { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] },
+      'application/vnd.oci.image.index.v1+json',
     );
-    const d = await writeBlob(dst, bytes, { mediaType: 'application/vnd.oci.image.index.v1+json' });
-    await expect(importCache(dst, d)).rejects.toMatchObject({ code: 'BAD_CACHE_ROOT' });
+    await expect(importCache(dst, emptyIndex)).rejects.toMatchObject({ code: 'NO_BUILDKIT_CACHE' });
+    const config = await put({ architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [] } }, 'x');
+    const image = await put(
+      {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { ...config, mediaType: 'application/vnd.oci.image.config.v1+json' },
+        layers: [{ mediaType: gz, digest: sha('l'), size: 1 }],
+      },
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    await expect(importCache(dst, image)).rejects.toMatchObject({ code: 'NO_BUILDKIT_CACHE' });
+    const liar = await put(
+      { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', layers: [] },
+      'application/vnd.oci.image.index.v1+json',
+    );
+    await expect(importCache(dst, liar)).rejects.toMatchObject({ code: 'BAD_CACHE_ROOT' });
+    const notJson = await writeBlob(dst, new TextEncoder().encode('garbage'), { mediaType: 'x' });
+    await expect(importCache(dst, notJson)).rejects.toMatchObject({ code: 'BAD_CACHE_ROOT' });
   });
 });
 
@@ -203,6 +272,11 @@ describe('round trip over random chain graphs', () => {
         });
         const dst = createMemoryStore();
         const res = await exportCache(chains, storeCacheTarget(dst), { mode: 'max' });
+        if (res.skipped) {
+          // Nothing to write without a layer, as BuildKit.
+          expect(chains.marshal({ mode: 'max' }).config.layers).toHaveLength(0);
+          return;
+        }
         const imported = await importCache(dst, res.descriptor as Descriptor);
         const again = imported.chains.marshal({ mode: 'max' });
         expect(Buffer.from(encodeCacheConfig(again.config)).toString()).toBe(

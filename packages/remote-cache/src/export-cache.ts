@@ -13,6 +13,7 @@ import type { CacheChains, MarshalledCache } from './cache-chains.js';
 import type { CacheExportOptions } from './cache-options.js';
 import { encodeCacheConfig } from './encode-cache-config.js';
 import { goJson, sortedMap } from './go-json.js';
+import { convertLayerMediaType } from './layer-media-types.js';
 import { cacheConfigMediaType } from './spec.js';
 
 /** BuildKit's response key: the JSON of the root descriptor. */
@@ -28,7 +29,10 @@ export interface CacheExportTarget {
 }
 
 export interface ExportProgress {
-  /** "writing layer sha256:…", "writing config sha256:…", "writing manifest sha256:…" */
+  /**
+   * BuildKit's progress names: "writing layer sha256:…", "writing config sha256:…", "writing cache manifest
+   * sha256:…" (or "writing cache image manifest sha256:…"), "skipping cache export for empty result".
+   */
   readonly id: string;
   readonly status: 'started' | 'done' | 'error';
 }
@@ -41,13 +45,15 @@ export interface ExportCacheOptions extends CacheExportOptions {
 }
 
 export interface CacheExportResult {
-  /** `{ "cache.manifest": "<descriptor JSON>" }`, empty when an ignored error stopped the export. */
+  /** `{ "cache.manifest": "<descriptor JSON>" }`; empty when nothing was written (skipped, or an ignored error). */
   readonly response: Readonly<Record<string, string>>;
   readonly descriptor?: Descriptor;
   /** The config blob's descriptor and bytes. */
   readonly config?: { readonly descriptor: Descriptor; readonly bytes: Uint8Array };
   /** Set with `ignoreError` when the export failed. */
   readonly error?: Error;
+  /** The chains held no layer: nothing was written (BuildKit: "failed to match any cache with layers"). */
+  readonly skipped?: boolean;
 }
 
 /** A descriptor as Go's ocispec.Descriptor marshals (field order, sorted annotations). */
@@ -70,9 +76,10 @@ function bytesSource(desc: Descriptor, bytes: Uint8Array): BlobSource {
 }
 
 /**
- * Exports cache chains as BuildKit's remote cache exporter does: every layer blob, the config blob, then the root
- * (a Docker manifest list with OCI descriptors, an OCI index with `ociMediatypes`, or an OCI image manifest with
- * `imageManifest`), written children first.
+ * Exports cache chains as BuildKit's remote cache exporter does (cache/remotecache/export.go): every layer blob,
+ * the config blob, then the root, written children first. The root is an OCI image manifest whose config is the
+ * cache config (the default, as BuildKit since v0.21), an OCI index (`imageManifest: false`), or a Docker manifest
+ * list with Docker layer types (`ociMediatypes: false`). Chains without a layer write nothing (`skipped`).
  */
 export async function exportCache(
   chains: CacheChains,
@@ -101,7 +108,9 @@ async function exportUnchecked(
       { key: 'image-manifest' },
     );
   }
-  const oci = options.ociMediatypes ?? options.imageManifest ?? false;
+  // BuildKit's defaults (cache/remotecache/registry/registry.go, local/local.go): OCI types, image manifest form.
+  const oci = options.ociMediatypes ?? true;
+  const imageManifest = options.imageManifest ?? oci;
   const { config, blobs } = marshalled;
   const putOptions = options.signal ? { signal: options.signal } : {};
   const step = async <T>(id: string, run: () => Promise<T>): Promise<T> => {
@@ -138,14 +147,24 @@ async function exportUnchecked(
             { cause },
           );
         }
-        if (cause instanceof LadingError) throw cause;
-        throw new LadingError('CACHE_EXPORT_FAILED', `error writing layer blob ${l.blob}`, { cause });
+        if (isLadingError(cause)) throw cause;
+        throw new LadingError(
+          'CACHE_EXPORT_FAILED',
+          `error writing layer blob ${l.blob}: ${(cause as Error)?.message ?? String(cause)}`,
+          { cause },
+        );
       }
     });
     return blob.descriptor;
   };
+  if (config.layers.length === 0) {
+    await step('skipping cache export for empty result', async () => {});
+    return { response: {}, skipped: true };
+  }
   // Layers move a few at a time (started in config order); the config and the root wait for all of them.
-  const layerDescs = await mapLimit(config.layers, options.concurrency ?? 4, copyLayer);
+  const copied = await mapLimit(config.layers, options.concurrency ?? 4, copyLayer);
+  // As BuildKit's FinalizeCache: the layer types follow oci-mediatypes.
+  const layerDescs = copied.map((d) => ({ ...d, mediaType: convertLayerMediaType(d.mediaType, { oci }) }));
 
   const configBytes = encodeCacheConfig(config);
   const configDesc: Descriptor = {
@@ -159,7 +178,7 @@ async function exportUnchecked(
 
   let root: Record<string, unknown>;
   let rootType: string;
-  if (options.imageManifest) {
+  if (imageManifest) {
     rootType = MediaType.ociManifest;
     root = {
       schemaVersion: 2,
@@ -181,7 +200,8 @@ async function exportUnchecked(
     digest: digestOf(rootBytes) as Digest,
     size: rootBytes.byteLength,
   };
-  await step(`writing manifest ${rootDesc.digest}`, async () => {
+  const rootStep = imageManifest ? 'writing cache image manifest' : 'writing cache manifest';
+  await step(`${rootStep} ${rootDesc.digest}`, async () => {
     await target.sink.put(rootDesc, bytesSource(rootDesc, rootBytes), putOptions);
     await target.name?.(rootDesc, rootBytes);
   });

@@ -1,164 +1,195 @@
-import { type OciIndex, openLocalStore, type Provider, readBlob } from '@lading/content-store';
+import { type Provider, readBlob } from '@lading/content-store';
 import {
   AnnotationRefName,
   type Descriptor,
   type Digest,
   InvalidInputError,
+  isLadingError,
   MediaType,
   NotFoundError,
   parseDigest,
 } from '@lading/digest';
-import { CacheChains, type CacheRecord, type CacheResultLayers } from './cache-chains.js';
-import { decodeCacheConfig, parseCacheConfig } from './parse-cache-config.js';
-import { type CacheConfig, type CacheLayer, cacheConfigMediaType, inlineCacheConfigKey } from './spec.js';
-
-/** A result found by cache key: its layer chain (base first) and when it was made. */
-export interface FoundResult {
-  readonly layers: readonly Descriptor[];
-  readonly createdAt: string;
-}
-
-export interface ImportedCache {
-  readonly config: CacheConfig;
-  /** The chains rebuilt from the config: marshal them again to get the same config. */
-  readonly chains: CacheChains;
-  /** Where the layer blobs can be read (absent for an inline cache without a provider). */
-  readonly provider?: Provider;
-  /** Records by digest (cache key). */
-  readonly records: ReadonlyMap<Digest, readonly CacheRecord[]>;
-  /** The results recorded for a cache key, newest first: what lets an exporter skip rebuilding those layers. */
-  findResult(cacheKey: Digest | string): FoundResult | undefined;
-  findResults(cacheKey: Digest | string): readonly FoundResult[];
-}
+import { concatCacheConfigs, type ImportedCache, importCacheConfig } from './imported-cache.js';
+import { importInlineCache } from './inline-cache.js';
+import { openLayoutReader } from './layout-reader.js';
+import { parseCacheConfig } from './parse-cache-config.js';
+import { cacheConfigMediaType, inlineCacheConfigKey } from './spec.js';
 
 export interface ImportOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Rebuilds chains from a config, taking layer descriptors from `blobs` (by digest) or the layer annotations. */
-export function importCacheConfig(
-  config: CacheConfig,
-  blobs: ReadonlyMap<string, Descriptor>,
-  provider?: Provider,
-): ImportedCache {
-  const describe = (l: CacheLayer): Descriptor => {
-    const d = blobs.get(l.blob);
-    if (d) return d;
-    const a = l.annotations;
-    if (a?.mediaType && a.size !== undefined) return { mediaType: a.mediaType, digest: l.blob, size: a.size };
-    throw new InvalidInputError(
-      'BAD_CACHE_CONFIG',
-      `cache config names layer blob ${l.blob} but the cache root does not list it`,
-    );
-  };
-  const chainOf = (index: number): CacheResultLayers => {
-    const descriptors: Descriptor[] = [];
-    for (let i = index; i !== -1; i = (config.layers[i] as CacheLayer).parent) {
-      descriptors.unshift(describe(config.layers[i] as CacheLayer));
-    }
-    return provider ? { descriptors, provider } : { descriptors };
-  };
-  const chains = new CacheChains();
-  const handles = config.records.map((r) => chains.add(r.digest));
-  const records = new Map<Digest, CacheRecord[]>();
-  const results = new Map<Digest, FoundResult[]>();
-  config.records.forEach((r, i) => {
-    const h = handles[i] as CacheRecord;
-    records.set(r.digest, [...(records.get(r.digest) ?? []), h]);
-    r.inputs.forEach((ins, input) => {
-      for (const x of ins) chains.link(handles[x.link] as CacheRecord, h, { input, selector: x.selector });
-    });
-    for (const res of r.results) {
-      const layers = chainOf(res.layer);
-      chains.addResult(h, layers, { createdAt: res.createdAt });
-      results.set(r.digest, [
-        ...(results.get(r.digest) ?? []),
-        { layers: layers.descriptors, createdAt: res.createdAt },
-      ]);
-    }
-    for (const c of r.chains) {
-      chains.addChainedResult(h, c.layers.map(chainOf), { createdAt: c.createdAt });
-    }
-  });
-  const sortedResults = (key: Digest | string) =>
-    [...(results.get(parseDigest(key)) ?? [])].sort(
-      (a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt),
-    );
+/**
+ * Reads the small JSON blobs of a cache (roots, image configs, cache configs) whole and verified against their
+ * descriptor. The media type is there for readers that fetch manifests and blobs differently (a registry).
+ */
+export interface CacheReader {
+  read(desc: Descriptor, options: ImportOptions): Promise<Uint8Array>;
+}
+
+/** A reader over any provider. */
+export function providerReader(provider: Provider): CacheReader {
   return {
-    config,
-    chains,
-    ...(provider ? { provider } : {}),
-    records,
-    findResults: sortedResults,
-    findResult: (key) => sortedResults(key)[0],
+    read: (d, options) =>
+      readBlob(
+        provider,
+        { digest: parseDigest(d.digest), size: d.size },
+        options.signal ? { signal: options.signal } : {},
+      ),
   };
 }
 
-/** Imports from a root descriptor (manifest list, OCI index or image manifest) read through any provider. */
-export async function importCache(
+const notCache = (root: Descriptor, what: string) =>
+  new InvalidInputError('BAD_CACHE_ROOT', `cache root ${root.digest} ${what}`);
+
+/**
+ * BuildKit's imageutil.DetectManifestBlobMediaType: the kind of a root from its fields (`config`/`layers` make a
+ * manifest, anything else a list), checked against its `mediaType` when it has one.
+ */
+function detectRootType(root: Descriptor, obj: Record<string, unknown>): string {
+  let mt: string = MediaType.dockerManifestList;
+  if (obj.config !== undefined || obj.layers !== undefined) {
+    mt = MediaType.dockerManifest;
+    if (obj.manifests !== undefined) throw notCache(root, 'is both a manifest and an index');
+  }
+  if (typeof obj.mediaType === 'string') {
+    const list = obj.mediaType === MediaType.ociIndex || obj.mediaType === MediaType.dockerManifestList;
+    const manifest = obj.mediaType === MediaType.ociManifest || obj.mediaType === MediaType.dockerManifest;
+    if ((list && mt !== MediaType.dockerManifestList) || (manifest && mt !== MediaType.dockerManifest)) {
+      throw notCache(root, `says ${obj.mediaType} but its fields do not match`);
+    }
+    if (list || manifest) mt = obj.mediaType;
+    else throw notCache(root, `has media type ${obj.mediaType}, not a manifest or index`);
+  }
+  return mt;
+}
+
+function descriptors(root: Descriptor, v: unknown, what: string): Descriptor[] {
+  if (!Array.isArray(v)) throw notCache(root, `has no ${what} array`);
+  return v.map((d) => {
+    const x = d as Descriptor;
+    if (
+      typeof x !== 'object' ||
+      x === null ||
+      typeof x.mediaType !== 'string' ||
+      typeof x.size !== 'number'
+    ) {
+      throw notCache(root, `has a malformed descriptor in ${what}`);
+    }
+    return { ...x, digest: parseDigest(x.digest) };
+  });
+}
+
+async function readJsonObject(
+  reader: CacheReader,
+  desc: Descriptor,
+  options: ImportOptions,
+): Promise<Record<string, unknown>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(await reader.read(desc, options)));
+  } catch (cause) {
+    if (cause instanceof SyntaxError) throw notCache(desc, 'is not JSON');
+    throw cause;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw notCache(desc, 'is not a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+/** How deep an index of images may nest, and how many images an inline import reads. */
+const maxDepth = 4;
+const maxImages = 256;
+
+/**
+ * Imports the inline caches of an image or an index of images (every platform), as BuildKit does when a cache
+ * root has no cache config. InvalidInputError `NO_BUILDKIT_CACHE` when no image carries one.
+ */
+async function importInlineCaches(
+  reader: CacheReader,
+  root: Descriptor,
+  rootObj: Record<string, unknown>,
+  options: ImportOptions & { provider?: Provider },
+): Promise<ImportedCache> {
+  const found: ImportedCache[] = [];
+  const seen = new Set<Digest>();
+  let images = 0;
+  const visit = async (desc: Descriptor, obj: Record<string, unknown>, depth: number): Promise<void> => {
+    const mt = detectRootType(desc, obj);
+    if (mt === MediaType.ociIndex || mt === MediaType.dockerManifestList) {
+      if (depth >= maxDepth) throw notCache(root, `nests indexes more than ${maxDepth} deep`);
+      for (const child of descriptors(desc, obj.manifests, 'manifests')) {
+        if (seen.has(child.digest)) continue;
+        seen.add(child.digest);
+        await visit(child, await readJsonObject(reader, child, options), depth + 1);
+      }
+      return;
+    }
+    if (++images > maxImages) throw notCache(root, `lists more than ${maxImages} images`);
+    const layers = obj.layers === undefined ? [] : descriptors(desc, obj.layers, 'layers');
+    const config = obj.config === undefined ? undefined : descriptors(desc, [obj.config], 'config')[0];
+    if (!config || layers.length === 0) return;
+    const bytes = await reader.read(config, options);
+    const cache = importInlineCache(bytes, layers, options.provider);
+    if (cache) found.push(cache);
+  };
+  await visit(root, rootObj, 0);
+  if (found.length === 0) {
+    throw new InvalidInputError(
+      'NO_BUILDKIT_CACHE',
+      `${root.digest} has no ${cacheConfigMediaType} config and no image with an inline cache (${inlineCacheConfigKey}); it holds no BuildKit cache`,
+    );
+  }
+  if (found.length === 1) return found[0] as ImportedCache;
+  const blobs = new Map<string, Descriptor>();
+  for (const c of found) for (const [d, desc] of c.blobs) blobs.set(d, desc);
+  return {
+    ...importCacheConfig(concatCacheConfigs(found.map((c) => c.config)), blobs, options.provider),
+    form: 'inline',
+  };
+}
+
+/**
+ * Imports a cache from its root, as BuildKit's cache/remotecache/import.go reads it: an index or manifest list whose
+ * entries are the layer blobs and the cache config, an OCI image manifest whose config is the cache config, or
+ * (no cache config) an image or index of images carrying inline caches.
+ */
+export async function importCacheWith(
+  reader: CacheReader,
+  root: Descriptor,
+  options: ImportOptions & { readonly provider?: Provider } = {},
+): Promise<ImportedCache> {
+  const obj = await readJsonObject(reader, root, options);
+  const mt = detectRootType(root, obj);
+  let configDesc: Descriptor | undefined;
+  let layers: Descriptor[];
+  let form: ImportedCache['form'];
+  if (mt === MediaType.ociManifest || mt === MediaType.dockerManifest) {
+    const config = obj.config === undefined ? undefined : descriptors(root, [obj.config], 'config')[0];
+    if (config?.mediaType === cacheConfigMediaType) configDesc = config;
+    layers = obj.layers === undefined ? [] : descriptors(root, obj.layers, 'layers');
+    form = 'image-manifest';
+  } else {
+    const all = descriptors(root, obj.manifests ?? [], 'manifests');
+    configDesc = all.find((d) => d.mediaType === cacheConfigMediaType);
+    layers = all.filter((d) => d.mediaType !== cacheConfigMediaType);
+    form = mt === MediaType.ociIndex ? 'oci-index' : 'manifest-list';
+  }
+  if (!configDesc) return importInlineCaches(reader, root, obj, options);
+  const config = parseCacheConfig(await reader.read(configDesc, options));
+  return {
+    ...importCacheConfig(config, new Map(layers.map((d) => [d.digest, d])), options.provider),
+    form,
+  };
+}
+
+/** {@link importCacheWith} over a provider (the layer blobs are read from it too). */
+export function importCache(
   provider: Provider,
   root: Descriptor,
   options: ImportOptions = {},
 ): Promise<ImportedCache> {
-  const read = (d: Descriptor) =>
-    readBlob(
-      provider,
-      { digest: parseDigest(d.digest), size: d.size },
-      options.signal ? { signal: options.signal } : {},
-    );
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(await read(root)));
-  } catch (cause) {
-    if (cause instanceof SyntaxError) {
-      throw new InvalidInputError('BAD_CACHE_ROOT', `cache root ${root.digest} is not JSON`, { cause });
-    }
-    throw cause;
-  }
-  const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const mediaType = typeof obj.mediaType === 'string' ? obj.mediaType : root.mediaType;
-  let configDesc: Descriptor | undefined;
-  let layers: Descriptor[];
-  const list = (v: unknown, what: string): Descriptor[] => {
-    if (!Array.isArray(v))
-      throw new InvalidInputError('BAD_CACHE_ROOT', `cache root ${root.digest} has no ${what} array`);
-    return v.map((d) => {
-      const x = d as Descriptor;
-      if (
-        typeof x !== 'object' ||
-        x === null ||
-        typeof x.mediaType !== 'string' ||
-        typeof x.size !== 'number'
-      ) {
-        throw new InvalidInputError(
-          'BAD_CACHE_ROOT',
-          `cache root ${root.digest} has a malformed descriptor in ${what}`,
-        );
-      }
-      return { ...x, digest: parseDigest(x.digest) };
-    });
-  };
-  if (mediaType === MediaType.ociManifest || mediaType === MediaType.dockerManifest) {
-    configDesc = list([obj.config], 'config')[0];
-    layers = list(obj.layers, 'layers');
-  } else if (mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList) {
-    const all = list(obj.manifests, 'manifests');
-    configDesc = all.find((d) => d.mediaType === cacheConfigMediaType);
-    layers = all.filter((d) => d.mediaType !== cacheConfigMediaType);
-  } else {
-    throw new InvalidInputError(
-      'BAD_CACHE_ROOT',
-      `cache root ${root.digest} has media type ${mediaType}, not a manifest or index`,
-    );
-  }
-  if (!configDesc || configDesc.mediaType !== cacheConfigMediaType) {
-    throw new InvalidInputError(
-      'BAD_CACHE_ROOT',
-      `cache root ${root.digest} has no ${cacheConfigMediaType} config; it is not a BuildKit cache`,
-    );
-  }
-  const config = parseCacheConfig(await read(configDesc));
-  return importCacheConfig(config, new Map(layers.map((d) => [d.digest, d])), provider);
+  return importCacheWith(providerReader(provider), root, { ...options, provider });
 }
 
 export interface LocalImportOptions extends ImportOptions {
@@ -168,20 +199,30 @@ export interface LocalImportOptions extends ImportOptions {
   readonly digest?: Digest | string;
 }
 
-/** `type=local,src=DIR[,tag=T|digest=D]`. */
+/**
+ * `type=local,src=DIR[,tag=T|digest=D]`, read without writing anything into DIR. NotFoundError when DIR holds no
+ * layout, no such tag, or no such blob.
+ */
 export async function importLocalCache(
   dir: string,
   options: LocalImportOptions = {},
 ): Promise<ImportedCache> {
-  const store = await openLocalStore(dir);
-  const index: OciIndex = await store.readIndex();
+  const { index, provider } = await openLayoutReader(dir);
   let root: Descriptor | undefined;
   if (options.digest !== undefined) {
     const digest = parseDigest(options.digest);
     root = index.manifests.find((m) => m.digest === digest);
     if (!root) {
-      const info = await store.info(digest);
-      root = { mediaType: MediaType.ociIndex, digest, size: info.size };
+      try {
+        const info = await provider.info(digest);
+        // The kind is read from the blob itself.
+        root = { mediaType: MediaType.ociIndex, digest, size: info.size };
+      } catch (cause) {
+        if (isLadingError(cause) && cause.kind === 'not-found') {
+          throw new NotFoundError('CACHE_NOT_FOUND', `no cache root ${digest} in ${dir}`, { cause });
+        }
+        throw cause;
+      }
     }
   } else {
     const tag = options.tag ?? 'latest';
@@ -189,34 +230,5 @@ export async function importLocalCache(
     if (!root)
       throw new NotFoundError('CACHE_TAG_NOT_FOUND', `no cache tagged "${tag}" in ${dir}/index.json`);
   }
-  return importCache(store, root, options);
-}
-
-/**
- * Imports the inline cache of an image: `moby.buildkit.cache.v0` from the image config (base64 of the config JSON),
- * the layer descriptors from the image manifest. Undefined when the image carries no inline cache.
- */
-export function importInlineCache(
-  imageConfig: Uint8Array | Readonly<Record<string, unknown>>,
-  imageLayers: readonly Descriptor[],
-  provider?: Provider,
-): ImportedCache | undefined {
-  let cfg: unknown = imageConfig;
-  if (imageConfig instanceof Uint8Array) {
-    try {
-      cfg = JSON.parse(new TextDecoder().decode(imageConfig));
-    } catch (cause) {
-      throw new InvalidInputError('BAD_IMAGE_CONFIG', 'image config is not JSON', { cause });
-    }
-  }
-  const value = (cfg as Record<string, unknown> | null)?.[inlineCacheConfigKey];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-    throw new InvalidInputError(
-      'BAD_CACHE_CONFIG',
-      `image config ${inlineCacheConfigKey} is not a base64 string`,
-    );
-  }
-  const config = decodeCacheConfig(JSON.parse(Buffer.from(value, 'base64').toString('utf8')));
-  return importCacheConfig(config, new Map(imageLayers.map((d) => [d.digest, d])), provider);
+  return importCache(provider, root, options);
 }

@@ -7,6 +7,8 @@ import { parseCacheConfig } from './parse-cache-config.js';
 
 const h = (c: string) => `sha256:${c.repeat(64)}` as Digest;
 const gz = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+/** BuildKit's marshalRemote records layer types in OCI spelling. */
+const ociGz = 'application/vnd.oci.image.layer.v1.tar+gzip';
 const L1 = { mediaType: gz, digest: h('1'), size: 10 } as const;
 const L2 = {
   mediaType: gz,
@@ -31,10 +33,11 @@ function smallChains(): CacheChains {
 
 // Derived by hand from BuildKit's rules: layers sorted by blob (L2 "000…" before L1 "111…", so L2's parent becomes
 // index 1 and L1 keeps parent -1), records by digest (C < A < B -> 0, 1, 2), links remapped, empty fields omitted,
-// a parent of 0 omitted, `<`, `>`, `&` escaped, times in RFC 3339 with trailing zeros dropped.
+// a parent of 0 omitted, `<`, `>`, `&` escaped, times in RFC 3339 with trailing zeros dropped, layer types in OCI
+// spelling.
 const expected =
   '{"layers":[' +
-  `{"blob":"${h('0')}","parent":1,"annotations":{"mediaType":"${gz}","diffID":"${h('d')}","size":20,"createdAt":"2024-01-02T03:04:05.5Z"}},` +
+  `{"blob":"${h('0')}","parent":1,"annotations":{"mediaType":"${ociGz}","diffID":"${h('d')}","size":20,"createdAt":"2024-01-02T03:04:05.5Z"}},` +
   `{"blob":"${h('1')}","parent":-1}` +
   '],"records":[' +
   `{"digest":"${recC}","inputs":[[{"selector":"/foo\\u003cx\\u003e\\u0026","link":2}]]},` +
@@ -66,22 +69,29 @@ describe('cache config marshal', () => {
     expect(sha).toBe(createHash('sha256').update(expected).digest('hex'));
   });
 
-  it('min mode keeps the final record and what feeds it, with results only on the final one', () => {
+  it('min mode keeps the final records and what feeds them, each with its results, as BuildKit', () => {
+    // C is the only record nothing depends on; A and B feed it. BuildKit's min mode keeps B's and A's results (their
+    // blobs exist), so min and max agree here.
     const c = smallChains();
-    const json = JSON.parse(new TextDecoder().decode(encodeCacheConfig(c.marshal({ mode: 'min' }).config)));
-    // C is the only record nothing depends on, and it has no result: no layers at all.
-    expect(json.layers).toBeUndefined();
-    expect(json.records.map((r: { digest: string }) => r.digest)).toEqual([recC, h('a'), h('b')]);
+    const min = encodeCacheConfig(c.marshal({ mode: 'min' }).config);
+    expect(new TextDecoder().decode(min)).toBe(expected);
+    // D is fed by A but feeds no final record: min leaves it (and its result) out, max keeps it.
     const c2 = new CacheChains();
     const a = c2.add(h('a'));
     const b = c2.add(h('b'));
+    const d = c2.add(h('e'));
     c2.link(a, b, { input: 0 });
+    c2.link(a, d, { input: 0 });
     c2.addResult(a, { descriptors: [L1] });
     c2.addResult(b, { descriptors: [L1, L2] });
+    c2.addResult(d, { descriptors: [L2] });
+    c2.markFinal(b);
     const j2 = JSON.parse(new TextDecoder().decode(encodeCacheConfig(c2.marshal().config)));
-    expect(j2.layers).toHaveLength(2);
-    expect(j2.records[0].layers).toBeUndefined(); // A: intermediate, result dropped
+    expect(j2.records.map((r: { digest: string }) => r.digest)).toEqual([h('a'), h('b')]);
+    expect(j2.records[0].layers).toEqual([{ layer: 1, createdAt: '0001-01-01T00:00:00Z' }]);
     expect(j2.records[1].layers).toEqual([{ layer: 0, createdAt: '0001-01-01T00:00:00Z' }]);
+    const max = JSON.parse(new TextDecoder().decode(encodeCacheConfig(c2.marshal({ mode: 'max' }).config)));
+    expect(max.records.map((r: { digest: string }) => r.digest)).toEqual([h('a'), h('b'), h('e')]);
   });
 
   it('merges records with the same digest and inputs, and drops the empty gzip layer', () => {

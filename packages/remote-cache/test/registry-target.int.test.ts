@@ -10,8 +10,8 @@ import { CacheChains, exportCache } from '../src/index.js';
 describe.runIf(havePeers('docker-registry', 'skopeo'))('cache export through push RegistryTarget', () => {
   it.each([
     ['manifest list', { ociMediatypes: false }, MediaType.dockerManifestList],
-    ['OCI index', { ociMediatypes: true }, MediaType.ociIndex],
-    ['image manifest', { ociMediatypes: true, imageManifest: true }, MediaType.ociManifest],
+    ['OCI index', { imageManifest: false }, MediaType.ociIndex],
+    ['image manifest (the default)', {}, MediaType.ociManifest],
   ] as const)(
     'as a %s, read back by skopeo',
     async (_name, options, rootType) => {

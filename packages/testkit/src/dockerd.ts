@@ -33,9 +33,19 @@ export interface RunningDockerd {
   api(method: string, path: string, body?: Uint8Array): Promise<{ status: number; body: Buffer }>;
   /**
    * Builds a context directory with BuildKit (`POST /build?version=2&networkmode=none`), tagged `tag`;
-   * returns the image ID the build reported. A build error throws with BuildKit's message.
+   * returns the image ID the build reported. A build error throws with BuildKit's message. `cacheFrom` is the
+   * API's `cachefrom` (registry refs BuildKit imports as caches); `onMessage` sees every JSON line of the stream
+   * (e.g. `moby.buildkit.trace`, whose `aux` is a base64 protobuf `StatusResponse`).
    */
-  build(contextDir: string, options: { tag: string; buildArgs?: Record<string, string> }): Promise<string>;
+  build(
+    contextDir: string,
+    options: {
+      tag: string;
+      buildArgs?: Record<string, string>;
+      cacheFrom?: readonly string[];
+      onMessage?: (message: Record<string, unknown>) => void;
+    },
+  ): Promise<string>;
   logs(): string;
   /** Stops the daemon (and the containerd it started); `dataRoot` stays when it was given. */
   stop(): Promise<void>;
@@ -158,6 +168,7 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Runnin
       const tar = await runBuffer(requirePeer('tar'), ['-C', contextDir, '-c', '.']);
       const query = new URLSearchParams({ version: '2', networkmode: 'none', t: opts.tag, rm: '1' });
       if (opts.buildArgs) query.set('buildargs', JSON.stringify(opts.buildArgs));
+      if (opts.cacheFrom) query.set('cachefrom', JSON.stringify(opts.cacheFrom));
       const res = await socketRequest(socket, 'POST', `/v1.41/build?${query}`, tar, {
         'Content-Type': 'application/x-tar',
       });
@@ -167,6 +178,7 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Runnin
       for (const line of text.split('\n')) {
         if (line.trim() === '') continue;
         const msg = JSON.parse(line) as { id?: string; aux?: { ID?: string }; error?: string };
+        opts.onMessage?.(msg);
         if (msg.error) throw new Error(`build failed: ${msg.error}`);
         if (msg.id === 'moby.image.id' && msg.aux?.ID) id = msg.aux.ID;
       }

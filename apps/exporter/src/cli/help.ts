@@ -36,10 +36,16 @@ Output:
       --compression-level N
       --force-compression  Recompress base-image layers stored in another compression (diff IDs unchanged)
       --exporter-plugin M  Load exporters from module M (path or package; repeatable)
-      --cache-to SPEC      Export the layers as a BuildKit cache: type=local,dest=DIR or type=registry,ref=REF
-                           (mode=, compression=, registry.insecure=true; repeatable)
-      --cache-from SPEC    Import a BuildKit cache: type=local,src=DIR[,tag=T|digest=D] or type=registry,ref=REF;
-                           a layer whose key it holds (base image, settings and input contents) is not rebuilt
+      --cache-to SPEC      Export the layers as a BuildKit cache (repeatable): type=registry,ref=REF,
+                           type=local,dest=DIR[,tag=T], or type=inline (in the image config, read back from the
+                           image itself). BuildKit's attributes: mode=min|max, image-manifest= (default true),
+                           oci-mediatypes= (default true; false writes a Docker manifest list), compression=,
+                           compression-level=, force-compression=true (recompress the cache's layers),
+                           ignore-error=true (a failed cache export is a warning), registry.insecure=true
+      --cache-from SPEC    Import a BuildKit cache (repeatable): type=registry,ref=REF (or just REF), or
+                           type=local,src=DIR[,tag=T|digest=D]; any of BuildKit's forms, or an image with an inline
+                           cache. A layer whose key it holds (base image, epoch, input contents) is not rebuilt.
+                           A cache that is missing, unreachable or not a cache is a warning, never an error
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
       --moby-root DIR      Root of the moby-style store for type=moby (default $LADING_MOBY_ROOT)
@@ -54,6 +60,9 @@ Examples:
   lading export rootfs -o type=registry,name=localhost:5000/hello:1,registry.insecure=true
   lading export rootfs -o type=moby,name=hello --moby-root /tmp/moby
   SOURCE_DATE_EPOCH=0 lading export rootfs -o type=oci,tar=false,dest=out --tag hello
+  lading export app -o type=oci,dest=app.tar --cache-from type=registry,ref=ghcr.io/me/app:cache \
+    --cache-to type=registry,ref=ghcr.io/me/app:cache,mode=max
+  lading export app -o type=registry,name=localhost:5000/app:1 --cache-to type=inline
 `,
   inspect: `Usage: lading inspect IMAGE [options]
 

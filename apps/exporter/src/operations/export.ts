@@ -64,6 +64,8 @@ export interface ExportImageOptions {
   readonly cacheFrom?: readonly LayerCacheSource[];
   /** Compute the layers' cache keys (for --cache-to) even without --cache-from. */
   readonly cacheKeys?: boolean;
+  /** `--cache-to type=inline`: the image config carries its layers' cache (`moby.buildkit.cache.v0`). */
+  readonly inlineCache?: boolean;
 }
 
 export interface ExportImageResult {
@@ -183,7 +185,8 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
   }
   const platforms = options.platforms && options.platforms.length > 0 ? options.platforms : undefined;
   const cacheFrom = options.cacheFrom ?? [];
-  if (platforms && platforms.length > 1 && (cacheFrom.length > 0 || options.cacheKeys)) {
+  const wantKeys = options.cacheKeys || options.inlineCache || cacheFrom.length > 0;
+  if (platforms && platforms.length > 1 && wantKeys) {
     throw new OptionError(
       'CACHE_MULTI_PLATFORM',
       '--cache-from/--cache-to work on one platform at a time: export each platform on its own',
@@ -202,18 +205,9 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
           ...(options.insecureBase ? { insecure: true } : {}),
         })
       : undefined;
-    if (options.cacheKeys || cacheFrom.length > 0) {
+    if (wantKeys) {
       const { layerCacheKeys } = await import('./cache.js');
-      layerKeys = await layerCacheKeys(
-        layers,
-        {
-          compression: compression ?? 'gzip',
-          ...(level !== undefined ? { level } : {}),
-          oci: oci ?? true,
-          ...(epoch ? { epoch } : {}),
-        },
-        base?.manifest.digest,
-      );
+      layerKeys = await layerCacheKeys(layers, epoch ? { epoch } : {}, base?.manifest.digest, { signal });
     }
     const keys = layerKeys;
     const reuse =
@@ -265,6 +259,13 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     options.progress.start('build', `building ${options.layers.length + own.length} layer(s)`);
     source = await buildFor(platform, own);
     options.progress.done('build');
+    if (options.inlineCache && layerKeys && source.ref) {
+      const { inlineLayerCache } = await import('./cache.js');
+      const inline = await inlineLayerCache(source, layerKeys, epoch ? { createdAt: epoch } : {});
+      if (inline) source = { ...source, ref: { ...source.ref, inlineCache: inline } };
+      else
+        options.logger.warn('--cache-to type=inline: no layer to cache; the image carries no inline cache');
+    }
   } else {
     // One image per platform, exported as an index; a platform's own layers go on top of the common ones.
     const refs: Record<string, ExportImage> = {};

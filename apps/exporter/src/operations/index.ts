@@ -7,6 +7,7 @@ export {
   checkCacheSpecs,
   exportLayerCache,
   importLayerCaches,
+  inlineLayerCache,
   layerCacheKeys,
   reuseCachedLayer,
 } from './cache.js';

@@ -198,12 +198,13 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       },
     );
   }
+  // Cache flags: malformed ones stop here (usage error); a cache that cannot be imported is a warning later.
   const cacheTo = values['cache-to'] ?? [];
-  let cacheFrom: LayerCacheSource[] = [];
-  if (cacheTo.length > 0 || (values['cache-from']?.length ?? 0) > 0) {
-    const { checkCacheSpecs, importLayerCaches } = await import('../../operations/cache.js');
-    checkCacheSpecs(cacheTo, values['cache-from'] ?? []);
-    cacheFrom = await importLayerCaches(values['cache-from'] ?? [], { signal });
+  const cacheFromSpecs = values['cache-from'] ?? [];
+  let inlineCache = false;
+  if (cacheTo.length > 0 || cacheFromSpecs.length > 0) {
+    const { checkCacheSpecs } = await import('../../operations/cache.js');
+    inlineCache = (await checkCacheSpecs(cacheTo, cacheFromSpecs)).to.some((s) => s.type === 'inline');
   }
   const tags = values.tag ?? [];
   const outputs: OutputRequest[] = (values.output ?? ['type=oci,tar=false,dest=./out']).map((spec) => {
@@ -232,7 +233,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
   const progress = progressFrom(values.progress);
   const started = performance.now();
+  let cacheFrom: LayerCacheSource[] = [];
   try {
+    if (cacheFromSpecs.length > 0) {
+      const { importLayerCaches } = await import('../../operations/cache.js');
+      cacheFrom = await importLayerCaches(cacheFromSpecs, { signal, logger: progress, progress });
+    }
     const result = await exportImage({
       layers,
       outputs,
@@ -263,13 +269,20 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       signal,
       ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
       ...(cacheTo.length > 0 ? { cacheKeys: true } : {}),
+      ...(inlineCache ? { inlineCache: true } : {}),
     });
     if (cacheTo.length > 0) {
       const { exportLayerCache } = await import('../../operations/cache.js');
+      const { openLocalStore } = await import('@lading/content-store');
+      const storeDir = values.store !== undefined ? resolve(values.store) : defaultStoreDir();
       const caches = await exportLayerCache(cacheTo, result.source, {
         keys: result.layerKeys ?? [],
+        // Only force-compression writes to the store (the recompressed layers): opened when asked for.
+        openStore: () => openLocalStore(storeDir),
+        ...(epoch ? { createdAt: epoch } : {}),
         signal,
         progress,
+        logger: progress,
       });
       for (const c of caches) Object.assign(result.outputs[0]?.response ?? {}, c);
     }

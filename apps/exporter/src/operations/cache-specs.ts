@@ -1,0 +1,104 @@
+import { OptionError, parseDigest } from '@lading/digest';
+import { parseOutputSpec } from '../cli/output-spec.js';
+
+export interface CacheSpec {
+  readonly type: 'local' | 'registry' | 'inline';
+  readonly attrs: Record<string, string>;
+  /** The flag's text, for messages. */
+  readonly text: string;
+}
+
+/** Go's strconv.ParseBool, as BuildKit reads `registry.insecure`; undefined for anything else. */
+function goBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+/** `registry.insecure=true` (any of Go's spellings): plain HTTP or unverified TLS for this cache's registry. */
+export function registryInsecure(spec: CacheSpec): boolean {
+  return goBool(spec.attrs['registry.insecure'] ?? 'false') === true;
+}
+
+type ExportOptionsParser = typeof import('@lading/remote-cache')['parseCacheExportOptions'];
+
+function checkOne(
+  spec: string,
+  flag: '--cache-to' | '--cache-from',
+  parseExportOptions: ExportOptionsParser,
+): CacheSpec {
+  // buildx's shorthand: a bare reference is a registry cache.
+  const bare = !spec.includes('=') && !spec.includes(',') && spec.trim() !== '';
+  const { type, attrs } = bare ? { type: 'registry', attrs: { ref: spec } } : parseOutputSpec(spec, flag);
+  if (type === 'local') {
+    const key = flag === '--cache-to' ? 'dest' : 'src';
+    if (!attrs[key])
+      throw new OptionError('CACHE_LOCAL_PATH', `${flag} type=local needs ${key}=DIR`, { key });
+    if (flag === '--cache-from' && attrs.digest !== undefined) {
+      try {
+        parseDigest(attrs.digest);
+      } catch (cause) {
+        throw new OptionError('CACHE_ATTR', `${flag} ${spec}: digest=${attrs.digest} is not a digest`, {
+          key: 'digest',
+          cause,
+        });
+      }
+    }
+  } else if (type === 'registry') {
+    if (!attrs.ref)
+      throw new OptionError('CACHE_REGISTRY_REF', `${flag} type=registry needs ref=REGISTRY/REPO:TAG`, {
+        key: 'ref',
+      });
+    const v = attrs['registry.insecure'];
+    if (v !== undefined && goBool(v) === undefined) {
+      throw new OptionError('CACHE_ATTR', `${flag} ${spec}: registry.insecure=${v} is not true or false`, {
+        key: 'registry.insecure',
+      });
+    }
+  } else if (type !== 'inline' || flag === '--cache-from') {
+    const use =
+      flag === '--cache-to'
+        ? 'use local or registry, or inline (the cache in the image config)'
+        : 'use local or registry (an image with an inline cache is read with type=registry)';
+    throw new OptionError('CACHE_TYPE', `${flag} type=${type}: ${use}`, { key: 'type' });
+  }
+  if (flag === '--cache-to' && type !== 'inline') {
+    try {
+      // Checks mode, oci-mediatypes, image-manifest, compression*, ignore-error before any work.
+      parseExportOptions(attrs);
+    } catch (cause) {
+      throw new OptionError('CACHE_ATTR', `${flag} ${spec}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  return { type: type as CacheSpec['type'], attrs, text: spec };
+}
+
+/**
+ * Validates --cache-to / --cache-from before any work: the type, the path or reference, and every attribute's
+ * value (a malformed attribute is the one cache mistake that stops an export).
+ */
+export async function checkCacheSpecs(
+  to: readonly string[],
+  from: readonly string[],
+): Promise<{ to: CacheSpec[]; from: CacheSpec[] }> {
+  const { parseCacheExportOptions } = await import('@lading/remote-cache');
+  const out = {
+    to: to.map((s) => checkOne(s, '--cache-to', parseCacheExportOptions)),
+    from: from.map((s) => checkOne(s, '--cache-from', parseCacheExportOptions)),
+  };
+  const registry = [...out.to, ...out.from].filter((s) => s.type === 'registry');
+  if (registry.length > 0) {
+    const { parseNormalizedReference } = await import('@lading/reference-store/reference');
+    for (const s of registry) {
+      try {
+        parseNormalizedReference(s.attrs.ref as string);
+      } catch (cause) {
+        throw new OptionError('CACHE_REGISTRY_REF', `cache ref ${s.attrs.ref}: ${(cause as Error).message}`, {
+          key: 'ref',
+          cause,
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -1,9 +1,18 @@
 // writeDataRootImage against the real dockerd 20.10: a root lading wrote is one a fresh daemon starts on, lists,
 // runs and saves with the same layer digests; its layer store holds what dockerd itself writes for the same layers
 // after `docker load`; a root dockerd wrote takes lading's images beside its own.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { exitCodeFor } from '@lading/digest';
 import {
   havePeers,
@@ -14,7 +23,7 @@ import {
   type TempDir,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDataRootImage } from '../src/index.js';
+import { TarSplitter, writeDataRootImage } from '../src/index.js';
 import {
   cacheIdOf,
   chainIdsOf,
@@ -231,4 +240,82 @@ describe.skipIf(!peers).each(['vfs', 'overlay2'] as const)('a data-root for %s',
       existsSync(join(busy, 'image', driver, 'imagedb', 'content', 'sha256', fx.image1.id.slice(7))),
     ).toBe(true);
   });
+});
+
+describe.skipIf(!peers)('tar-split as dockerd writes it', () => {
+  it(
+    'for layers GNU tar wrote in every format (long names, PAX records, prefixes, record padding, a non-UTF-8 name), lading cuts the tar into the lines dockerd stores',
+    async () => {
+      const tmp = await makeTempDir('lading-tar-split-');
+      try {
+        const tree = join(tmp.path, 'tree');
+        const deep = join(tree, 'd'.repeat(90), 'e'.repeat(90));
+        mkdirSync(deep, { recursive: true });
+        writeFileSync(join(deep, 'f'.repeat(80)), 'deep\n');
+        writeFileSync(join(tree, 'small'), 'x');
+        writeFileSync(join(tree, 'block'), Buffer.alloc(512, 1));
+        writeFileSync(join(tree, 'big'), Buffer.alloc(300_003, 7));
+        writeFileSync(join(tree, 'empty'), '');
+        symlinkSync('t'.repeat(150), join(tree, 'long-link'));
+        execFileSync('ln', [join(tree, 'small'), join(tree, 'small-hard')]);
+        writeFileSync(join(tree, 'ünïcödé'), 'utf8\n');
+        writeFileSync(join(tree, Buffer.from('latin\xe9', 'latin1').toString('latin1')), 'latin1\n');
+        const archive = join(tmp.path, 'archive');
+        mkdirSync(archive);
+        const layers: string[] = [];
+        const tars: Buffer[] = [];
+        for (const format of ['gnu', 'pax', 'ustar', 'oldgnu']) {
+          const file = join(archive, `${format}.tar`);
+          try {
+            execFileSync('tar', [`--format=${format}`, '-cf', file, '-C', tree, '.'], { stdio: 'ignore' });
+          } catch {
+            // ustar cannot hold every name: tar skips those and exits 2, the archive written
+          }
+          layers.push(`${format}.tar`);
+          tars.push(readFileSync(file));
+        }
+        const diffIds = tars.map((t) => sha256(t));
+        writeFileSync(
+          join(archive, 'config.json'),
+          JSON.stringify({
+            architecture: 'amd64',
+            os: 'linux',
+            config: {},
+            rootfs: { type: 'layers', diff_ids: diffIds },
+          }),
+        );
+        writeFileSync(
+          join(archive, 'manifest.json'),
+          JSON.stringify([{ Config: 'config.json', RepoTags: ['formats:1'], Layers: layers }]),
+        );
+        const file = join(tmp.path, 'formats.tar');
+        await run('tar', ['-cf', file, '-C', archive, '.']);
+        const root = join(tmp.path, 'root');
+        const d = await startDockerd({ storageDriver: 'vfs', dataRoot: root });
+        try {
+          await d.docker(['load', '-i', file]);
+        } finally {
+          await d.stop();
+        }
+        const chains = chainIdsOf(diffIds);
+        tars.forEach((tar, i) => {
+          let ours = '';
+          const splitter = new TarSplitter((line) => {
+            ours += line;
+          });
+          for (let off = 0; off < tar.length; off += 32 * 1024)
+            splitter.write(tar.subarray(off, off + 32 * 1024));
+          splitter.end();
+          const dir = join(root, 'image', 'vfs', 'layerdb', 'sha256', (chains[i] as string).slice(7));
+          expect(ours, layers[i]).toBe(
+            gunzipSync(readFileSync(join(dir, 'tar-split.json.gz'))).toString('utf8'),
+          );
+          expect(String(splitter.size)).toBe(readFileSync(join(dir, 'size'), 'utf8'));
+        });
+      } finally {
+        await tmp.cleanup();
+      }
+    },
+    slow,
+  );
 });

@@ -97,9 +97,20 @@ async function writeLayer(
       for await (const chunk of gz) await fh.write(chunk as Buffer);
     })();
     written.catch(() => {});
+    // Lines are handed to gzip in batches: one write per line would cost more than the line.
+    let batch: string[] = [];
+    let batchSize = 0;
     let full = false;
+    const flush = () => {
+      if (batch.length === 0) return;
+      if (!gz.write(batch.join(''))) full = true;
+      batch = [];
+      batchSize = 0;
+    };
     const splitter = new TarSplitter((line) => {
-      if (!gz.write(line)) full = true;
+      batch.push(line);
+      batchSize += line.length;
+      if (batchSize >= 1 << 18) flush();
     });
     let bytes = 0;
     const { stream } = await decompressStream(
@@ -120,6 +131,7 @@ async function writeLayer(
         yield chunk;
       }
       splitter.end();
+      flush();
     }
     try {
       await applyLayer(

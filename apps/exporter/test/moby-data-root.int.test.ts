@@ -2,22 +2,24 @@
 // DIR` starts on and runs the image from, `docker save` of it has lading's layers (skopeo reads them back), and a
 // CLI killed with SIGKILL mid-export leaves a root the daemon starts on with the images it had.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   havePeers,
   makeTempDir,
   type RunningDockerd,
   run,
   startDockerd,
+  startRegistry,
   type TempDir,
   writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lading, mainJs } from './helpers.js';
 
-const peers = havePeers('dockerd', 'docker', 'busybox', 'skopeo');
+const peers = havePeers('dockerd', 'docker', 'busybox', 'skopeo', 'docker-registry');
 const slow = 300_000;
 
 describe.skipIf(!peers)('lading export -o type=moby --moby-root', () => {
@@ -48,7 +50,7 @@ describe.skipIf(!peers)('lading export -o type=moby --moby-root', () => {
   }, slow);
 
   it.each(['vfs', 'overlay2'] as const)(
-    'into an empty DIR with --moby-driver %s: dockerd on DIR runs the image, its ID is containerimage.digest, docker save has lading layers',
+    'into an empty DIR with --moby-driver %s: dockerd on DIR runs the image, its ID is containerimage.digest, docker save and docker push give lading layers',
     async (driver) => {
       const root = join(tmp.path, `root-${driver}`);
       const meta = join(tmp.path, `meta-${driver}.json`);
@@ -78,11 +80,31 @@ describe.skipIf(!peers)('lading export -o type=moby --moby-root', () => {
         readFileSync(join(root, 'image', driver, 'imagedb', 'content', 'sha256', id.slice(7)), 'utf8'),
       );
       const archive = join(tmp.path, `saved-${driver}.tar`);
-      await withDaemon(root, driver, async (d) => {
-        expect((await d.docker(['run', '--rm', '--network', 'none', 'app:1'])).stdout).toBe('hi\n');
-        expect(JSON.parse((await d.docker(['image', 'inspect', 'app:1'])).stdout)[0].Id).toBe(id);
-        await d.docker(['save', '-o', archive, 'app:1']);
-      });
+      const registry = await startRegistry();
+      const pushed = `${registry.host}/app:${driver}`;
+      try {
+        await withDaemon(root, driver, async (d) => {
+          expect((await d.docker(['run', '--rm', '--network', 'none', 'app:1'])).stdout).toBe('hi\n');
+          expect(JSON.parse((await d.docker(['image', 'inspect', 'app:1'])).stdout)[0].Id).toBe(id);
+          await d.docker(['save', '-o', archive, 'app:1']);
+          // docker push rebuilds the layer tars the same way (tar-split): the registry gets lading's layers.
+          await d.docker(['tag', 'app:1', pushed]);
+          await d.docker(['push', pushed]);
+        });
+        const pulled = join(tmp.path, `pulled-${driver}`);
+        await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${pushed}`, `dir:${pulled}`]);
+        const manifest = JSON.parse(readFileSync(join(pulled, 'manifest.json'), 'utf8'));
+        expect(manifest.config.digest).toBe(id);
+        const diffIds = manifest.layers.map(
+          (l: { digest: string }) =>
+            `sha256:${createHash('sha256')
+              .update(gunzipSync(readFileSync(join(pulled, l.digest.slice(7)))))
+              .digest('hex')}`,
+        );
+        expect(diffIds).toEqual(config.rootfs.diff_ids);
+      } finally {
+        await registry.stop();
+      }
       // skopeo reads the saved archive back: the layers are the ones lading's config lists.
       const inspected = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${archive}`])).stdout);
       expect(inspected.Layers).toEqual(config.rootfs.diff_ids);

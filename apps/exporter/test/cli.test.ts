@@ -132,7 +132,7 @@ describe('lading CLI', () => {
     expect(gc.removed).toBeGreaterThanOrEqual(3);
   });
 
-  it('type=moby writes the config under the image ID and the tag into repositories.json', async () => {
+  it("type=moby writes the image into the --moby-root data-root: config under the image ID, tag in dockerd's repositories.json", async () => {
     const r = await lading(
       ['export', helloRootfs, '-o', 'type=moby,name=hello:5', '--json', '--progress', 'plain'],
       { cwd: dir.path, env: env() },
@@ -141,7 +141,7 @@ describe('lading CLI', () => {
     const id = JSON.parse(r.stdout).outputs[0].response['containerimage.digest'];
     expect(r.stderr).toContain(`writing image ${id}`);
     expect(r.stderr).toContain('naming to docker.io/library/hello:5');
-    const root = join(dir.path, 'moby', 'image', 'lading');
+    const root = join(dir.path, 'moby', 'image', 'vfs');
     const config = await readFile(join(root, 'imagedb', 'content', 'sha256', id.slice(7)));
     expect(`sha256:${createHash('sha256').update(config).digest('hex')}`).toBe(id);
     const repos = JSON.parse(await readFile(join(root, 'repositories.json'), 'utf8'));

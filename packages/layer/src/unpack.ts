@@ -54,6 +54,16 @@ export interface UnpackOptions {
    */
   readonly rootless?: boolean;
   readonly onProgress?: (progress: { readonly entries: number; readonly bytes: number }) => void;
+  /**
+   * How whiteouts are stored. Default `apply`: what they hide is removed (a flat tree, as vfs or a snapshot keeps
+   * it). `overlay`: the target is an overlayfs upper directory holding this layer alone, as moby's overlay2 driver
+   * stores it (`pkg/archive/archive_linux.go`): `.wh.x` becomes a character device 0/0 at `x`, and `.wh..wh..opq`
+   * marks its directory opaque through `markOpaque` (moby sets `trusted.overlay.opaque=y`; Node has no setxattr).
+   * Overlay whiteouts need root (mknod).
+   */
+  readonly whiteouts?:
+    | 'apply'
+    | { readonly overlay: { readonly markOpaque: (dir: string) => void | Promise<void> } };
 }
 
 export interface LayerSource {
@@ -61,6 +71,8 @@ export interface LayerSource {
   readonly source: AsyncIterable<Uint8Array>;
   /** Checked against the sha256 of the uncompressed tar once it is applied. */
   readonly diffId?: Digest;
+  /** The bytes are a plain tar (already decompressed): no detection by magic bytes. */
+  readonly uncompressed?: boolean;
 }
 
 /** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS (and filepath-securejoin) allow. */
@@ -135,7 +147,14 @@ export async function applyLayer(
   /** Directory metadata to apply at the end, by physical relative path (a later entry for the same path wins). */
   const dirs = new Map<string, { mode: number; mtime: Date; uid: number; gid: number }>();
   const diff = new Digester('sha256');
-  const { stream } = await decompressStream(layer.source);
+  const { stream } = layer.uncompressed ? { stream: layer.source } : await decompressStream(layer.source);
+  const overlay = typeof options.whiteouts === 'object' ? options.whiteouts.overlay : undefined;
+  if (overlay !== undefined && rootless) {
+    throw new InvalidInputError(
+      'OVERLAY_WHITEOUTS_NEED_ROOT',
+      'overlay whiteouts are character devices: unpacking them needs root',
+    );
+  }
   async function* hashed(): AsyncGenerator<Uint8Array> {
     for await (const chunk of stream) {
       options.signal?.throwIfAborted();
@@ -302,6 +321,25 @@ export async function applyLayer(
       const victim = opaque ? '' : base.slice(whiteoutPrefix.length);
       if (!opaque && (victim === '' || victim === '.' || victim === '..'))
         throw unsafe(name, 'a whiteout of . or ..');
+      if (overlay !== undefined) {
+        // The upper directory holds this layer alone: the marker is kept for overlayfs to read. Missing parents are
+        // made, as moby's unpacker makes them.
+        const dir = resolveDir(parentParts, name, true) as string;
+        if (opaque) {
+          await overlay.markOpaque(abs(dir));
+        } else {
+          const rel = dir === '' ? victim : `${dir}/${victim}`;
+          // A whiteout hides lower layers only: what this layer itself put at the path stays.
+          if (lstatOrUndefined(abs(rel)) === undefined) {
+            touch(dir);
+            await run('mknod', ['-m', '0', abs(rel), 'c', '0', '0']);
+            const pax = (h.pax ?? {}) as Record<string, string | undefined>;
+            if (chown)
+              lchownSync(abs(rel), paxInteger(pax.uid) ?? h.uid ?? 0, paxInteger(pax.gid) ?? h.gid ?? 0);
+          }
+        }
+        return;
+      }
       const dir = resolveDir(parentParts, name, false);
       if (dir === undefined) return;
       if (opaque) hideLower(dir, true);

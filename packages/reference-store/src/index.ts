@@ -4,4 +4,4 @@ export type { Image, ImageInput, ListFilter } from './image-store.js';
 export { AnnotationImageName, ImageStore } from './image-store.js';
 export * from './reference/index.js';
 export type { NamedReference, TagOptions } from './tag-store.js';
-export { ReferenceStore } from './tag-store.js';
+export { ReferenceStore, validateTag } from './tag-store.js';

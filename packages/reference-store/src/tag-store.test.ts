@@ -54,6 +54,18 @@ describe('ReferenceStore', () => {
     await expect(s.addTag('a', 'sha256:nope' as Digest)).rejects.toBeInstanceOf(InvalidInputError);
   });
 
+  it('refuses the repository name sha256, as moby does (it reads like an image ID)', async () => {
+    const s = await ReferenceStore.open(path);
+    for (const name of ['sha256', 'sha256:1', 'docker.io/library/sha256:x']) {
+      await expect(s.addTag(name, id(1))).rejects.toMatchObject({ code: 'AMBIGUOUS_TAG' });
+    }
+    await expect(s.addDigest(`sha256@${D}`, id(1))).rejects.toMatchObject({ code: 'AMBIGUOUS_TAG' });
+    // Only the familiar name is ambiguous: another registry's or namespace's sha256 is a plain name.
+    await s.addTag('example.com/sha256:1', id(1));
+    await s.addTag('team/sha256:1', id(1));
+    await expect(readFile(path, 'utf8')).resolves.not.toContain('"sha256"');
+  });
+
   it('lists by id and by name, sorted; deletes', async () => {
     const s = await ReferenceStore.open(path);
     await s.addTag('b:2', id(1));

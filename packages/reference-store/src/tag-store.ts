@@ -31,6 +31,32 @@ function toRef(ref: string | Reference): Reference {
   return typeof ref === 'string' ? parseNormalizedReference(ref) : ref;
 }
 
+/**
+ * The name a tag would be stored under (`name` alone means `name:latest`), refused as moby's reference store
+ * refuses it (`reference/store.go`): a digest reference is not a tag, and a repository named after the digest
+ * algorithm (`sha256`) would be ambiguous with an image ID.
+ */
+export function validateTag(ref: string | Reference): Reference {
+  const r = toRef(ref);
+  if (r.digest !== undefined) {
+    throw new InvalidInputError(
+      'TAG_WITH_DIGEST',
+      `refusing to create a tag with a digest reference: ${familiarString(r)}`,
+    );
+  }
+  refuseAmbiguous(r);
+  return withDefaultTag(r);
+}
+
+function refuseAmbiguous(ref: Reference): void {
+  if (familiarName(ref) === 'sha256') {
+    throw new InvalidInputError(
+      'AMBIGUOUS_TAG',
+      `refusing to create an ambiguous tag using digest algorithm as name: ${familiarString(ref)}`,
+    );
+  }
+}
+
 function byFamiliar(a: NamedReference, b: NamedReference): number {
   const x = familiarString(a.reference);
   const y = familiarString(b.reference);
@@ -55,14 +81,7 @@ export class ReferenceStore {
 
   /** Tags an image (`name` alone means `name:latest`). Moving a tag needs `force`; digest references are refused. */
   async addTag(ref: string | Reference, id: Digest, options: TagOptions = {}): Promise<void> {
-    const r = toRef(ref);
-    if (r.digest !== undefined) {
-      throw new InvalidInputError(
-        'TAG_WITH_DIGEST',
-        `refusing to create a tag with a digest reference: ${familiarString(r)}`,
-      );
-    }
-    await this.#add(withDefaultTag(r), id, options.force ?? false);
+    await this.#add(validateTag(ref), id, options.force ?? false);
   }
 
   /** Records `name@digest` for an image; it can never point at another image afterwards. */
@@ -79,6 +98,7 @@ export class ReferenceStore {
 
   async #add(ref: Reference, id: Digest, force: boolean): Promise<void> {
     parseDigest(id);
+    refuseAmbiguous(ref);
     const repo = familiarName(ref);
     const key = familiarString(ref);
     await updateJsonFile(this.path, empty(), (file) => {

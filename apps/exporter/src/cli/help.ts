@@ -48,7 +48,11 @@ Output:
                            A cache that is missing, unreachable or not a cache is a warning, never an error
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
-      --moby-root DIR      Root of the moby-style store for type=moby (default $LADING_MOBY_ROOT)
+      --moby-root DIR      type=moby into a stopped dockerd's data-root (what dockerd --data-root takes; default
+                           $LADING_MOBY_ROOT): written as docker load leaves it, so \`dockerd --data-root DIR\` lists
+                           and runs the image. Refused while a daemon runs on DIR
+      --moby-driver D      vfs|overlay2: the storage driver for a --moby-root that has no images yet (default
+                           $LADING_MOBY_DRIVER, else vfs); a root that has them keeps its own
       --json               Print the result as JSON on stdout
       --progress MODE      auto|plain|tty|json|quiet (stderr)
 
@@ -58,7 +62,8 @@ Examples:
   lading export rootfs -o type=docker,dest=hello-docker.tar -t hello:1
   lading export app --base oci:./base:latest --cmd '["/app"]' -o 'type=image,"name=a:1,b:1",unpack=true'
   lading export rootfs -o type=registry,name=localhost:5000/hello:1,registry.insecure=true
-  lading export rootfs -o type=moby,name=hello --moby-root /tmp/moby
+  lading export rootfs --cmd '["/bin/sh"]' -o type=moby,name=hello:1 --moby-root /var/lib/docker-test --moby-driver overlay2
+  #   then: dockerd --data-root /var/lib/docker-test --storage-driver overlay2 & docker run --rm hello:1
   SOURCE_DATE_EPOCH=0 lading export rootfs -o type=oci,tar=false,dest=out --tag hello
   lading export app -o type=oci,dest=app.tar --cache-from type=registry,ref=ghcr.io/me/app:cache \
     --cache-to type=registry,ref=ghcr.io/me/app:cache,mode=max

@@ -7,7 +7,13 @@ import { exitCodeFor, InvalidInputError, OptionError } from '@lading/digest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeExporterConformance, makeConformanceSource } from '../plugin/conformance.js';
 import type { ExportContext, ExportSource } from '../plugin/types.js';
-import { createMobyExporter, mobyPaths } from './moby-exporter.js';
+import { createMobyExporter } from './moby-exporter.js';
+
+/** Where dockerd (vfs, the default driver) keeps image configs and names under its data-root. */
+const stores = (root: string) => ({
+  content: join(root, 'image', 'vfs', 'imagedb', 'content', 'sha256'),
+  repositories: join(root, 'image', 'vfs', 'repositories.json'),
+});
 
 let dir: string;
 let store: FullStore;
@@ -31,7 +37,7 @@ function ctx(events: string[] = [], warnings: string[] = []): ExportContext {
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 describe('type=moby', () => {
-  it('stores the config under its image ID and tags every name in repositories.json', async () => {
+  it('stores the config under its image ID, the layer in the layer store, and tags every name in repositories.json', async () => {
     const source = await makeConformanceSource(store);
     const events: string[] = [];
     const instance = await createMobyExporter({ root: dir }).resolve(
@@ -41,8 +47,8 @@ describe('type=moby', () => {
     expect(instance.name).toBe('exporting to image');
     const { response } = await instance.export(source, ctx(events));
     const id = response['containerimage.digest'] as string;
-    const paths = mobyPaths(dir);
-    const config = await readFile(join(paths.imagedb, 'content', 'sha256', id.slice(7)));
+    const paths = stores(dir);
+    const config = await readFile(join(paths.content, id.slice(7)));
     expect(sha256(config)).toBe(id);
     const parsed = JSON.parse(config.toString());
     expect(parsed.rootfs.diff_ids).toEqual([source.ref?.layers[0]?.diffId]);
@@ -53,8 +59,16 @@ describe('type=moby', () => {
     // moby keys repositories.json by familiar names
     expect(repos.Repositories.hello['hello:latest']).toBe(id);
     expect(repos.Repositories['example.com/team/app']['example.com/team/app:1']).toBe(id);
+    const diffId = source.ref?.layers[0]?.diffId as string;
+    const layer = join(dir, 'image', 'vfs', 'layerdb', 'sha256', diffId.slice(7));
+    expect(await readFile(join(layer, 'diff'), 'utf8')).toBe(diffId);
+    const cacheId = await readFile(join(layer, 'cache-id'), 'utf8');
+    expect(await readFile(join(dir, 'vfs', 'dir', cacheId, 'etc', 'hello.txt'), 'utf8')).toBe(
+      'hello from the conformance kit\n',
+    );
     expect(events).toEqual([
       'exporting layers',
+      `writing layer ${diffId}`,
       `writing image ${id}`,
       'naming to docker.io/library/hello',
       'naming to example.com/team/app:1',
@@ -65,9 +79,7 @@ describe('type=moby', () => {
     const instance = await createMobyExporter({ root: dir }).resolve({}, { cwd: dir, env: {} });
     const { response } = await instance.export({ metadata: {}, provider: store }, ctx());
     const id = response['containerimage.digest'] as string;
-    const config = JSON.parse(
-      await readFile(join(mobyPaths(dir).imagedb, 'content', 'sha256', id.slice(7)), 'utf8'),
-    );
+    const config = JSON.parse(await readFile(join(stores(dir).content, id.slice(7)), 'utf8'));
     // Go marshals the nil DiffIDs slice of an empty export as null.
     expect(config.rootfs).toEqual({ type: 'layers', diff_ids: null });
     expect(config.config.WorkingDir).toBe('/');
@@ -151,9 +163,7 @@ describe('type=moby', () => {
         ctx(),
       );
       const id = response['containerimage.digest'] as string;
-      const stored = JSON.parse(
-        await readFile(join(mobyPaths(dir).imagedb, 'content', 'sha256', id.slice(7)), 'utf8'),
-      );
+      const stored = JSON.parse(await readFile(join(stores(dir).content, id.slice(7)), 'utf8'));
       expect(stored.architecture).toBe('arm64');
     });
   });

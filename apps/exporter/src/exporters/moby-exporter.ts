@@ -1,6 +1,7 @@
-import { join, resolve } from 'node:path';
-import { digestOf, InvalidInputError, OptionError } from '@lading/digest';
-import { formatReference, parseNormalizedReference, type Reference } from '@lading/reference-store/reference';
+import { resolve } from 'node:path';
+import { InvalidInputError, OptionError } from '@lading/digest';
+import type { MobyDriver } from '@lading/docker-engine';
+import { parseNormalizedReference, type Reference } from '@lading/reference-store/reference';
 import { finalConfig } from '../operations/write-image.js';
 import { imageConfigKey, MetadataKey, ResponseKey } from '../plugin/keys.js';
 import type {
@@ -11,14 +12,7 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
-
-/** Where the moby-style stores live under a root (as /var/lib/docker/image/<driver>/). */
-export function mobyPaths(root: string): { imagedb: string; repositories: string } {
-  return {
-    imagedb: join(root, 'image', 'lading', 'imagedb'),
-    repositories: join(root, 'image', 'lading', 'repositories.json'),
-  };
-}
+import { exportToMobyDataRoot } from './moby-data-root.js';
 
 interface Platforms {
   readonly Platforms?: readonly { readonly ID?: string }[];
@@ -70,8 +64,12 @@ export function mobyInput(
   return { image, config: config !== undefined && config.byteLength > 0 ? config : undefined };
 }
 
-/** `type=moby`: the image config into a moby-style image store, each name tagged in repositories.json. */
-export function createMobyExporter(options: { root: string }): Exporter {
+/**
+ * `type=moby`: the image into a stopped dockerd's data-root (`root`, what `dockerd --data-root` takes), as
+ * `docker load` leaves it, each name tagged in its repositories.json. `driver` is the graph driver for a root that
+ * has no image store yet.
+ */
+export function createMobyExporter(options: { root: string; driver?: MobyDriver }): Exporter {
   return {
     name: 'moby',
     specificationVersion: 1,
@@ -101,14 +99,11 @@ export function createMobyExporter(options: { root: string }): Exporter {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
-          const { ImageDb, ReferenceStore } = await import('@lading/reference-store');
           for (const k of Object.keys(attrs)) {
             if (k !== 'name' && k !== MetadataKey.imageConfig)
               ctx.logger.warn(`image exporter: unknown option ${k}`);
           }
           const { image, config } = mobyInput(source, metaConfig);
-          ctx.progress.start('layers', 'exporting layers');
-          ctx.progress.done('layers');
           const bytes = finalConfig(
             {
               ...(config !== undefined ? { config } : {}),
@@ -118,19 +113,17 @@ export function createMobyExporter(options: { root: string }): Exporter {
             },
             { onWarning: (w) => ctx.logger.warn(w) },
           );
-          const paths = mobyPaths(root);
-          const writing = `writing image ${digestOf(bytes)}`;
-          ctx.progress.start('config', writing);
-          const db = await ImageDb.open(paths.imagedb);
-          const id = await db.create(bytes);
-          ctx.progress.done('config');
-          const tags = await ReferenceStore.open(paths.repositories);
-          for (const n of names) {
-            const label = `naming to ${formatReference(n)}`;
-            ctx.progress.start(`tag ${label}`, label);
-            await tags.addTag(n, id, { force: true });
-            ctx.progress.done(`tag ${label}`);
-          }
+          const id = await exportToMobyDataRoot(
+            {
+              root,
+              ...(options.driver ? { driver: options.driver } : {}),
+              config: bytes,
+              layers: image?.layers ?? [],
+              names,
+              provider: source.provider,
+            },
+            ctx,
+          );
           return { response: { [ResponseKey.imageDigest]: id } };
         },
       };

@@ -8,6 +8,7 @@ import {
   OptionError,
   type Platform,
 } from '@lading/digest';
+import type { MobyDriver } from '@lading/docker-engine';
 import { imageExporter, registryExporter } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
 import { createMobyExporter } from '../exporters/moby-exporter.js';
@@ -52,6 +53,8 @@ export interface ExportImageOptions {
   /** The lading store (type=image, registry, and the working store for tarball outputs). */
   readonly storeDir: string;
   readonly mobyRoot: string;
+  /** The graph driver for a `mobyRoot` without an image store yet (vfs or overlay2; default vfs). */
+  readonly mobyDriver?: MobyDriver;
   readonly plugins?: readonly Exporter[];
   readonly cwd?: string;
   readonly progress: ExportProgress &
@@ -99,14 +102,18 @@ function firstHolding(providers: readonly Provider[]): Provider {
 }
 
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
-export function exporterTable(mobyRoot: string, plugins: readonly Exporter[] = []): Map<string, Exporter> {
+export function exporterTable(
+  mobyRoot: string,
+  plugins: readonly Exporter[] = [],
+  options: { readonly mobyDriver?: MobyDriver } = {},
+): Map<string, Exporter> {
   const table = new Map<string, Exporter>();
   for (const e of [
     ociExporter,
     dockerExporter,
     imageExporter,
     registryExporter,
-    createMobyExporter({ root: mobyRoot }),
+    createMobyExporter({ root: mobyRoot, ...(options.mobyDriver ? { driver: options.mobyDriver } : {}) }),
   ]) {
     table.set(e.name, e);
   }
@@ -133,7 +140,9 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
   const signal = options.signal ?? new AbortController().signal;
   if (options.outputs.length === 0)
     throw new OptionError('OUTPUT_MISSING', 'no --output given', { key: 'output' });
-  const table = exporterTable(options.mobyRoot, options.plugins);
+  const table = exporterTable(options.mobyRoot, options.plugins, {
+    ...(options.mobyDriver ? { mobyDriver: options.mobyDriver } : {}),
+  });
   const env = { cwd, env: process.env };
   const instances = [];
   for (const out of options.outputs) {

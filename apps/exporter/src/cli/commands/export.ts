@@ -165,6 +165,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       'exporter-plugin': { type: 'string', multiple: true },
       'metadata-file': { type: 'string' },
       'moby-root': { type: 'string' },
+      'moby-driver': { type: 'string' },
       'cache-to': { type: 'string', multiple: true },
       'cache-from': { type: 'string', multiple: true },
     },
@@ -226,6 +227,10 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     levelNum = Number(level);
   }
   const { parseCompression } = await import('../../exporters/image-options.js');
+  const { parseMobyDriver } = await import('../../exporters/moby-data-root.js');
+  const mobyDriver =
+    parseMobyDriver(values['moby-driver']) ??
+    parseMobyDriver(process.env.LADING_MOBY_DRIVER, 'LADING_MOBY_DRIVER');
   const compression = parseCompression(values.compression);
   const plugins = [];
   for (const p of values['exporter-plugin'] ?? []) plugins.push(...(await loadExporterPlugin(p)));
@@ -263,6 +268,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       ...(values['force-compression'] ? { forceCompression: true } : {}),
       storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
       mobyRoot: values['moby-root'] !== undefined ? resolve(values['moby-root']) : defaultMobyRoot(),
+      ...(mobyDriver ? { mobyDriver } : {}),
       plugins,
       progress,
       logger: progress,

@@ -158,10 +158,18 @@ export class ContainerdContentStore implements Store, BlobSink {
       expected,
       announce,
       ...(options.signal ? { signal: options.signal } : {}),
-      labelExisting: async (digest, labels) => {
-        await this.updateLabels(digest, labels);
-      },
+      adoptExisting: (digest, labels) => this.#adopt(digest, labels, scope.lease),
     });
+  }
+
+  /** A blob found to exist: held by the lease in use (if any) and given the labels asked for. */
+  async #adopt(
+    digest: Digest,
+    labels: Readonly<Record<string, string>> | undefined,
+    lease: string | undefined = this.#scope.lease,
+  ): Promise<void> {
+    if (lease !== undefined) await this.#leases.addResource(lease, { id: digest, type: 'content' });
+    if (labels && Object.keys(labels).length > 0) await this.updateLabels(digest, labels);
   }
 
   async listIngests(): Promise<IngestStatus[]> {
@@ -250,7 +258,7 @@ export class ContainerdContentStore implements Store, BlobSink {
     const size = requireSize(desc.size);
     if (options.labels) requireLabels(options.labels);
     if (await this.has(desc)) {
-      if (options.labels) await this.updateLabels(digest, options.labels);
+      await this.#adopt(digest, options.labels);
       return 'exists';
     }
     const ref = `lading-upload-${digest}`;
@@ -265,12 +273,15 @@ export class ContainerdContentStore implements Store, BlobSink {
         );
       } catch (error) {
         if (isAlreadyExistsError(error)) {
-          if (options.labels) await this.updateLabels(digest, options.labels);
+          await this.#adopt(digest, options.labels);
           return 'exists';
         }
         if (isLadingError(error) && error.code === 'INGEST_LOCKED' && attempt < lockedRetries) {
           await new Promise((r) => setTimeout(r, lockedDelayMs));
-          if (await this.has(desc)) return 'exists';
+          if (await this.has(desc)) {
+            await this.#adopt(digest, options.labels);
+            return 'exists';
+          }
           continue;
         }
         throw error;

@@ -29,8 +29,14 @@ export interface OpenWriterOptions {
    */
   readonly announce?: boolean;
   readonly signal?: AbortSignal;
-  /** Applies commit labels to a blob that turned out to exist already. */
-  readonly labelExisting: (digest: Digest, labels: Readonly<Record<string, string>>) => Promise<void>;
+  /**
+   * Takes in a blob that turned out to exist already: adds it to the writer's lease (containerd does that only for
+   * content it commits) and applies the commit's labels.
+   */
+  readonly adoptExisting: (
+    digest: Digest,
+    labels: Readonly<Record<string, string>> | undefined,
+  ) => Promise<void>;
 }
 
 interface Waiter {
@@ -281,8 +287,7 @@ export class ContentWriter implements Writer {
       // Someone committed the same digest first: content addressing makes that success (the server dropped our
       // ingest already).
       digest = want.digest;
-      if (options.labels && Object.keys(options.labels).length > 0)
-        await this.#options.labelExisting(digest, options.labels);
+      await this.#options.adoptExisting(digest, options.labels);
     }
     this.#done = true;
     return { mediaType: octetStream, digest, size };

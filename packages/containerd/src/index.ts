@@ -18,7 +18,7 @@ export {
   isContainerdUnavailable,
   isNotFoundError,
 } from './errors.js';
-export { indexGcLabels, manifestGcLabels } from './gc-labels.js';
+export { indexGcLabels, labelImageGraph, manifestGcLabels } from './gc-labels.js';
 export type { ImageRecord, NewImageRecord } from './images.js';
 export { ImageService } from './images.js';
 export type { ContainerdLease, CreateLeaseOptions, LeaseResource } from './leases.js';

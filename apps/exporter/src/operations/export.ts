@@ -8,7 +8,8 @@ import {
   OptionError,
   type Platform,
 } from '@lading/digest';
-import { imageExporter, registryExporter } from '../exporters/image-exporter.js';
+import type { ContainerdChoice } from '../exporters/containerd-export.js';
+import { createImageExporters } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
 import { createMobyExporter } from '../exporters/moby-exporter.js';
 import { dockerExporter, ociExporter } from '../exporters/oci-exporter.js';
@@ -52,6 +53,8 @@ export interface ExportImageOptions {
   /** The lading store (type=image, registry, and the working store for tarball outputs). */
   readonly storeDir: string;
   readonly mobyRoot: string;
+  /** containerd for type=image (and type=registry, address only): see ContainerdChoice. */
+  readonly containerd?: ContainerdChoice;
   readonly plugins?: readonly Exporter[];
   readonly cwd?: string;
   readonly progress: ExportProgress &
@@ -97,13 +100,18 @@ function firstHolding(providers: readonly Provider[]): Provider {
 }
 
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
-export function exporterTable(mobyRoot: string, plugins: readonly Exporter[] = []): Map<string, Exporter> {
+export function exporterTable(
+  mobyRoot: string,
+  plugins: readonly Exporter[] = [],
+  options: { containerd?: ContainerdChoice } = {},
+): Map<string, Exporter> {
   const table = new Map<string, Exporter>();
+  const images = createImageExporters(options.containerd);
   for (const e of [
     ociExporter,
     dockerExporter,
-    imageExporter,
-    registryExporter,
+    images.image,
+    images.registry,
     createMobyExporter({ root: mobyRoot }),
   ]) {
     table.set(e.name, e);
@@ -131,7 +139,11 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
   const signal = options.signal ?? new AbortController().signal;
   if (options.outputs.length === 0)
     throw new OptionError('OUTPUT_MISSING', 'no --output given', { key: 'output' });
-  const table = exporterTable(options.mobyRoot, options.plugins);
+  const table = exporterTable(
+    options.mobyRoot,
+    options.plugins,
+    options.containerd ? { containerd: options.containerd } : {},
+  );
   const env = { cwd, env: process.env };
   const instances = [];
   for (const out of options.outputs) {

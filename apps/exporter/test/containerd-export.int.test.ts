@@ -146,9 +146,9 @@ describe.runIf(havePeers('containerd', 'ctr', 'runc', 'busybox'))('type=image in
     expect(labels.get(manifest.config.digest)).toEqual({
       'containerd.io/gc.ref.snapshot.overlayfs': chainId,
     });
-    manifest.layers.forEach((l, i) =>
-      expect(labels.get(l.digest)).toEqual({ 'containerd.io/uncompressed': diffIds[i] }),
-    );
+    for (const [i, l] of manifest.layers.entries()) {
+      expect(labels.get(l.digest)).toEqual({ 'containerd.io/uncompressed': diffIds[i] });
+    }
     // The temporary lease is gone and a garbage collection keeps everything: the record holds it.
     expect((await ctr(['leases', 'ls'])).trim().split('\n')).toHaveLength(1);
     const lease = (await ctr(['leases', 'create'])).trim();

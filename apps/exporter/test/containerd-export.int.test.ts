@@ -195,7 +195,7 @@ describe.runIf(havePeers('containerd', 'ctr', 'runc', 'busybox'))('type=image in
       'names',
     );
     expect(r.code).toBe(0);
-    const digest = responseOf(r.stdout)['containerimage.digest'];
+    const digest = responseOf(r.stdout)['containerimage.digest'] as string;
     expect(responseOf(r.stdout)['image.name']).toBe('multi-a:1,registry.example/team/b:2');
     expect(await imageNames('names')).toEqual(
       [
@@ -212,7 +212,7 @@ describe.runIf(havePeers('containerd', 'ctr', 'runc', 'busybox'))('type=image in
   it('dangling-name-prefix names PREFIX@DIGEST, and name-canonical adds no @DIGEST@DIGEST', async () => {
     const r = await exportTo('type=image,dangling-name-prefix=dangling,name-canonical=true', [], 'dangling');
     expect(r.code).toBe(0);
-    const digest = responseOf(r.stdout)['containerimage.digest'];
+    const digest = responseOf(r.stdout)['containerimage.digest'] as string;
     expect(responseOf(r.stdout)['image.name']).toBe(`dangling@${digest}`);
     expect(await imageNames('dangling')).toEqual([`docker.io/library/dangling@${digest}`]);
   }, 120_000);

@@ -3,7 +3,7 @@ import { blobSourceFrom } from '@lading/content-store';
 import { type Descriptor, defaultPlatform, isIndexMediaType, OptionError } from '@lading/digest';
 import { sourceImages, type WrittenImages, writeImages } from '../operations/write-image.js';
 import { ResponseKey } from '../plugin/keys.js';
-import type { ExportContext, ExportEnv, ExportResult, ExportSource } from '../plugin/types.js';
+import type { ExportContext, ExportEnv, ExportLayer, ExportResult, ExportSource } from '../plugin/types.js';
 import type { ImageExporterOptions } from './image-exporter.js';
 import { imageNaming, recordNames } from './image-names.js';
 
@@ -38,6 +38,8 @@ export async function chooseContainerd(
 
 /** The temporary lease of an export: it holds everything written until the image records and labels do. */
 const leaseTtlMs = 60 * 60 * 1000;
+/** Layer uploads in flight at once. */
+const uploadConcurrency = 3;
 
 /**
  * `type=image` into containerd, as BuildKit's image exporter does with a containerd worker (exporter/containerimage/
@@ -102,21 +104,35 @@ async function exportUnderLease(
     '@lading/containerd'
   );
   ctx.progress.start('layers', 'exporting layers');
-  const seen = new Set<string>();
-  for (const { image } of images) {
-    for (const l of image.layers) {
-      if (seen.has(l.descriptor.digest)) continue;
-      seen.add(l.descriptor.digest);
-      const id = `layer ${l.descriptor.digest}`;
-      const result = await client.content.put(l.descriptor, blobSourceFrom(source.provider, l.descriptor), {
-        labels: { [UncompressedLabel]: l.diffId },
-        signal,
-        onProgress: (e) => ctx.progress.update(id, e.bytes, e.total),
-        onResume: (e) => ctx.logger.debug(`${id}: resuming the upload at byte ${e.offset}`),
-      });
-      ctx.logger.debug(result === 'exists' ? `${id}: already in containerd` : `${id}: sent to containerd`);
-    }
-  }
+  const layers = new Map<string, ExportLayer>();
+  for (const { image } of images) for (const l of image.layers) layers.set(l.descriptor.digest, l);
+  // The first failed upload stops the others before the lease goes.
+  const stop = new AbortController();
+  const uploads = AbortSignal.any([signal, stop.signal]);
+  const send = async (l: ExportLayer) => {
+    const id = `layer ${l.descriptor.digest}`;
+    const result = await client.content.put(l.descriptor, blobSourceFrom(source.provider, l.descriptor), {
+      labels: { [UncompressedLabel]: l.diffId },
+      signal: uploads,
+      onProgress: (e) => ctx.progress.update(id, e.bytes, e.total),
+      onResume: (e) => ctx.logger.debug(`${id}: resuming the upload at byte ${e.offset}`),
+    });
+    ctx.logger.debug(result === 'exists' ? `${id}: already in containerd` : `${id}: sent to containerd`);
+  };
+  // A few uploads at once: each stream waits on containerd's acknowledgements, not on this process.
+  const queue = [...layers.values()];
+  const workers = await Promise.allSettled(
+    Array.from({ length: Math.min(uploadConcurrency, queue.length) }, async () => {
+      try {
+        for (let l = queue.shift(); l !== undefined; l = queue.shift()) await send(l);
+      } catch (error) {
+        stop.abort(error);
+        throw error;
+      }
+    }),
+  );
+  const failed = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failed) throw signal.aborted ? signal.reason : (stop.signal.reason ?? failed.reason);
   ctx.progress.done('layers');
   const written: WrittenImages = await writeImages(client.content, source, {
     oci: opts.oci,

@@ -264,10 +264,15 @@ describe('lading export inputs', () => {
       },
     );
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
+    // Signalled once the build has started (its handler is installed by then, however slow the machine).
+    const building = new Promise<void>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('building')) resolve();
+      });
     });
-    await new Promise((r) => setTimeout(r, 700));
+    await building;
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const { constants } = await import('node:os');
     const status = await new Promise<number>((r) =>

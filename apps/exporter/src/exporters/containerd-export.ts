@@ -22,10 +22,12 @@ export async function chooseContainerd(
   choice: ContainerdChoice | undefined,
   env: ExportEnv,
 ): Promise<ContainerdLocation | undefined> {
+  const given = choice?.address || env.env.CONTAINERD_ADDRESS;
+  // The lading store, decided without loading the containerd client.
+  if (!given && !choice?.probeDefault) return undefined;
   const { containerdAnswers, defaultContainerdAddress, resolveContainerdLocation } = await import(
     '@lading/containerd'
   );
-  const given = choice?.address || env.env.CONTAINERD_ADDRESS;
   if (given) return resolveContainerdLocation({ address: given, namespace: choice?.namespace }, env.env);
   if (choice?.probeDefault && (await containerdAnswers(defaultContainerdAddress))) {
     return resolveContainerdLocation(

@@ -21,11 +21,16 @@ export interface RunningContainerd {
   stop(): Promise<void>;
 }
 
+export interface ContainerdOptions {
+  /** More config.toml, appended (its own tables, e.g. `[plugins."io.containerd.gc.v1.scheduler"]`). */
+  readonly extraConfig?: readonly string[];
+}
+
 /**
  * Starts Debian's containerd (1.6) as root from a temp `config.toml` of its own (`root`, `state`,
  * `grpc.address`, the CRI plugin off) and waits until `ctr version` answers. One per test file.
  */
-export async function startContainerd(): Promise<RunningContainerd> {
+export async function startContainerd(options: ContainerdOptions = {}): Promise<RunningContainerd> {
   const bin = requirePeer('containerd');
   const ctrBin = requirePeer('ctr');
   const dir = await makeTempDir('lading-ctrd-');
@@ -47,6 +52,7 @@ export async function startContainerd(): Promise<RunningContainerd> {
       '  disable = true',
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = ${JSON.stringify(join(dir.path, 'opt'))}`,
+      ...(options.extraConfig ?? []),
       '',
     ].join('\n'),
   );

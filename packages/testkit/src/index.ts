@@ -1,5 +1,5 @@
 export { writeBusyboxRootfs } from './busybox.js';
-export type { RunningContainerd } from './containerd.js';
+export type { ContainerdOptions, RunningContainerd } from './containerd.js';
 export { startContainerd } from './containerd.js';
 export type { DockerdOptions, RunningDockerd } from './dockerd.js';
 export { socketRequest, startDockerd } from './dockerd.js';

@@ -56,11 +56,17 @@ export async function writeMetadataFile(
 export type ImageLocation =
   | { readonly kind: 'oci'; readonly dir: string; readonly tag: string | undefined }
   | { readonly kind: 'docker'; readonly ref: string }
+  | { readonly kind: 'containerd'; readonly name: string }
   | { readonly kind: 'store'; readonly name: string };
 
-/** `oci:DIR[:TAG]`, `docker://REF`, or a name in the lading store. */
+/** `oci:DIR[:TAG]`, `docker://REF`, `containerd://NAME` (an image record in containerd), or a name in the lading store. */
 export function parseImageLocation(s: string): ImageLocation {
   if (s.startsWith('docker://')) return { kind: 'docker', ref: s.slice('docker://'.length) };
+  if (s.startsWith('containerd://')) {
+    const name = s.slice('containerd://'.length);
+    if (name === '') throw new OptionError('LOCATION_EMPTY', 'containerd:// needs an image name', {});
+    return { kind: 'containerd', name };
+  }
   if (s.startsWith('oci:')) {
     const rest = s.slice(4);
     const colon = rest.lastIndexOf(':');

@@ -53,11 +53,22 @@ Output:
                            and runs the image. Refused while a daemon runs on DIR
       --moby-driver D      vfs|overlay2: the storage driver for a --moby-root that has no images yet (default
                            $LADING_MOBY_DRIVER, else vfs); a root that has them keeps its own
+      --containerd-address SOCKET
+                           type=image goes into this containerd (default $CONTAINERD_ADDRESS; with neither, and no
+                           --store or $LADING_STORE, containerd's /run/containerd/containerd.sock when it answers)
+      --namespace NS       containerd namespace (default $CONTAINERD_NAMESPACE, else default)
       --json               Print the result as JSON on stdout
       --progress MODE      auto|plain|tty|json|quiet (stderr)
 
+type=image into containerd: layers it lacks are sent under a temporary lease, the image is named (app:1 becomes
+docker.io/library/app:1) and, with unpack=true, its layers are applied into snapshotter=overlayfs|native so
+ctr run / nerdctl run start it at once. A multi-platform export is one record naming the index.
+
 Examples:
   lading export ./examples/hello-rootfs --tag hello:latest
+  lading export rootfs --cmd '["/bin/sh","-c","echo hi"]' -o type=image,name=app:1,unpack=true \
+    --containerd-address /run/containerd/containerd.sock     # then: ctr run --rm docker.io/library/app:1 t
+  lading export rootfs -o type=image,name=app:1,unpack=true,snapshotter=native --namespace k8s.io
   lading export rootfs -o type=oci,dest=hello.tar --tag hello:1
   lading export rootfs -o type=docker,dest=hello-docker.tar -t hello:1
   lading export app --base oci:./base:latest --cmd '["/app"]' -o 'type=image,"name=a:1,b:1",unpack=true'
@@ -98,20 +109,30 @@ Examples:
 `,
   copy: `Usage: lading copy SOURCE DEST [options]
 
-Copy an image (every platform) between an OCI layout (oci:DIR:TAG), a registry (docker://REF) and the lading
-store (a bare NAME).
+Copy an image (every platform) between an OCI layout (oci:DIR:TAG), a registry (docker://REF), containerd
+(containerd://NAME, an image record of its image store) and the lading store (a bare NAME).
 
 Into an OCI layout, Docker schema2 manifests and indexes are converted to OCI media types (new digests; layer and
-config bytes unchanged); elsewhere the image is copied as it is, unless --format asks.
+config bytes unchanged); elsewhere the image is copied as it is, unless --format asks. Into containerd the blobs it
+lacks are sent under a temporary lease (an interrupted copy resumes), and the record is named as Docker does
+(app:1 is docker.io/library/app:1).
 
 Options:
       --insecure       Allow http and unverified TLS for the registry
       --format FORMAT  oci, docker or keep: the media types written (default: oci into oci:, else keep)
+      --containerd-address SOCKET
+                       containerd's socket (default $CONTAINERD_ADDRESS, else /run/containerd/containerd.sock)
+      --namespace NS   containerd namespace (default $CONTAINERD_NAMESPACE, else default)
+      --unpack         Into containerd: also apply the layers for this platform into the snapshotter
+      --snapshotter S  overlayfs (default) or native
 
 Examples:
   lading copy oci:./out:latest docker://localhost:5000/hello:1 --insecure
   lading copy docker://docker.io/library/busybox:latest oci:./busybox:latest
   lading copy oci:./out:latest hello:latest
+  lading copy oci:./out:latest containerd://app:1 --unpack     # then: ctr run --rm docker.io/library/app:1 t
+  lading copy docker://localhost:5000/app:1 containerd://app:1 --namespace k8s.io --insecure
+  lading copy containerd://app:1 oci:./app:1
 `,
   ls: `Usage: lading ls [oci:DIR] [options]
 

@@ -5,6 +5,8 @@ import { type SourceImage, sourceImages, writeImages } from '../operations/write
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plugin/types.js';
+import { type ContainerdChoice, chooseContainerd, exportToContainerd } from './containerd-export.js';
+import { imageNaming, recordNames } from './image-names.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
 
 /** The keys the image exporter understands; any other key is passed on as source metadata, as BuildKit does. */
@@ -23,6 +25,7 @@ const known = new Set([
   'oci-mediatypes',
   'store',
   'source-date-epoch',
+  'snapshotter',
 ]);
 
 export interface ImageExporterOptions extends ImageOptions {
@@ -35,6 +38,8 @@ export interface ImageExporterOptions extends ImageOptions {
   readonly danglingPrefix: string;
   readonly nameCanonical: boolean;
   readonly store: boolean;
+  /** The containerd snapshotter `unpack` applies layers into (default overlayfs, containerd's own default). */
+  readonly snapshotter: string;
   readonly meta: Record<string, Uint8Array>;
 }
 
@@ -52,6 +57,14 @@ export function resolveImageAttrs(
   const push = parseBoolAttr(attrs, 'push', options.pushDefault);
   const store = parseBoolAttr(attrs, 'store', true);
   const targetName = attrs.name ?? '';
+  const snapshotter = attrs.snapshotter ?? 'overlayfs';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(snapshotter)) {
+    throw new OptionError(
+      'SNAPSHOTTER_INVALID',
+      `snapshotter ${JSON.stringify(snapshotter)}: give a containerd snapshotter name (overlayfs, native, ...)`,
+      { key: 'snapshotter' },
+    );
+  }
   if (push && targetName === '') {
     throw new OptionError('PUSH_WITHOUT_NAME', 'push needs a name: add name=REGISTRY/REPO:TAG', {
       key: 'name',
@@ -68,6 +81,7 @@ export function resolveImageAttrs(
     danglingPrefix: attrs['dangling-name-prefix'] ?? '',
     nameCanonical: parseBoolAttr(attrs, 'name-canonical'),
     store,
+    snapshotter,
     meta,
   };
 }
@@ -77,11 +91,13 @@ function safeDirName(name: string): string {
 }
 
 /**
- * `type=image`: writes the image into the store under a temporary lease, names it in the store's image index
- * (created or updated; `name-canonical` adds `NAME@DIGEST`), unpacks and pushes on request.
- * `type=registry`: the same with `push=true`.
+ * `type=image`: into containerd when an address is given (`--containerd-address`, `CONTAINERD_ADDRESS`) or, with
+ * `probeDefault`, when containerd answers on its default socket (see containerd-export.ts); else into the lading
+ * store: the image written under a temporary lease, named in the store's image index (created or updated;
+ * `name-canonical` adds `NAME@DIGEST`), unpacked into a directory and pushed on request.
+ * `type=registry`: the same with `push=true`; it goes into containerd only when an address is given.
  */
-function makeImageExporter(type: 'image' | 'registry'): Exporter {
+function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdChoice | undefined): Exporter {
   return {
     name: type,
     specificationVersion: 1,
@@ -91,6 +107,9 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
+          const choice = type === 'image' ? containerd : { ...containerd, probeDefault: false };
+          const location = await chooseContainerd(choice, env);
+          if (location !== undefined) return exportToContainerd(source, ctx, opts, location);
           const store = ctx.store as FullStore;
           const images = sourceImages(source);
           if (opts.unpack && images.length > 1) {
@@ -128,14 +147,7 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
             const image = (images[0] as SourceImage).image;
             const desc: Descriptor = written.root;
             const response: Record<string, string> = {};
-            let targetName = opts.targetName;
-            const metaName = source.metadata['image.name'];
-            if (targetName === '*' && metaName !== undefined) targetName = new TextDecoder().decode(metaName);
-            let nameCanonical = opts.nameCanonical;
-            if (targetName === '' && opts.danglingPrefix !== '') {
-              targetName = `${opts.danglingPrefix}@${desc.digest}`;
-              nameCanonical = false;
-            }
+            const { targetName, nameCanonical } = imageNaming(opts, source, desc.digest);
             if (targetName !== '') {
               const { ImageStore } = await import('@lading/reference-store');
               const images = new ImageStore(store);
@@ -143,8 +155,8 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
                 if (opts.store) {
                   const label = `naming to ${name}`;
                   ctx.progress.start(label, label);
-                  const names = nameCanonical ? [name, `${name}@${desc.digest}`] : [name];
-                  for (const n of names) await images.put({ name: n, target: desc });
+                  for (const n of recordNames(name, desc.digest, nameCanonical))
+                    await images.put({ name: n, target: desc });
                   ctx.progress.done(label);
                   if (opts.unpack) {
                     const dir = opts.unpackDir ?? join(env.cwd, 'rootfs', safeDirName(name));
@@ -191,5 +203,17 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
   };
 }
 
-export const imageExporter: Exporter = makeImageExporter('image');
-export const registryExporter: Exporter = makeImageExporter('registry');
+/**
+ * The `image` and `registry` exporters with a containerd to export into (or to look for): what the CLI's
+ * `--containerd-address` / `--namespace` make.
+ */
+export function createImageExporters(containerd?: ContainerdChoice): { image: Exporter; registry: Exporter } {
+  return {
+    image: makeImageExporter('image', containerd),
+    registry: makeImageExporter('registry', containerd),
+  };
+}
+
+/** Into containerd when `CONTAINERD_ADDRESS` is set, else into the lading store. */
+export const imageExporter: Exporter = makeImageExporter('image', undefined);
+export const registryExporter: Exporter = makeImageExporter('registry', undefined);

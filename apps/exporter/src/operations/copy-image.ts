@@ -1,7 +1,9 @@
 import {
+  type BlobSink,
   copyBlob,
   createMemoryStore,
   type FullStore,
+  type Ingester,
   openLocalStore,
   type Provider,
   readBlob,
@@ -16,6 +18,7 @@ import {
   OptionError,
 } from '@lading/digest';
 import type { ImageLocation } from '../cli/common.js';
+import type { ContainerdCopyOptions } from './copy-containerd.js';
 
 interface Node {
   manifests?: Descriptor[];
@@ -27,7 +30,7 @@ interface Node {
 /** Copies a manifest or index and everything below it that `dst` lacks; children before parents. */
 export async function copyImageGraph(
   src: Provider,
-  dst: FullStore,
+  dst: Pick<Provider, 'info'> & (BlobSink | Ingester),
   desc: Descriptor,
   signal?: AbortSignal,
 ): Promise<number> {
@@ -66,6 +69,8 @@ export type CopyFormat = 'oci' | 'docker' | 'keep';
 
 export interface CopyOptions {
   readonly storeDir: string;
+  /** For `containerd://NAME` on either side. */
+  readonly containerd?: ContainerdCopyOptions;
   /** Default: `oci` into an OCI layout (`oci:`), `keep` elsewhere. */
   readonly format?: CopyFormat;
   readonly insecure?: boolean;
@@ -76,7 +81,11 @@ export interface CopyOptions {
 async function openSource(
   loc: ImageLocation,
   options: CopyOptions,
-): Promise<{ provider: Provider; desc: Descriptor }> {
+): Promise<{ provider: Provider; desc: Descriptor; close?: () => void }> {
+  if (loc.kind === 'containerd') {
+    const { openContainerdImage } = await import('./copy-containerd.js');
+    return openContainerdImage(loc.name, options.containerd ?? {});
+  }
   if (loc.kind === 'oci') {
     const store = await openLocalStore(loc.dir);
     const index = await store.readIndex();
@@ -168,12 +177,33 @@ export async function copyImage(
   options: CopyOptions,
 ): Promise<Descriptor> {
   const opened = await openSource(src, options);
+  try {
+    return await copyOpened(opened, dst, options);
+  } finally {
+    opened.close?.();
+  }
+}
+
+async function copyOpened(
+  opened: { provider: Provider; desc: Descriptor },
+  dst: ImageLocation,
+  options: CopyOptions,
+): Promise<Descriptor> {
   let { provider, desc } = opened;
   const format = options.format ?? (dst.kind === 'oci' ? 'oci' : 'keep');
   if (format !== 'keep') {
     const converted = createMemoryStore();
     desc = await convertImageGraph(opened.provider, converted, opened.desc, format === 'oci');
     if (desc.digest !== opened.desc.digest) provider = overlay(converted, opened.provider);
+  }
+  if (dst.kind === 'containerd') {
+    const { copyIntoContainerd } = await import('./copy-containerd.js');
+    return copyIntoContainerd(provider, desc, dst.name, {
+      ...options.containerd,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      copyGraph: (src, content, root) => copyImageGraph(src, content, root, options.signal),
+    });
   }
   if (dst.kind === 'docker') {
     const { pushImage } = await import('@lading/push');

@@ -9,7 +9,8 @@ import {
   type Platform,
 } from '@lading/digest';
 import type { MobyDriver } from '@lading/docker-engine';
-import { imageExporter, registryExporter } from '../exporters/image-exporter.js';
+import type { ContainerdChoice } from '../exporters/containerd-export.js';
+import { createImageExporters } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
 import { createMobyExporter } from '../exporters/moby-exporter.js';
 import { dockerExporter, ociExporter } from '../exporters/oci-exporter.js';
@@ -55,6 +56,8 @@ export interface ExportImageOptions {
   readonly mobyRoot: string;
   /** The graph driver for a `mobyRoot` without an image store yet (vfs or overlay2; default vfs). */
   readonly mobyDriver?: MobyDriver;
+  /** containerd for type=image (and type=registry, address only): see ContainerdChoice. */
+  readonly containerd?: ContainerdChoice;
   readonly plugins?: readonly Exporter[];
   readonly cwd?: string;
   readonly progress: ExportProgress &
@@ -105,14 +108,15 @@ function firstHolding(providers: readonly Provider[]): Provider {
 export function exporterTable(
   mobyRoot: string,
   plugins: readonly Exporter[] = [],
-  options: { readonly mobyDriver?: MobyDriver } = {},
+  options: { readonly mobyDriver?: MobyDriver; readonly containerd?: ContainerdChoice } = {},
 ): Map<string, Exporter> {
   const table = new Map<string, Exporter>();
+  const images = createImageExporters(options.containerd);
   for (const e of [
     ociExporter,
     dockerExporter,
-    imageExporter,
-    registryExporter,
+    images.image,
+    images.registry,
     createMobyExporter({ root: mobyRoot, ...(options.mobyDriver ? { driver: options.mobyDriver } : {}) }),
   ]) {
     table.set(e.name, e);
@@ -142,6 +146,7 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     throw new OptionError('OUTPUT_MISSING', 'no --output given', { key: 'output' });
   const table = exporterTable(options.mobyRoot, options.plugins, {
     ...(options.mobyDriver ? { mobyDriver: options.mobyDriver } : {}),
+    ...(options.containerd ? { containerd: options.containerd } : {}),
   });
   const env = { cwd, env: process.env };
   const instances = [];

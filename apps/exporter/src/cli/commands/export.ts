@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPlatform, NotFoundError, OptionError, type Platform, parsePlatform } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
+import type { ContainerdChoice } from '../../exporters/containerd-export.js';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
@@ -135,6 +136,27 @@ async function readConfigFile(path: string): Promise<Uint8Array> {
   return bytes;
 }
 
+/**
+ * Where type=image goes: containerd at --containerd-address or $CONTAINERD_ADDRESS; with neither, containerd's
+ * default socket when it answers, unless a lading store was chosen (--store or $LADING_STORE). A bad namespace is
+ * refused here, before any layer is built.
+ */
+export async function containerdChoice(
+  address: string | undefined,
+  namespace: string | undefined,
+  store: string | undefined,
+): Promise<ContainerdChoice> {
+  if (address || namespace || process.env.CONTAINERD_ADDRESS || process.env.CONTAINERD_NAMESPACE) {
+    const { resolveContainerdLocation } = await import('@lading/containerd');
+    resolveContainerdLocation({ address, namespace });
+  }
+  return {
+    ...(address ? { address } : {}),
+    ...(namespace ? { namespace } : {}),
+    probeDefault: store === undefined && !process.env.LADING_STORE,
+  };
+}
+
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -166,6 +188,8 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       'metadata-file': { type: 'string' },
       'moby-root': { type: 'string' },
       'moby-driver': { type: 'string' },
+      'containerd-address': { type: 'string' },
+      namespace: { type: 'string' },
       'cache-to': { type: 'string', multiple: true },
       'cache-from': { type: 'string', multiple: true },
     },
@@ -236,6 +260,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   for (const p of values['exporter-plugin'] ?? []) plugins.push(...(await loadExporterPlugin(p)));
   await checkInputsExist([...layers, ...Object.values(platformOpts.platformLayers ?? {}).flat()]);
   const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
+  const containerd = await containerdChoice(values['containerd-address'], values.namespace, values.store);
   const progress = progressFrom(values.progress);
   const started = performance.now();
   let cacheFrom: LayerCacheSource[] = [];
@@ -269,6 +294,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
       mobyRoot: values['moby-root'] !== undefined ? resolve(values['moby-root']) : defaultMobyRoot(),
       ...(mobyDriver ? { mobyDriver } : {}),
+      containerd,
       plugins,
       progress,
       logger: progress,

@@ -1,2 +1,2 @@
 // The Docker Engine client (./client) and the data-root writer (./data-root) are re-exported here.
-export {};
+export * from './client/index.js';

@@ -1,9 +1,12 @@
 import { join, resolve } from 'node:path';
-import { digestOf, InvalidInputError, OptionError } from '@lading/digest';
-import { formatReference, parseNormalizedReference, type Reference } from '@lading/reference-store/reference';
+import type { Provider } from '@lading/content-store';
+import { type Digest, digestOf, InvalidInputError } from '@lading/digest';
+import type { EngineClient } from '@lading/docker-engine';
+import { formatReference, type Reference } from '@lading/reference-store/reference';
 import { finalConfig } from '../operations/write-image.js';
 import { imageConfigKey, MetadataKey, ResponseKey } from '../plugin/keys.js';
 import type {
+  ExportContext,
   ExportEnv,
   Exporter,
   ExporterInstance,
@@ -11,6 +14,7 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
+import { connectEngine, engineNames, loadIntoEngine } from './engine-load.js';
 
 /** Where the moby-style stores live under a root (as /var/lib/docker/image/<driver>/). */
 export function mobyPaths(root: string): { imagedb: string; repositories: string } {
@@ -70,45 +74,98 @@ export function mobyInput(
   return { image, config: config !== undefined && config.byteLength > 0 ? config : undefined };
 }
 
-/** `type=moby`: the image config into a moby-style image store, each name tagged in repositories.json. */
-export function createMobyExporter(options: { root: string }): Exporter {
+/**
+ * `--moby-root DIR`: the config into a moby-style image store under DIR, each name tagged in repositories.json.
+ * (The stopped daemon's data-root writer takes this place.)
+ */
+async function exportToMobyRoot(
+  root: string,
+  config: Uint8Array,
+  names: readonly Reference[],
+  ctx: ExportContext,
+): Promise<Digest> {
+  const { ImageDb, ReferenceStore } = await import('@lading/reference-store');
+  const paths = mobyPaths(root);
+  const writing = `writing image ${digestOf(config)}`;
+  ctx.progress.start('config', writing);
+  const db = await ImageDb.open(paths.imagedb);
+  const id = await db.create(config);
+  ctx.progress.done('config');
+  const tags = await ReferenceStore.open(paths.repositories);
+  for (const n of names) {
+    const label = `naming to ${formatReference(n)}`;
+    ctx.progress.start(`tag ${label}`, label);
+    // A name that tags another image moves, as moby's exporter adds its tags with force.
+    await tags.addTag(n, id, { force: true });
+    ctx.progress.done(`tag ${label}`);
+  }
+  return id;
+}
+
+/** Into the running Engine: only the layers it lacks travel; the image ID is the config's digest. */
+async function exportToEngine(
+  engine: EngineClient,
+  config: Uint8Array,
+  image: ExportImage | undefined,
+  names: readonly Reference[],
+  provider: Provider,
+  ctx: ExportContext,
+): Promise<Digest> {
+  const loaded = await loadIntoEngine(engine, { config, layers: image?.layers ?? [], names, provider }, ctx);
+  return loaded.id;
+}
+
+export interface MobyExporterOptions {
+  /**
+   * A data-root to write instead of a running Engine (`--moby-root`, `LADING_MOBY_ROOT`). Without it the image goes
+   * into the Engine that DOCKER_HOST, the docker context or the default socket names.
+   */
+  readonly root?: string | undefined;
+}
+
+/**
+ * `type=moby`: the image into Docker's own stores, as moby's BuildKit exporter puts it there: into the running
+ * Engine over its API, or with `root` into a data-root. Image ID = config digest = `containerimage.digest`. Names
+ * follow moby's reference store: familiar names, tags move, digest references and the repository `sha256` are
+ * refused (exit 3) before anything is built or sent.
+ */
+export function createMobyExporter(options: MobyExporterOptions = {}): Exporter {
   return {
     name: 'moby',
     specificationVersion: 1,
-    resolve(attrs, env: ExportEnv): ExporterInstance {
-      const names: Reference[] = [];
+    async resolve(attrs, env: ExportEnv): Promise<ExporterInstance> {
+      let nameList: string[] = [];
       let metaConfig: Uint8Array | undefined;
       for (const [k, v] of Object.entries(attrs)) {
         if (k === 'name') {
-          for (const n of v.split(',')) {
-            try {
-              names.push(parseNormalizedReference(n));
-            } catch (cause) {
-              throw new OptionError(
-                'NAME_INVALID',
-                `invalid name ${JSON.stringify(n)}: ${(cause as Error).message}`,
-                { key: 'name', cause },
-              );
-            }
-          }
+          nameList = [...nameList, ...v.split(',')];
         } else if (k === MetadataKey.imageConfig) {
           metaConfig = new TextEncoder().encode(v);
         }
         // Other keys are ignored, as moby does (it logs a warning).
       }
-      const root = resolve(env.cwd, options.root);
+      const names = await engineNames(nameList);
+      const root = options.root !== undefined ? resolve(env.cwd, options.root) : undefined;
+      const engine =
+        root === undefined
+          ? await connectEngine(
+              env,
+              "pass --moby-root DIR (or LADING_MOBY_ROOT) to write a stopped daemon's data-root",
+            )
+          : undefined;
       return {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
-          const { ImageDb, ReferenceStore } = await import('@lading/reference-store');
           for (const k of Object.keys(attrs)) {
             if (k !== 'name' && k !== MetadataKey.imageConfig)
               ctx.logger.warn(`image exporter: unknown option ${k}`);
           }
           const { image, config } = mobyInput(source, metaConfig);
-          ctx.progress.start('layers', 'exporting layers');
-          ctx.progress.done('layers');
+          if (root !== undefined) {
+            ctx.progress.start('layers', 'exporting layers');
+            ctx.progress.done('layers');
+          }
           const bytes = finalConfig(
             {
               ...(config !== undefined ? { config } : {}),
@@ -118,19 +175,10 @@ export function createMobyExporter(options: { root: string }): Exporter {
             },
             { onWarning: (w) => ctx.logger.warn(w) },
           );
-          const paths = mobyPaths(root);
-          const writing = `writing image ${digestOf(bytes)}`;
-          ctx.progress.start('config', writing);
-          const db = await ImageDb.open(paths.imagedb);
-          const id = await db.create(bytes);
-          ctx.progress.done('config');
-          const tags = await ReferenceStore.open(paths.repositories);
-          for (const n of names) {
-            const label = `naming to ${formatReference(n)}`;
-            ctx.progress.start(`tag ${label}`, label);
-            await tags.addTag(n, id, { force: true });
-            ctx.progress.done(`tag ${label}`);
-          }
+          const id =
+            root !== undefined
+              ? await exportToMobyRoot(root, bytes, names, ctx)
+              : await exportToEngine(engine as EngineClient, bytes, image, names, source.provider, ctx);
           return { response: { [ResponseKey.imageDigest]: id } };
         },
       };

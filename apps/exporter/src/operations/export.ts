@@ -51,7 +51,8 @@ export interface ExportImageOptions {
   readonly forceCompression?: boolean;
   /** The lading store (type=image, registry, and the working store for tarball outputs). */
   readonly storeDir: string;
-  readonly mobyRoot: string;
+  /** A data-root for type=moby; undefined: the running Docker Engine (DOCKER_HOST, docker context, default socket). */
+  readonly mobyRoot?: string | undefined;
   readonly plugins?: readonly Exporter[];
   readonly cwd?: string;
   readonly progress: ExportProgress &
@@ -97,7 +98,10 @@ function firstHolding(providers: readonly Provider[]): Provider {
 }
 
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
-export function exporterTable(mobyRoot: string, plugins: readonly Exporter[] = []): Map<string, Exporter> {
+export function exporterTable(
+  mobyRoot: string | undefined,
+  plugins: readonly Exporter[] = [],
+): Map<string, Exporter> {
   const table = new Map<string, Exporter>();
   for (const e of [
     ociExporter,

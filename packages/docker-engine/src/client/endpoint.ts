@@ -41,7 +41,9 @@ export interface ResolveEndpointOptions {
 }
 
 function badHost(host: string, source: string, why: string): OptionError {
-  return new OptionError('ENGINE_HOST_INVALID', `${source}=${JSON.stringify(host)}: ${why}`, {
+  // A user:password in the address never reaches an error message.
+  const shown = host.replace(/\/\/[^/@]*@/, '//');
+  return new OptionError('ENGINE_HOST_INVALID', `${source}=${JSON.stringify(shown)}: ${why}`, {
     key: 'DOCKER_HOST',
   });
 }

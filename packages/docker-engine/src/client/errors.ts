@@ -43,6 +43,8 @@ export function isEngineUnreachable(error: unknown): error is EngineError {
  */
 export function cleanDaemonText(text: string, max = 2000): string {
   const clean = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences go whole
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
     .replace(/ {2,}/g, ' ')

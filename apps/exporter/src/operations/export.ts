@@ -164,6 +164,12 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     if (oci === undefined && out.attrs['oci-mediatypes'] !== undefined)
       oci = parseBoolAttr(out.attrs, 'oci-mediatypes');
   }
+  // Into a local Docker Engine nothing gains from compression: BuildKit's moby exporter stores layers plain, and
+  // gzip would cost both lading and dockerd CPU on the same machine. Any other output keeps gzip.
+  const intoEngineOnly = options.outputs.every(
+    (o) => o.type === 'moby' || (o.type === 'docker' && (o.attrs.dest ?? '') === ''),
+  );
+  compression ??= intoEngineOnly ? 'uncompressed' : undefined;
   const epochAttr = options.outputs
     .map((o) => o.attrs['source-date-epoch'])
     .find((e) => e !== undefined && e !== '');

@@ -1,7 +1,7 @@
 import type { Digest } from '@lading/digest';
 import { chainIds } from '@lading/reference-store';
 import type { EngineClient } from './engine-client.js';
-import { usesContainerdStore } from './system.js';
+import { engineUsesContainerdStore } from './system.js';
 
 /** Inspections in flight at once: enough to hide the socket's latency, few enough not to load the daemon. */
 const inspectConcurrency = 4;
@@ -36,6 +36,6 @@ export async function findHeldChains(
     }
   };
   await Promise.all(Array.from({ length: Math.min(inspectConcurrency, images.length) }, worker));
-  if (held.size > 0 && usesContainerdStore(await engine.info(options))) return new Set();
+  if (held.size > 0 && (await engineUsesContainerdStore(engine, options))) return new Set();
   return held;
 }

@@ -5,6 +5,7 @@ import { dockerArchiveStream, type EngineLayer } from './docker-archive.js';
 import type { EngineClient } from './engine-client.js';
 import { isEngineError } from './errors.js';
 import { findHeldChains } from './held-layers.js';
+import { engineUsesContainerdStore } from './system.js';
 import { checkEngineTag } from './tag-rules.js';
 
 export interface LoadImageInput {
@@ -133,11 +134,12 @@ export async function loadImage(
     placeholders = new Set();
     result = await send();
   }
-  // The daemon names what it stored; it must be this config's digest.
+  // The daemon names what it stored; it must be this config's digest (unless images live in containerd, which
+  // names them by manifest digest).
   if (
-    result.imageIds.length > 0
-      ? !result.imageIds.includes(id)
-      : (await engine.findImage(id, sig)) === undefined
+    !result.imageIds.includes(id) &&
+    (await engine.findImage(id, sig)) === undefined &&
+    !(await engineUsesContainerdStore(engine, sig))
   ) {
     throw new IntegrityError(
       'ENGINE_IMAGE_ID_MISMATCH',

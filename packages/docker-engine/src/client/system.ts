@@ -1,3 +1,4 @@
+import { compareApiVersions } from './api-version.js';
 import type { EngineApi } from './engine-api.js';
 import { readCapped } from './engine-api.js';
 import { apiError } from './errors.js';
@@ -67,4 +68,16 @@ export function usesContainerdStore(engineInfo: EngineInfo): boolean {
   return (engineInfo.DriverStatus ?? []).some(
     ([k, v]) => k === 'driver-type' && typeof v === 'string' && v.startsWith('io.containerd.snapshotter'),
   );
+}
+
+/**
+ * `usesContainerdStore` of the daemon, asking `/info` (a costly call) only of daemons new enough to have that store:
+ * it came with Docker 24 (API 1.43).
+ */
+export async function engineUsesContainerdStore(
+  api: EngineApi & { apiVersion(options?: { signal?: AbortSignal }): Promise<string> },
+  options: { signal?: AbortSignal } = {},
+): Promise<boolean> {
+  if (compareApiVersions(await api.apiVersion(options), '1.43') < 0) return false;
+  return usesContainerdStore(await info(api, options));
 }

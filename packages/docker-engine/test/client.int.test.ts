@@ -28,6 +28,7 @@ import {
   type ImageInspect,
   type ImageSummary,
   isEngineError,
+  listImageLayers,
   loadImage,
   openEngineClient,
 } from '../src/index.js';
@@ -147,6 +148,8 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'tar'))('the Engine cli
     );
     const inspect = await engine.inspectImage('app:1');
     expect(inspect.RootFS?.Layers).toEqual([base.diffId, app.diffId]);
+    const listed = (await listImageLayers(engine)).find((i) => i.repoTags.includes('app:1'));
+    expect(listed).toEqual({ id: sha256(config), repoTags: ['app:1'], layers: [base.diffId, app.diffId] });
   });
 
   it('a placeholder without its chain is refused cleanly by dockerd ("invalid diffID"), nothing stored', async () => {

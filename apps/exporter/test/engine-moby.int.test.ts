@@ -13,17 +13,25 @@ import {
   writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMobyExporter } from '../src/exporters/moby-exporter.js';
+import { describeExporterConformance } from '../src/plugin/conformance.js';
 import { lading } from './helpers.js';
 
-describe.runIf(havePeers('dockerd', 'docker', 'busybox'))('lading export into the Docker Engine', () => {
-  let dockerd: RunningDockerd;
+const peers = havePeers('dockerd', 'docker', 'busybox');
+// One daemon for the file, started at collection so the conformance kit can be pointed at it.
+const started: RunningDockerd | undefined = peers ? await startDockerd() : undefined;
+afterAll(async () => {
+  await started?.stop();
+});
+
+describe.runIf(peers)('lading export into the Docker Engine', () => {
+  const dockerd = started as RunningDockerd;
   let tmp: TempDir;
   let rootfs: string;
   let appDir: string;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    dockerd = await startDockerd();
     tmp = await makeTempDir('lading-engine-export-');
     rootfs = join(tmp.path, 'rootfs');
     writeBusyboxRootfs(rootfs);
@@ -38,7 +46,6 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox'))('lading export into th
     };
   }, 120_000);
   afterAll(async () => {
-    await dockerd?.stop();
     await tmp?.cleanup();
   });
 
@@ -202,3 +209,14 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox'))('lading export into th
     expect(await eventsSince(since)).toEqual([]);
   });
 });
+
+if (started) {
+  describeExporterConformance(
+    'moby into the Docker Engine',
+    createMobyExporter({ engineHost: started.host }),
+    undefined,
+    {
+      attrs: () => ({ name: 'conformance:1' }),
+    },
+  );
+}

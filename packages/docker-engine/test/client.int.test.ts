@@ -263,6 +263,18 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'tar'))('the Engine cli
     expect(checkEngineTag(parseNormalizedReference('localhost/sha256:x')).repository).toBe('sha256');
   });
 
+  it('zstd layers are refused before sending to a daemon older than Docker 23', async () => {
+    const zstd = {
+      ...base,
+      descriptor: { ...base.descriptor, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' },
+    };
+    const e = await loadImage(engine, { config: configFor([zstd], ['/z']), layers: [zstd], names: [] }).catch(
+      (x: unknown) => x,
+    );
+    expect(isLadingError(e) && e.code).toBe('ENGINE_ZSTD_UNSUPPORTED');
+    expect(exitCodeFor(e)).toBe(3);
+  });
+
   it('an existing tag moves to the new image, as moby tags with force', async () => {
     const a = configFor([base], ['/bin/sh', '-c', 'echo a']);
     const b = configFor([base], ['/bin/sh', '-c', 'echo b']);

@@ -34,9 +34,13 @@ export async function engineNames(list: readonly string[]): Promise<Reference[]>
  * A client for the Engine the environment names (DOCKER_HOST, the docker context, else the default socket), checked
  * to answer now, so a missing daemon fails before any layer is built. `instead` says what else the user can do.
  */
-export async function connectEngine(env: ExportEnv, instead: string): Promise<EngineClient> {
+export async function connectEngine(
+  env: ExportEnv,
+  instead: string,
+  options: { readonly host?: string | undefined } = {},
+): Promise<EngineClient> {
   const { EngineError, isEngineUnreachable, openEngineClient } = await import('@lading/docker-engine');
-  const engine = await openEngineClient({ env: env.env });
+  const engine = await openEngineClient({ env: env.env, ...(options.host ? { host: options.host } : {}) });
   try {
     await engine.apiVersion();
   } catch (error) {

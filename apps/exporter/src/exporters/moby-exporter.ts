@@ -121,6 +121,8 @@ export interface MobyExporterOptions {
    * into the Engine that DOCKER_HOST, the docker context or the default socket names.
    */
   readonly root?: string | undefined;
+  /** The Engine to load into (DOCKER_HOST's grammar) instead of the one the environment names. */
+  readonly engineHost?: string | undefined;
 }
 
 /**
@@ -151,6 +153,7 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
           ? await connectEngine(
               env,
               "pass --moby-root DIR (or LADING_MOBY_ROOT) to write a stopped daemon's data-root",
+              { host: options.engineHost },
             )
           : undefined;
       return {

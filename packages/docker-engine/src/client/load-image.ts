@@ -1,6 +1,7 @@
 import { type Digest, digestOf, IntegrityError, InvalidInputError } from '@lading/digest';
 import { chainIds } from '@lading/reference-store';
 import { familiarString, type Reference } from '@lading/reference-store/reference';
+import { compareApiVersions } from './api-version.js';
 import { dockerArchiveStream, type EngineLayer } from './docker-archive.js';
 import type { EngineClient } from './engine-client.js';
 import { isEngineError } from './errors.js';
@@ -86,6 +87,16 @@ export async function loadImage(
   const tags = input.names.map(checkEngineTag);
   checkLayers(input);
   const id = digestOf(input.config);
+  // moby reads zstd layers from Docker 23 (API 1.42) on; older daemons would take them for plain tar.
+  if (input.layers.some((l) => l.descriptor.mediaType.includes('zstd'))) {
+    const v = await engine.apiVersion(sig);
+    if (compareApiVersions(v, '1.42') < 0) {
+      throw new InvalidInputError(
+        'ENGINE_ZSTD_UNSUPPORTED',
+        `the Docker Engine at ${engine.address} speaks API ${v} (before Docker 23), which reads no zstd layers: use gzip or uncompressed layers`,
+      );
+    }
+  }
   const tagAll = async () => {
     for (const [index, t] of tags.entries()) {
       options.onProgress?.({ phase: 'tag', name: familiarString(t), index });

@@ -85,6 +85,8 @@ async function exportToMobyRoot(
   ctx: ExportContext,
 ): Promise<Digest> {
   const { ImageDb, ReferenceStore } = await import('@lading/reference-store');
+  ctx.progress.start('layers', 'exporting layers');
+  ctx.progress.done('layers');
   const paths = mobyPaths(root);
   const writing = `writing image ${digestOf(config)}`;
   ctx.progress.start('config', writing);
@@ -165,10 +167,6 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
               ctx.logger.warn(`image exporter: unknown option ${k}`);
           }
           const { image, config } = mobyInput(source, metaConfig);
-          if (root !== undefined) {
-            ctx.progress.start('layers', 'exporting layers');
-            ctx.progress.done('layers');
-          }
           const bytes = finalConfig(
             {
               ...(config !== undefined ? { config } : {}),

@@ -83,7 +83,7 @@ describe('parseImageReference', () => {
         'docker-archive:/x.tar:busybox@sha256:' + 'a'.repeat(64),
         /docker-archive doesn't support digest references/,
       ],
-      ['docker-daemon:busybox:latest', /transport "docker-daemon" is not supported/],
+      ['ostree:busybox@/ostree/repo', /transport "ostree" is not supported/],
       ['UPPER CASE', /expected colon-separated transport:reference/],
       ['', /Invalid image name ""/],
       ['dir:', /empty path/],

@@ -29,6 +29,11 @@ export interface BuildLayerOptions
 export interface BuiltLayer extends Layer {
   /** True when the layer came from the cache and no file content was read. */
   readonly fromCache: boolean;
+  /**
+   * When the blob was built (ISO 8601): now, or for a cache hit the first build's time, as BuildKit gives a cached
+   * layer its record's creation time (so an unchanged rebuild keeps its history, config and image ID).
+   */
+  readonly createdAt: string;
 }
 
 /**
@@ -41,6 +46,7 @@ export async function buildLayer(
   options: BuildLayerOptions = {},
 ): Promise<BuiltLayer> {
   options.signal?.throwIfAborted();
+  const startedAt = new Date().toISOString();
   const compression = options.compression ?? 'gzip';
   const level = checkLevel(compression, options.level);
   const epoch = epochSeconds(options.epoch);
@@ -71,7 +77,7 @@ export async function buildLayer(
     };
     key = treeMetadataKey(dir, walkOptions, settings);
     const hit = await readCachedLayer(cache, key, store as Pick<Provider, 'info'>);
-    if (hit) return { ...hit, fromCache: true };
+    if (hit) return { ...hit, createdAt: hit.createdAt ?? startedAt, fromCache: true };
   }
   // The tree is listed while the layer is written, so compression starts at the first file.
   const items = tarItemsFromEntries(walkTree(dir, walkOptions), dir, {
@@ -83,8 +89,10 @@ export async function buildLayer(
     store,
     options,
   );
-  if (cache !== undefined && key !== undefined) await writeCachedLayer(cache, key, layer);
-  return { ...layer, fromCache: false };
+  if (cache !== undefined && key !== undefined) {
+    await writeCachedLayer(cache, key, layer, { createdAt: startedAt });
+  }
+  return { ...layer, createdAt: startedAt, fromCache: false };
 }
 
 function readTreeRootStat(dir: string): string {

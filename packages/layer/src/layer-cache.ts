@@ -33,6 +33,13 @@ export function treeCacheKey(
 interface CacheRecord {
   readonly version: string;
   readonly layer: Layer;
+  /** When the blob was built (ISO 8601); records written before this field have none. */
+  readonly createdAt?: string;
+}
+
+/** A layer of the cache, with the time its blob was first built (BuildKit keeps a cached layer's creation time). */
+export interface CachedLayer extends Layer {
+  readonly createdAt?: string;
 }
 
 /** A cached layer whose blob is still in the store, or undefined. */
@@ -40,7 +47,7 @@ export async function readCachedLayer(
   dir: string,
   key: string,
   store: Pick<Provider, 'info'>,
-): Promise<Layer | undefined> {
+): Promise<CachedLayer | undefined> {
   let record: CacheRecord;
   try {
     record = JSON.parse(await readFile(join(dir, `${key}.json`), 'utf8')) as CacheRecord;
@@ -56,14 +63,24 @@ export async function readCachedLayer(
   } catch {
     return undefined;
   }
-  return record.layer;
+  const createdAt = typeof record.createdAt === 'string' && !Number.isNaN(Date.parse(record.createdAt));
+  return createdAt ? { ...record.layer, createdAt: record.createdAt as string } : record.layer;
 }
 
 /** Records a layer under a tree key (temp file + rename, so a reader never sees half a record). */
-export async function writeCachedLayer(dir: string, key: string, layer: Layer): Promise<void> {
+export async function writeCachedLayer(
+  dir: string,
+  key: string,
+  layer: Layer,
+  options: { createdAt?: string } = {},
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${key}.${process.pid}.${Date.now()}.tmp`);
-  const record: CacheRecord = { version: cacheVersion, layer };
+  const record: CacheRecord = {
+    version: cacheVersion,
+    layer: { descriptor: layer.descriptor, diffId: layer.diffId, uncompressedSize: layer.uncompressedSize },
+    ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
+  };
   await writeFile(tmp, `${JSON.stringify(record)}\n`);
   await rename(tmp, join(dir, `${key}.json`));
 }

@@ -65,6 +65,19 @@ describe('layer cache', () => {
     expect(warm.layer.uncompressedSize).toBe(cold.layer.uncompressedSize);
   });
 
+  it('a hit keeps the time of the first build, as BuildKit keeps a cached layer creation time; a miss is new', async () => {
+    const cold = await build();
+    await new Promise((r) => setTimeout(r, 20));
+    const warm = await build();
+    expect(warm.layer.fromCache).toBe(true);
+    expect(warm.layer.createdAt).toBe(cold.layer.createdAt);
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(join(tree, 'a.txt'), 'changed');
+    const miss = await build();
+    expect(miss.layer.fromCache).toBe(false);
+    expect(Date.parse(miss.layer.createdAt)).toBeGreaterThan(Date.parse(cold.layer.createdAt));
+  });
+
   const changes: [string, () => void][] = [
     [
       'content of the same size, old mtime put back',

@@ -37,7 +37,8 @@ Commands:
   add         Like copy, but local tar archives are extracted
   config      Change the image configuration of a working container (env, cmd, labels, ...)
   commit      Create an image from a working container (local storage or any transport)
-  push        Push an image from local storage to a transport (docker://, oci:, oci-archive:, dir:, docker-archive:)
+  push        Push an image from local storage to a transport (docker://, oci:, oci-archive:, dir:, docker-archive:,
+              docker-daemon:)
   containers  List working containers
   rm          Remove working containers
   mount       Print the root filesystem path of a working container

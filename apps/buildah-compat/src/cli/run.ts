@@ -80,7 +80,8 @@ const commands: Record<string, CommandDef> = {
 
 Creates a working container from scratch or from IMAGE and prints its name. IMAGE is a name in local storage
 (pulled from its registry when missing) or any transport: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF],
-dir:DIR, docker-archive:FILE. The image's layers are unpacked into the container's root filesystem.
+dir:DIR, docker-archive:FILE, docker-daemon:NAME:TAG (or :sha256:ID; read from the Docker Engine of DOCKER_HOST).
+The image's layers are unpacked into the container's root filesystem.
 
 Options:
   --name NAME            Container name (default: IMAGE-working-container[-N], or working-container for scratch)
@@ -201,7 +202,8 @@ Options:
 
 Writes a new image from a working container: its changes since the base image become one new layer. IMAGE is a
 name in local storage (localhost/ is added when it has no registry; no IMAGE: an unnamed image) or any transport
-(docker://, oci:, oci-archive:, dir:, docker-archive:), which receives the whole image. Progress goes to stderr,
+(docker://, oci:, oci-archive:, dir:, docker-archive:, docker-daemon:NAME:TAG), which receives the whole image
+(the Docker Engine only the layers it lacks). Progress goes to stderr,
 the image ID to stdout.
 
 Options:
@@ -291,7 +293,8 @@ Options:
     usage: `Usage: lading-buildah push [options] IMAGE [DESTINATION]
 
 Copies IMAGE from local storage to DESTINATION: docker://REF (also a DESTINATION without transport), oci:DIR[:REF],
-oci-archive:FILE[:REF], dir:DIR, docker-archive:FILE[:NAME:TAG]. Without DESTINATION, IMAGE's own name is the
+oci-archive:FILE[:REF], dir:DIR, docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG (the Docker Engine that
+DOCKER_HOST, the docker context or /var/run/docker.sock names). Without DESTINATION, IMAGE's own name is the
 registry reference. The signature policy is checked before anything is written.
 
 Options:

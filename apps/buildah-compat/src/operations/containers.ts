@@ -71,7 +71,10 @@ export async function resolveBaseImage(
     }
     return pullInto(storage, { transport: 'docker', ref: ref.name }, [dockerName(ref.name)], options);
   }
-  const names = ref.transport === 'docker' ? [dockerName(ref.ref)] : [];
+  const names =
+    ref.transport === 'docker' || (ref.transport === 'docker-daemon' && 'ref' in ref)
+      ? [dockerName(ref.ref)]
+      : [];
   return pullInto(storage, ref, names, options);
 }
 

@@ -69,8 +69,8 @@ function validateScope(transport: string, scope: string): void {
       throw bad(`Invalid scope ${scope}: Uses non-canonical path format, perhaps try with path ${cleaned}`);
     }
   }
-  if (transport === 'docker-archive') {
-    throw bad(`docker-archive: does not support any scopes except the default "" one`);
+  if (transport === 'docker-archive' || transport === 'docker-daemon') {
+    throw bad(`${transport}: does not support any scopes except the default "" one`);
   }
 }
 

@@ -79,7 +79,9 @@ export async function policyScopes(ref: ImageReference): Promise<string[]> {
       return pathNamespaces(await resolveExplicitPath(ref.file));
     case 'dir':
       return pathNamespaces(await resolveExplicitPath(ref.dir));
+    // docker-daemon has no identity either (an image ID names nothing to scope by): the "" entry only.
     case 'docker-archive':
+    case 'docker-daemon':
       return [];
   }
 }

@@ -1,5 +1,6 @@
-import { InvalidInputError } from '@lading/digest';
+import { type Digest, InvalidInputError, isDigest } from '@lading/digest';
 import {
+  familiarName,
   familiarString,
   formatReference,
   isImageIdLike,
@@ -14,13 +15,15 @@ export type ImageReference =
   | { transport: 'oci-archive'; file: string; ref?: string } // oci-archive:FILE[:REF]
   | { transport: 'dir'; dir: string } // dir:DIR
   | { transport: 'docker-archive'; file: string; ref?: string } // docker-archive:FILE[:NAME:TAG]
-  | { transport: 'docker'; ref: string }; // docker://NAME[:TAG|@DIGEST]
+  | { transport: 'docker'; ref: string } // docker://NAME[:TAG|@DIGEST]
+  | { transport: 'docker-daemon'; ref: string } // docker-daemon:NAME:TAG or NAME@DIGEST (normalised)
+  | { transport: 'docker-daemon'; id: Digest }; // docker-daemon:sha256:<image ID>
 
 export type RemoteReference = Exclude<ImageReference, { transport: 'containers-storage' }>;
 export type TransportName = ImageReference['transport'];
 
 /** Transports containers/image knows but lading does not implement: named so the error can say so. */
-const unsupportedTransports = new Set(['docker-daemon', 'ostree', 'sif', 'tarball', 'atomic']);
+const unsupportedTransports = new Set(['ostree', 'sif', 'tarball', 'atomic']);
 
 // containers/image's oci/internal refRegexp: components of alphanumerics joined by separators, `/`-separated.
 const ociComponent = '[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*';
@@ -92,6 +95,49 @@ function parseDocker(within: string): ImageReference {
   }
 }
 
+/**
+ * `docker-daemon:NAME:TAG`, `docker-daemon:NAME@DIGEST` or `docker-daemon:sha256:<ID>`, with containers/image's
+ * rules (`docker/daemon/daemon_transport.go`): a name needs a tag or a digest (not both), `sha256` is no repository,
+ * and an image ID is sha256 only.
+ */
+function parseDockerDaemon(within: string): ImageReference {
+  const bad = (code: string, message: string, cause?: unknown) => invalid(code, message, cause);
+  if (isDigest(within)) {
+    if (!within.startsWith('sha256:')) {
+      throw bad(
+        'TRANSPORT_BAD_DIGEST',
+        `Invalid docker-daemon: reference ${within}: only digest algorithm sha256 accepted`,
+      );
+    }
+    return { transport: 'docker-daemon', id: within as Digest };
+  }
+  let parsed: ReturnType<typeof parseNormalizedReference>;
+  try {
+    parsed = parseNormalizedReference(within);
+  } catch (cause) {
+    throw bad('TRANSPORT_BAD_REFERENCE', `docker-daemon: ${(cause as Error).message}`, cause);
+  }
+  if (familiarName(parsed) === 'sha256') {
+    throw bad(
+      'TRANSPORT_BAD_REFERENCE',
+      `Invalid docker-daemon: reference ${within}: The sha256 repository name is reserved for (non-shortened) digest references`,
+    );
+  }
+  if (parsed.tag === undefined && parsed.digest === undefined) {
+    throw bad(
+      'TRANSPORT_NAME_ONLY',
+      `docker-daemon: reference ${familiarString(parsed)} has neither a tag nor a digest`,
+    );
+  }
+  if (parsed.tag !== undefined && parsed.digest !== undefined) {
+    throw bad(
+      'TRANSPORT_TAG_AND_DIGEST',
+      'docker-daemon: references with both a tag and digest are currently not supported',
+    );
+  }
+  return { transport: 'docker-daemon', ref: formatReference(parsed) };
+}
+
 function parseStorageName(name: string, input: string): ImageReference {
   // `[driver@root+runroot]name` names a store; there is one store here, so the specifier is dropped.
   const bare = name.startsWith('[') && name.includes(']') ? name.slice(name.indexOf(']') + 1) : name;
@@ -138,6 +184,8 @@ export function parseImageReference(s: string): ImageReference {
       return parseDockerArchive(within, s);
     case 'docker':
       return parseDocker(within);
+    case 'docker-daemon':
+      return parseDockerDaemon(within);
     default:
       break;
   }
@@ -172,5 +220,9 @@ export function formatImageReference(ref: ImageReference): string {
       return ref.ref === undefined ? `docker-archive:${ref.file}` : `docker-archive:${ref.file}:${ref.ref}`;
     case 'docker':
       return `docker://${familiarString(parseNormalizedReference(ref.ref))}`;
+    case 'docker-daemon':
+      return 'id' in ref
+        ? `docker-daemon:${ref.id}`
+        : `docker-daemon:${familiarString(parseNormalizedReference(ref.ref))}`;
   }
 }

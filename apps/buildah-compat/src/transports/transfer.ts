@@ -1,6 +1,7 @@
 import type { Provider, Store } from '@lading/content-store';
 import { type Descriptor, OptionError, type Platform } from '@lading/digest';
 import { loadPolicy } from '../policy/policy.js';
+import { readDockerDaemon, writeDockerDaemon } from './docker-daemon.js';
 import { layoutProvider } from './file-provider.js';
 import { prepareImage } from './prepare.js';
 import {
@@ -67,7 +68,7 @@ async function checkSource(ref: ImageReference, opts: TransferOptions): Promise<
 
 /** The format a destination needs when none is asked for: OCI layouts take OCI only, docker save Docker only. */
 function formatFor(dest: RemoteReference, asked: TransferOptions['format']): 'oci' | 'v2s2' | undefined {
-  if (dest.transport === 'docker-archive') return 'v2s2';
+  if (dest.transport === 'docker-archive' || dest.transport === 'docker-daemon') return 'v2s2';
   if (asked !== undefined) return asked;
   return dest.transport === 'oci' || dest.transport === 'oci-archive' ? 'oci' : undefined;
 }
@@ -117,6 +118,9 @@ export async function writeImage(
           );
         }
         await writeDockerArchive(dest.file, dest.ref, provider, root, file);
+        break;
+      case 'docker-daemon':
+        await writeDockerDaemon(dest, provider, root, file);
         break;
       case 'docker': {
         const { pushImage } = await import('@lading/push');
@@ -173,6 +177,8 @@ export async function readImage(
         const { provider, root } = await readDockerArchiveImage(dir, src.ref, shown);
         return { manifest: await importImage(provider, root, into, common) };
       });
+    case 'docker-daemon':
+      return { manifest: await readDockerDaemon(src, into, common) };
     case 'docker': {
       const { pullImage } = await import('@lading/push');
       const pulled = await pullImage(src.ref, into, {

@@ -11,11 +11,9 @@ export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(data, 'lading', 'store');
 }
 
-/** The moby-style root for type=moby: $LADING_MOBY_ROOT, else <data>/lading/moby. */
-export function defaultMobyRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LADING_MOBY_ROOT) return resolve(env.LADING_MOBY_ROOT);
-  const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'lading', 'moby');
+/** The data-root for type=moby: $LADING_MOBY_ROOT; undefined (the running Docker Engine) when it is not set. */
+export function defaultMobyRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.LADING_MOBY_ROOT ? resolve(env.LADING_MOBY_ROOT) : undefined;
 }
 
 export const commonOptions = {

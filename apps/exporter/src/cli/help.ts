@@ -30,9 +30,12 @@ Config:
 
 Output:
   -o, --output SPEC        BuildKit's grammar, CSV: type=oci|docker|image|registry|moby|<plugin>,KEY=VALUE,...
-                           (default type=oci,tar=false,dest=./out). Repeatable.
+                           (default type=oci,tar=false,dest=./out). Repeatable. type=moby, and type=docker
+                           without dest=, go into the Docker Engine of DOCKER_HOST, the docker context, else
+                           /var/run/docker.sock; only the layers it lacks are sent
   -t, --tag NAME           Name for outputs that do not set name= (repeatable)
-      --compression C      uncompressed|gzip|zstd (default gzip; an output's compression= wins)
+      --compression C      uncompressed|gzip|zstd (default gzip, uncompressed into the Docker Engine; an
+                           output's compression= wins)
       --compression-level N
       --force-compression  Recompress base-image layers stored in another compression (diff IDs unchanged)
       --exporter-plugin M  Load exporters from module M (path or package; repeatable)
@@ -49,8 +52,9 @@ Output:
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
       --moby-root DIR      type=moby into a stopped dockerd's data-root (what dockerd --data-root takes; default
-                           $LADING_MOBY_ROOT): written as docker load leaves it, so \`dockerd --data-root DIR\` lists
-                           and runs the image. Refused while a daemon runs on DIR
+                           $LADING_MOBY_ROOT) instead of the running Docker Engine: written as docker load leaves
+                           it, so \`dockerd --data-root DIR\` lists and runs the image. Refused while a daemon runs
+                           on DIR
       --moby-driver D      vfs|overlay2: the storage driver for a --moby-root that has no images yet (default
                            $LADING_MOBY_DRIVER, else vfs); a root that has them keeps its own
       --containerd-address SOCKET
@@ -73,6 +77,8 @@ Examples:
   lading export rootfs -o type=docker,dest=hello-docker.tar -t hello:1
   lading export app --base oci:./base:latest --cmd '["/app"]' -o 'type=image,"name=a:1,b:1",unpack=true'
   lading export rootfs -o type=registry,name=localhost:5000/hello:1,registry.insecure=true
+  lading export rootfs --cmd '["/bin/sh","-c","echo hi"]' -o type=moby,name=app:1 && docker run --rm app:1
+  lading export rootfs -o type=docker,name=app:1      # no dest=: loaded into Docker, as buildx --load
   lading export rootfs --cmd '["/bin/sh"]' -o type=moby,name=hello:1 --moby-root /var/lib/docker-test --moby-driver overlay2
   #   then: dockerd --data-root /var/lib/docker-test --storage-driver overlay2 & docker run --rm hello:1
   SOURCE_DATE_EPOCH=0 lading export rootfs -o type=oci,tar=false,dest=out --tag hello

@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
-import { InvalidInputError, OptionError } from '@lading/digest';
-import type { MobyDriver } from '@lading/docker-engine';
-import { parseNormalizedReference, type Reference } from '@lading/reference-store/reference';
+import type { Provider } from '@lading/content-store';
+import { type Digest, InvalidInputError } from '@lading/digest';
+import type { EngineClient, MobyDriver } from '@lading/docker-engine';
+import type { Reference } from '@lading/reference-store/reference';
 import { finalConfig } from '../operations/write-image.js';
 import { imageConfigKey, MetadataKey, ResponseKey } from '../plugin/keys.js';
 import type {
+  ExportContext,
   ExportEnv,
   Exporter,
   ExporterInstance,
@@ -12,6 +14,7 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
+import { connectEngine, engineNames, loadIntoEngine } from './engine-load.js';
 import { exportToMobyDataRoot } from './moby-data-root.js';
 
 interface Platforms {
@@ -64,37 +67,62 @@ export function mobyInput(
   return { image, config: config !== undefined && config.byteLength > 0 ? config : undefined };
 }
 
+/** Into the running Engine: only the layers it lacks travel; the image ID is the config's digest. */
+async function exportToEngine(
+  engine: EngineClient,
+  config: Uint8Array,
+  image: ExportImage | undefined,
+  names: readonly Reference[],
+  provider: Provider,
+  ctx: ExportContext,
+): Promise<Digest> {
+  const loaded = await loadIntoEngine(engine, { config, layers: image?.layers ?? [], names, provider }, ctx);
+  return loaded.id;
+}
+
+export interface MobyExporterOptions {
+  /**
+   * A data-root to write instead of a running Engine (`--moby-root`, `LADING_MOBY_ROOT`). Without it the image goes
+   * into the Engine that DOCKER_HOST, the docker context or the default socket names.
+   */
+  readonly root?: string | undefined;
+  /** The graph driver for a `root` without an image store yet (vfs or overlay2; default vfs). */
+  readonly driver?: MobyDriver | undefined;
+  /** The Engine to load into (DOCKER_HOST's grammar) instead of the one the environment names. */
+  readonly engineHost?: string | undefined;
+}
+
 /**
- * `type=moby`: the image into a stopped dockerd's data-root (`root`, what `dockerd --data-root` takes), as
- * `docker load` leaves it, each name tagged in its repositories.json. `driver` is the graph driver for a root that
- * has no image store yet.
+ * `type=moby`: the image into Docker's own stores, as moby's BuildKit exporter puts it there: into the running
+ * Engine over its API, or with `root` into a data-root. Image ID = config digest = `containerimage.digest`. Names
+ * follow moby's reference store: familiar names, tags move, digest references and the repository `sha256` are
+ * refused (exit 3) before anything is built or sent.
  */
-export function createMobyExporter(options: { root: string; driver?: MobyDriver }): Exporter {
+export function createMobyExporter(options: MobyExporterOptions = {}): Exporter {
   return {
     name: 'moby',
     specificationVersion: 1,
-    resolve(attrs, env: ExportEnv): ExporterInstance {
-      const names: Reference[] = [];
+    async resolve(attrs, env: ExportEnv): Promise<ExporterInstance> {
+      let nameList: string[] = [];
       let metaConfig: Uint8Array | undefined;
       for (const [k, v] of Object.entries(attrs)) {
         if (k === 'name') {
-          for (const n of v.split(',')) {
-            try {
-              names.push(parseNormalizedReference(n));
-            } catch (cause) {
-              throw new OptionError(
-                'NAME_INVALID',
-                `invalid name ${JSON.stringify(n)}: ${(cause as Error).message}`,
-                { key: 'name', cause },
-              );
-            }
-          }
+          nameList = [...nameList, ...v.split(',')];
         } else if (k === MetadataKey.imageConfig) {
           metaConfig = new TextEncoder().encode(v);
         }
         // Other keys are ignored, as moby does (it logs a warning).
       }
-      const root = resolve(env.cwd, options.root);
+      const names = await engineNames(nameList);
+      const root = options.root !== undefined ? resolve(env.cwd, options.root) : undefined;
+      const engine =
+        root === undefined
+          ? await connectEngine(
+              env,
+              "pass --moby-root DIR (or LADING_MOBY_ROOT) to write a stopped daemon's data-root",
+              { host: options.engineHost },
+            )
+          : undefined;
       return {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
@@ -113,17 +141,20 @@ export function createMobyExporter(options: { root: string; driver?: MobyDriver 
             },
             { onWarning: (w) => ctx.logger.warn(w) },
           );
-          const id = await exportToMobyDataRoot(
-            {
-              root,
-              ...(options.driver ? { driver: options.driver } : {}),
-              config: bytes,
-              layers: image?.layers ?? [],
-              names,
-              provider: source.provider,
-            },
-            ctx,
-          );
+          const id =
+            root !== undefined
+              ? await exportToMobyDataRoot(
+                  {
+                    root,
+                    ...(options.driver ? { driver: options.driver } : {}),
+                    config: bytes,
+                    layers: image?.layers ?? [],
+                    names,
+                    provider: source.provider,
+                  },
+                  ctx,
+                )
+              : await exportToEngine(engine as EngineClient, bytes, image, names, source.provider, ctx);
           return { response: { [ResponseKey.imageDigest]: id } };
         },
       };

@@ -15,6 +15,7 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
+import type { DockerLoadTarget } from './docker-load.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
 
 const ociLayoutFile = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
@@ -50,7 +51,8 @@ function docker(name: string): string {
 }
 
 interface OciExportOptions extends ImageOptions {
-  readonly dest: string;
+  /** undefined for type=docker without dest=: the image is loaded into the Engine. */
+  readonly dest: string | undefined;
   readonly tar: boolean;
   readonly format: 'oci' | 'docker';
 }
@@ -63,6 +65,10 @@ function resolveAttrs(
   const image = imageOptionsFromAttrs(attrs, { ociDefault: type === 'oci' });
   const tar = parseBoolAttr(attrs, 'tar', true);
   const dest = attrs.dest;
+  // As buildx: type=docker without dest= loads the image into the Engine.
+  if (type === 'docker' && (dest === undefined || dest === '') && tar) {
+    return { ...image, dest: undefined, tar, format: type };
+  }
   if (dest === undefined || dest === '') {
     throw new OptionError(
       'DEST_REQUIRED',
@@ -100,7 +106,9 @@ function writeOptions(opts: OciExportOptions, ctx: ExportContext) {
   };
 }
 
-async function exportLayoutDir(opts: OciExportOptions, source: ExportSource, ctx: ExportContext) {
+type ToPath = OciExportOptions & { readonly dest: string };
+
+async function exportLayoutDir(opts: ToPath, source: ExportSource, ctx: ExportContext) {
   const images = sourceImages(source);
   const layout = await openLocalStore(opts.dest);
   ctx.progress.start('layers', 'exporting layers');
@@ -125,7 +133,7 @@ async function exportLayoutDir(opts: OciExportOptions, source: ExportSource, ctx
   return written;
 }
 
-async function exportTarball(opts: OciExportOptions, source: ExportSource, ctx: ExportContext) {
+async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportContext) {
   const images = sourceImages(source);
   if (opts.format === 'docker' && images.length > 1) {
     throw new OptionError(
@@ -226,15 +234,24 @@ function makeExporter(type: 'oci' | 'docker'): Exporter {
   return {
     name: type,
     specificationVersion: 1,
-    resolve(attrs, env): ExporterInstance {
+    resolve(attrs, env): ExporterInstance | Promise<ExporterInstance> {
       const opts = resolveAttrs(type, attrs, env);
-      return {
+      const instance = (load?: DockerLoadTarget): ExporterInstance => ({
         name: type,
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
-          const written = opts.tar
-            ? await exportTarball(opts, source, ctx)
-            : await exportLayoutDir(opts, source, ctx);
+          const dest = opts.dest;
+          const written =
+            dest === undefined
+              ? await (await import('./docker-load.js')).loadDockerImage(
+                  load as DockerLoadTarget,
+                  source,
+                  writeOptions(opts, ctx),
+                  ctx,
+                )
+              : opts.tar
+                ? await exportTarball({ ...opts, dest }, source, ctx)
+                : await exportLayoutDir({ ...opts, dest }, source, ctx);
           const response: Record<string, string> = {
             [ResponseKey.imageDigest]: written.root.digest,
             [ResponseKey.descriptor]: Buffer.from(JSON.stringify(written.root)).toString('base64'),
@@ -245,12 +262,19 @@ function makeExporter(type: 'oci' | 'docker'): Exporter {
           if (opts.names.length > 0) response[ResponseKey.imageName] = opts.names.join(',');
           return { response, descriptor: written.root };
         },
-      };
+      });
+      if (opts.dest !== undefined) return instance();
+      return import('./docker-load.js').then(async (m) =>
+        instance(await m.prepareDockerLoad(opts.names, env)),
+      );
     },
   };
 }
 
 /** `type=oci`: an OCI image layout, as a tarball (default) or, with `tar=false`, a directory. */
 export const ociExporter: Exporter = makeExporter('oci');
-/** `type=docker`: a `docker save` tarball (manifest.json, repositories) that also holds an OCI layout. */
+/**
+ * `type=docker`: a `docker save` tarball (manifest.json, repositories) that also holds an OCI layout; without
+ * `dest=`, the image loaded into the Docker Engine instead.
+ */
 export const dockerExporter: Exporter = makeExporter('docker');

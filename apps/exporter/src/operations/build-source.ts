@@ -161,6 +161,7 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     let layer: ExportLayer;
     let fromCache = false;
     let description: string;
+    let layerCreatedAt = createdAt;
     const reused = await options.reuse?.(i, baseCount + i + 1);
     if (reused !== undefined) {
       layer = reused.layer;
@@ -179,6 +180,9 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
       });
       layer = { descriptor: b.descriptor, diffId: b.diffId, uncompressedSize: b.uncompressedSize };
       fromCache = b.fromCache;
+      // A cached layer keeps the time it was built (BuildKit's cache record time), so an unchanged rebuild
+      // gives the same config and image ID; SOURCE_DATE_EPOCH still wins.
+      if (options.epoch === undefined) layerCreatedAt = b.createdAt;
       description = describeInput(input);
     } else if (input.kind === 'tarball') {
       layer = await layerFromTarball(resolve(input.path), options.store, { ...common, ...bytesOf(i) });
@@ -193,7 +197,7 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     }
     options.onLayer?.(i, layer, fromCache, fromCache ? 'cached' : 'built');
     built.push(layer);
-    meta.push({ createdAt, description });
+    meta.push({ createdAt: layerCreatedAt, description });
   }
 
   // A config that comes in keeps its bytes: the edits rewrite only the members they change. A base image's config

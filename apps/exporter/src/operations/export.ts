@@ -53,7 +53,8 @@ export interface ExportImageOptions {
   readonly forceCompression?: boolean;
   /** The lading store (type=image, registry, and the working store for tarball outputs). */
   readonly storeDir: string;
-  readonly mobyRoot: string;
+  /** A data-root for type=moby; undefined: the running Docker Engine (DOCKER_HOST, docker context, default socket). */
+  readonly mobyRoot?: string | undefined;
   /** The graph driver for a `mobyRoot` without an image store yet (vfs or overlay2; default vfs). */
   readonly mobyDriver?: MobyDriver;
   /** containerd for type=image (and type=registry, address only): see ContainerdChoice. */
@@ -106,7 +107,7 @@ function firstHolding(providers: readonly Provider[]): Provider {
 
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
 export function exporterTable(
-  mobyRoot: string,
+  mobyRoot: string | undefined,
   plugins: readonly Exporter[] = [],
   options: { readonly mobyDriver?: MobyDriver; readonly containerd?: ContainerdChoice } = {},
 ): Map<string, Exporter> {
@@ -176,6 +177,12 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     if (oci === undefined && out.attrs['oci-mediatypes'] !== undefined)
       oci = parseBoolAttr(out.attrs, 'oci-mediatypes');
   }
+  // Into a local Docker Engine nothing gains from compression: BuildKit's moby exporter stores layers plain, and
+  // gzip would cost both lading and dockerd CPU on the same machine. Any other output keeps gzip.
+  const intoEngineOnly = options.outputs.every(
+    (o) => o.type === 'moby' || (o.type === 'docker' && (o.attrs.dest ?? '') === ''),
+  );
+  compression ??= intoEngineOnly ? 'uncompressed' : undefined;
   const epochAttr = options.outputs
     .map((o) => o.attrs['source-date-epoch'])
     .find((e) => e !== undefined && e !== '');

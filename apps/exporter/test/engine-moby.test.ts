@@ -101,7 +101,8 @@ describe('--moby-root: re-exporting under an existing name moves the tag', () =>
     const first = await exportWith('["/first"]');
     const second = await exportWith('["/second"]');
     expect(second).not.toBe(first);
-    const root = join(dir.path, 'moby', 'image', 'lading');
+    // a data-root as dockerd keeps it (vfs, the default driver for an empty root)
+    const root = join(dir.path, 'moby', 'image', 'vfs');
     const repos = JSON.parse(await readFile(join(root, 'repositories.json'), 'utf8'));
     expect(repos.Repositories.hello['hello:1']).toBe(second);
     expect(existsSync(join(root, 'imagedb', 'content', 'sha256', first.slice(7)))).toBe(true);

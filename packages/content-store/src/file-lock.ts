@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { LadingError } from '@lading/digest';
+import { ensureDir } from './write-file-atomic.js';
 
 export interface LockOptions {
   /** A lock whose holder is gone (same host, pid not alive) or not refreshed for this long is broken. */
@@ -53,7 +54,7 @@ export class FileLock {
           } catch (error) {
             // The directory went away (an ingest committed by the last holder): make it again and retry.
             if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-            await mkdir(dirname(path), { recursive: true });
+            await ensureDir(dirname(path));
             continue;
           }
           drafted = true;

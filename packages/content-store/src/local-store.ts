@@ -60,7 +60,7 @@ import {
   requireLeaseId,
   requireRef,
 } from './validate.js';
-import { fsyncDir, writeFileAtomic } from './write-file-atomic.js';
+import { ensureDir, fsyncDir, writeFileAtomic } from './write-file-atomic.js';
 
 export interface LocalStoreOptions {
   /**
@@ -326,7 +326,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       if (leaseId !== undefined) await readLease(leaseId);
       wOptions.signal?.throwIfAborted();
       const hdir = ingestDir(ref);
-      await mkdir(hdir, { recursive: true });
+      await ensureDir(hdir);
       // A writer that knows the digest it will commit waits for another writer of the same ref: that one is
       // writing the same blob, and when it is done the blob is present (containerd's OpenWriter retries the same way).
       const waitMs = options.ingestLockWaitMs ?? (expected.digest !== undefined ? staleMs : 0);

@@ -60,7 +60,10 @@ describe('FileLock takeover', () => {
     const lock = join(tmp.path, 'the.lock');
     const go = join(tmp.path, 'go');
     // Start from a stale lock: its holder is gone.
-    writeFileSync(lock, JSON.stringify({ pid: 4194305, host: (await import('node:os')).hostname(), token: 'gone' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: 4194305, host: (await import('node:os')).hostname(), token: 'gone' }),
+    );
     const racers = Array.from({ length: 10 }, () => start('lock', lock, join(tmp.path, 'holder'), '60', go));
     await new Promise((r) => setTimeout(r, 300));
     writeFileSync(go, '');
@@ -129,7 +132,8 @@ describe('pulls against one store', () => {
       check();
       for (const [k, e] of exits.entries()) {
         if (e.signal === 'SIGKILL' && pullers[k] === victim) killed++;
-        else if (e.code !== 0) failures.push(`run ${run} puller ${k}: exit ${e.code} ${e.signal ?? ''} ${e.stderr}`);
+        else if (e.code !== 0)
+          failures.push(`run ${run} puller ${k}: exit ${e.code} ${e.signal ?? ''} ${e.stderr}`);
       }
       expect(failures).toEqual([]);
       expect(missing).toEqual([]);
@@ -141,7 +145,8 @@ describe('pulls against one store', () => {
     const store = await openLocalStore(layout);
     for (const m of (await store.readIndex()).manifests) {
       const manifest = JSON.parse(readFileSync(join(blobs, m.digest.slice(7)), 'utf8'));
-      for (const d of [manifest.config, ...manifest.layers]) expect(existsSync(join(blobs, d.digest.slice(7)))).toBe(true);
+      for (const d of [manifest.config, ...manifest.layers])
+        expect(existsSync(join(blobs, d.digest.slice(7)))).toBe(true);
     }
     // And the GC did collect: each puller's unleased, unnamed blob is gone once a GC ran after it.
     await store.gc();
@@ -149,6 +154,8 @@ describe('pulls against one store', () => {
     for (const d of held) expect(names.has(d.slice(7))).toBe(true);
     expect(garbage.size).toBeGreaterThan(0);
     expect([...garbage].filter((d) => names.has(d.slice(7)))).toEqual([]);
-    process.stdout.write(`store stress: ${runs} runs, ${killed} pullers killed, ${held.size} held blobs checked\n`);
+    process.stdout.write(
+      `store stress: ${runs} runs, ${killed} pullers killed, ${held.size} held blobs checked\n`,
+    );
   }, 900_000);
 });

@@ -33,12 +33,20 @@ export async function peekStream(
   }
   const head = Buffer.concat(held).subarray(0, bytes);
   async function* rest(): AsyncGenerator<Uint8Array> {
-    yield* held;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
+    try {
+      yield* held;
+      if (done) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          done = true;
+          return;
+        }
+        yield r.value;
+      }
+    } finally {
+      // A reader that stops early (a refused layer) closes the source too: its file is closed at once.
+      if (!done) await it.return?.();
     }
   }
   return { head, stream: rest() };

@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
-import { copyBlob, type FullStore } from '@lading/content-store';
+import { copyBlob, type FullStore, withLease } from '@lading/content-store';
 import { type Descriptor, OptionError } from '@lading/digest';
 import { type SourceImage, sourceImages, writeImages } from '../operations/write-image.js';
-import { parseBoolAttr } from '../plugin/attrs.js';
+import { parseBoolAttr, parseIntAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plugin/types.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
@@ -15,6 +15,8 @@ const known = new Set([
   'registry.insecure',
   'unpack',
   'unpack-dir',
+  'unpack-max-bytes',
+  'unpack-max-entries',
   'dangling-name-prefix',
   'name-canonical',
   'compression',
@@ -32,6 +34,8 @@ export interface ImageExporterOptions extends ImageOptions {
   readonly insecure: boolean;
   readonly unpack: boolean;
   readonly unpackDir: string | undefined;
+  /** Caps on what `unpack` writes (bytes of file contents, tar entries): past them the export fails, exit 3. */
+  readonly unpackLimits: { readonly maxBytes?: number; readonly maxEntries?: number };
   readonly danglingPrefix: string;
   readonly nameCanonical: boolean;
   readonly store: boolean;
@@ -65,10 +69,22 @@ export function resolveImageAttrs(
     insecure: parseBoolAttr(attrs, 'registry.insecure'),
     unpack: parseBoolAttr(attrs, 'unpack'),
     unpackDir: attrs['unpack-dir'] !== undefined ? resolve(env.cwd, attrs['unpack-dir']) : undefined,
+    unpackLimits: unpackLimitsFromAttrs(attrs),
     danglingPrefix: attrs['dangling-name-prefix'] ?? '',
     nameCanonical: parseBoolAttr(attrs, 'name-canonical'),
     store,
     meta,
+  };
+}
+
+function unpackLimitsFromAttrs(
+  attrs: Readonly<Record<string, string>>,
+): ImageExporterOptions['unpackLimits'] {
+  const maxBytes = parseIntAttr(attrs, 'unpack-max-bytes', { min: 0 });
+  const maxEntries = parseIntAttr(attrs, 'unpack-max-entries', { min: 0 });
+  return {
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+    ...(maxEntries !== undefined ? { maxEntries } : {}),
   };
 }
 
@@ -91,7 +107,7 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
         name: 'exporting to image',
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
-          const store = ctx.store as FullStore;
+          const base = ctx.store as FullStore;
           const images = sourceImages(source);
           if (opts.unpack && images.length > 1) {
             throw new OptionError(
@@ -100,7 +116,8 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
               { key: 'unpack' },
             );
           }
-          const lease = await store.createLease({ expiresInMs: 60 * 60 * 1000 });
+          const lease = await base.createLease({ expiresInMs: 60 * 60 * 1000 });
+          const store = withLease(base, lease.id); // every blob written below commits under the lease
           try {
             ctx.progress.start('layers', 'exporting layers');
             for (const { image } of images) {
@@ -157,7 +174,7 @@ function makeImageExporter(type: 'image' | 'registry'): Exporter {
                         source: store.read(l.descriptor, { signal: ctx.signal }),
                         diffId: l.diffId,
                       })),
-                      { signal: ctx.signal },
+                      { signal: ctx.signal, ...opts.unpackLimits },
                     );
                     ctx.progress.done(ulabel);
                   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LadingError } from '@lading/digest';
 import { FileLock, isStale, readHolder } from './file-lock.js';
+import { ensureDir } from './write-file-atomic.js';
 
 /**
  * Keeps garbage collection and the changes that give a blob a root (a commit under a lease, a lease record, an index
@@ -36,7 +37,7 @@ export class GcGuard {
       if (!(await this.#gcRunning())) {
         await writeFile(mine, body, { flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error;
-          await mkdir(this.#activeDir, { recursive: true });
+          await ensureDir(this.#activeDir); // never the store's own directory: a removed store stays removed
           await writeFile(mine, body, { flag: 'wx' });
         });
         if (!(await this.#gcRunning())) {

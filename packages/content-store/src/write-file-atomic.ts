@@ -39,16 +39,13 @@ export async function fsyncDir(path: string): Promise<void> {
 }
 
 /**
- * mkdir -p that survives the directory being renamed away while it runs (an ingest removed by its last writer):
- * Node's recursive mkdir reports ENOENT when the path it found existing is gone a moment later.
+ * Makes one directory whose parent exists (an ingest directory, a lock directory), never its parents: a store whose
+ * directory was removed meanwhile stays removed (ENOENT). An existing directory is fine.
  */
 export async function ensureDir(path: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await mkdir(path, { recursive: true });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw error;
-    }
+  try {
+    await mkdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }

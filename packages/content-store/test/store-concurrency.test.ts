@@ -137,6 +137,7 @@ describe('pulls against one store', () => {
       }
       expect(failures).toEqual([]);
       expect(missing).toEqual([]);
+      if (runs > 20) process.stdout.write(`store stress: run ${run + 1}/${runs} clean\n`);
     }
     gc.proc.kill('SIGKILL');
     await gc.exit;

@@ -6,8 +6,10 @@ import {
   Digester,
   digestAlgorithm,
   digestOf,
+  IntegrityError,
   InvalidInputError,
 } from '@lading/digest';
+import { defaultMaxBlobBytes } from './limits.js';
 import { storeHas, storePut } from './put-blob.js';
 import type {
   BlobRef,
@@ -22,8 +24,6 @@ import type {
   Store,
 } from './types.js';
 import { requireDigest } from './validate.js';
-
-export const defaultMaxBlobBytes = 4 * 1024 * 1024;
 
 export interface WriteBlobOptions {
   readonly mediaType?: string;
@@ -69,8 +69,10 @@ export interface ReadBlobOptions {
 }
 
 /**
- * Reads a whole (small) blob and verifies it against its digest and size. Larger than `maxBytes` ->
- * `InvalidInputError` code `BLOB_TOO_LARGE`; wrong content -> `IntegrityError`.
+ * Reads a whole (small) blob and verifies it against its digest and size. The read stops at the smaller of
+ * `maxBytes` and the declared size (`ref.size`, else the provider's `info`); a declared size above `maxBytes` is
+ * refused before a byte is read. Over the cap -> `InvalidInputError` code `BLOB_TOO_LARGE`; more bytes than
+ * declared or wrong content -> `IntegrityError`.
  */
 export async function readBlob(
   provider: Provider,
@@ -84,17 +86,33 @@ export async function readBlob(
       'BLOB_TOO_LARGE',
       `blob ${digest} is ${size} bytes, over the ${max}-byte limit for reading it whole; raise maxBytes if it is expected`,
     );
-  if (ref.size !== undefined && ref.size > max) throw tooLarge(String(ref.size));
+  // Without a size from the caller, the provider's says how big it is (an absent blob fails in read below).
+  const declared =
+    ref.size ??
+    (await provider.info(digest).then(
+      (i) => i.size,
+      () => undefined,
+    ));
+  if (declared !== undefined && declared > max) throw tooLarge(String(declared));
+  const cap = declared === undefined ? max : Math.min(declared, max);
   const chunks: Uint8Array[] = [];
   const d = new Digester(digestAlgorithm(digest));
-  for await (const chunk of provider.read({ digest }, options.signal ? { signal: options.signal } : {})) {
+  const readRef = declared === undefined ? { digest } : { digest, size: declared };
+  for await (const chunk of provider.read(readRef, options.signal ? { signal: options.signal } : {})) {
     d.update(chunk);
-    if (d.size > max) throw tooLarge(`more than ${max}`);
+    if (d.size > cap) {
+      if (declared === undefined) throw tooLarge(`more than ${max}`);
+      throw new IntegrityError(
+        'SIZE_MISMATCH',
+        `blob ${digest}: more than the ${declared} bytes it was declared with; the source served other content`,
+        { expected: String(declared), actual: `more than ${declared}` },
+      );
+    }
     chunks.push(chunk);
   }
   checkHash(
     { digest: d.digest(), size: d.size },
-    ref.size === undefined ? { digest } : { digest, size: ref.size },
+    declared === undefined ? { digest } : { digest, size: declared },
     `blob ${digest}`,
   );
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(Buffer.concat(chunks));

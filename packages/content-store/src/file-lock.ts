@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { LadingError } from '@lading/digest';
+import { ensureDir } from './write-file-atomic.js';
 
 export interface LockOptions {
   /** A lock whose holder is gone (same host, pid not alive) or not refreshed for this long is broken. */
@@ -16,8 +18,15 @@ export interface LockOptions {
 /**
  * A lock file that appears whole: its body (pid, host, token) is written to a private file first and then hard-linked
  * to the lock path, which fails if the lock exists. A holder killed at any point leaves either no lock or a complete
- * one that names its dead pid, so the next writer breaks it at once. Works across processes on one host and over
+ * one that names its dead pid, so the next writer takes it over at once. Works across processes on one host and over
  * most shared filesystems.
+ *
+ * Taking over a stale lock admits one new holder: the taker first holds `PATH.next-TOKEN` (a lock of the same kind,
+ * named after the stale holder's token), checks under it that the stale lock is still there, unchanged, and then
+ * replaces it with its own by one rename. Two takers of one stale lock meet on that name; a taker that judged an
+ * older lock finds it gone. (The old way moved the stale file aside and, when it had moved a live lock by mistake,
+ * put it back: in between, a third process could take the free path, and two held the lock.) A taker killed while
+ * holding the `next-` lock leaves it with its dead pid, and the next taker takes that over the same way.
  */
 export class FileLock {
   readonly path: string;
@@ -36,16 +45,37 @@ export class FileLock {
     const deadline = Date.now() + options.waitMs;
     let delay = 5;
     const draft = `${path}.${token}.draft`;
-    await writeFile(draft, body, { flag: 'wx' });
+    let drafted = false;
     try {
       for (;;) {
+        if (!drafted) {
+          try {
+            await writeFile(draft, body, { flag: 'wx' });
+          } catch (error) {
+            // The directory went away (an ingest committed by the last holder): make it again and retry.
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+            await ensureDir(dirname(path));
+            continue;
+          }
+          drafted = true;
+        }
         try {
           await link(draft, path);
           return new FileLock(path, token);
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') {
+            drafted = false; // the directory (and the draft with it) went away
+            continue;
+          }
+          if (code !== 'EEXIST') throw error;
         }
-        if (await breakIfStale(path, options.staleMs)) continue;
+        const held = await readHolder(path);
+        if (held === undefined) continue; // released meanwhile
+        if (isStale(held, options.staleMs)) {
+          if (await takeOver(path, held, draft, options)) return new FileLock(path, token);
+          continue;
+        }
         if (Date.now() >= deadline) {
           throw new LadingError(
             options.busyCode,
@@ -85,7 +115,16 @@ export class FileLock {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** The holder named in a lock file, as read. */
+export interface LockHolder {
+  readonly text: string;
+  readonly mtimeMs: number;
+  readonly pid?: number;
+  readonly host?: string;
+  readonly token?: string;
+}
+
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -94,32 +133,64 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function breakIfStale(path: string, staleMs: number): Promise<boolean> {
-  let text: string;
-  let mtimeMs: number;
+/** The lock file's holder, or undefined when there is none. */
+export async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
-    [text, mtimeMs] = await Promise.all([readFile(path, 'utf8'), stat(path).then((s) => s.mtimeMs)]);
+    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    let parsed: { pid?: unknown; host?: unknown; token?: unknown } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Unreadable (an older version created the file before its body): judged by age alone.
+    }
+    return {
+      text,
+      mtimeMs: st.mtimeMs,
+      ...(typeof parsed.pid === 'number' ? { pid: parsed.pid } : {}),
+      ...(typeof parsed.host === 'string' ? { host: parsed.host } : {}),
+      ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}),
+    };
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT'; // released meanwhile: try again
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
-  let holder: { pid?: number; host?: string; token?: string } = {};
+}
+
+/** Gone (same host, pid not alive) or not refreshed for `staleMs`. */
+export function isStale(holder: LockHolder, staleMs: number): boolean {
+  const dead = holder.host === hostname() && holder.pid !== undefined && !pidAlive(holder.pid);
+  return dead || Date.now() - holder.mtimeMs > staleMs;
+}
+
+const takeoverBusy = 'LOCK_TAKEOVER_BUSY';
+
+/** Replaces the stale lock `held` with `draft`, unless another taker is at it or got there first. */
+async function takeOver(
+  path: string,
+  held: LockHolder,
+  draft: string,
+  options: LockOptions,
+): Promise<boolean> {
+  const name = held.token ?? createHash('sha256').update(held.text).digest('hex').slice(0, 32);
+  let claim: FileLock;
   try {
-    holder = JSON.parse(text);
-  } catch {
-    // Unreadable (written by an older version that created the file before its body): judged by age alone.
+    claim = await FileLock.acquire(`${path}.next-${name}`, {
+      ...options,
+      waitMs: 0,
+      busyCode: takeoverBusy,
+      what: `the takeover of ${path}`,
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === takeoverBusy) return false;
+    throw error;
   }
-  const dead = holder.host === hostname() && typeof holder.pid === 'number' && !pidAlive(holder.pid);
-  const old = Date.now() - mtimeMs > staleMs;
-  if (!dead && !old) return false;
-  // Move it aside atomically; if what we moved is not what we judged, put it back.
-  const aside = `${path}.stale-${randomUUID()}`;
   try {
-    await rename(path, aside);
-  } catch {
+    // Under the claim only this process may replace `held`; it is replaced only if still there, unchanged, stale.
+    const now = await readHolder(path);
+    if (now === undefined || now.text !== held.text || !isStale(now, options.staleMs)) return false;
+    await rename(draft, path);
     return true;
+  } finally {
+    await claim.release();
   }
-  const moved = await readFile(aside, 'utf8').catch(() => '');
-  if (moved !== text) await link(aside, path).catch(() => {});
-  await unlink(aside).catch(() => {});
-  return true;
 }

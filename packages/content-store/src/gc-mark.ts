@@ -1,4 +1,5 @@
 import { type Digest, isConfigMediaType, isDigest, isLayerMediaType } from '@lading/digest';
+import { maxManifestBytes } from './limits.js';
 
 /** A blob to keep, with its media type when the referrer said it. */
 export interface GcRoot {
@@ -12,9 +13,6 @@ export interface MarkIo {
   /** Labels of a committed blob, or undefined when absent. */
   labels(digest: Digest): Promise<Readonly<Record<string, string>> | undefined>;
 }
-
-/** JSON bigger than this is never a manifest we follow (DESIGN §5: reads of JSON are capped). */
-export const maxManifestBytes = 4 * 1024 * 1024;
 
 const gcRefLabel = 'containerd.io/gc.ref.content';
 

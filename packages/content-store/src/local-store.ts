@@ -26,6 +26,7 @@ import {
   NotFoundError,
 } from '@lading/digest';
 import { FileLock } from './file-lock.js';
+import { GcGuard } from './gc-guard.js';
 import { markLive } from './gc-mark.js';
 import { defaultStaleIngestMs, validateIndex } from './memory-store.js';
 import { storeHas, storePut } from './put-blob.js';
@@ -59,10 +60,13 @@ import {
   requireLeaseId,
   requireRef,
 } from './validate.js';
-import { fsyncDir, writeFileAtomic } from './write-file-atomic.js';
+import { ensureDir, fsyncDir, writeFileAtomic } from './write-file-atomic.js';
 
 export interface LocalStoreOptions {
-  /** A held ingest lock is waited for this long before `INGEST_LOCKED` (default 0: fail at once). */
+  /**
+   * A held ingest lock is waited for this long before `INGEST_LOCKED`. Default: a writer that names the digest it
+   * expects waits while the other writer lives (up to `staleLockMs`), as two pulls of one blob do; others fail at once.
+   */
   readonly ingestLockWaitMs?: number;
   /** A lock not refreshed for this long is broken, even when its process looks alive (default 10 min). */
   readonly staleLockMs?: number;
@@ -132,6 +136,18 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
   const leasePath = (id: string) => join(paths.leases, `${id}.json`);
   const lock = (path: string, what: string, waitMs = 30_000, busyCode = 'LOCK_BUSY') =>
     FileLock.acquire(path, { staleMs, waitMs, busyCode, what });
+  const guard = new GcGuard(paths.locks, { staleMs });
+  /** Removes an ingest directory: renamed away first, so a writer waiting for its lock starts in a fresh one. */
+  const removeIngestDir = async (hdir: string) => {
+    const away = `${hdir}.removing-${randomUUID()}`;
+    try {
+      await rename(hdir, away);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    await rm(away, { recursive: true, force: true });
+  };
 
   const readLabels = async (d: Digest): Promise<{ labels: Record<string, string>; updatedAt?: Date }> => {
     try {
@@ -197,7 +213,8 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       throw error;
     }
   };
-  const addLeaseResource = async (leaseId: string, digest: Digest): Promise<void> => {
+  /** Records a blob in a lease (callers hold the GC guard). */
+  const recordLease = async (leaseId: string, digest: Digest): Promise<void> => {
     requireLeaseId(leaseId);
     const d = requireDigest(digest);
     const l = await lock(join(paths.leases, `${leaseId}.lock`), `lease ${leaseId}`);
@@ -208,6 +225,12 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
     } finally {
       await l.release();
     }
+  };
+
+  const addLeaseResource = (leaseId: string, digest: Digest): Promise<void> => {
+    requireLeaseId(leaseId);
+    requireDigest(digest);
+    return guard.shared(() => recordLease(leaseId, digest));
   };
 
   const readIngest = async (hashDir: string): Promise<IngestStatus | undefined> => {
@@ -267,7 +290,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       const d = requireDigest(digest);
       requireLabels(labels);
       await info(d);
-      await writeLabels(d, labels);
+      await guard.shared(() => writeLabels(d, labels));
       return info(d);
     },
 
@@ -303,13 +326,11 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       if (leaseId !== undefined) await readLease(leaseId);
       wOptions.signal?.throwIfAborted();
       const hdir = ingestDir(ref);
-      await mkdir(hdir, { recursive: true });
-      const l = await lock(
-        join(hdir, 'lock'),
-        `ingest ${JSON.stringify(ref)}`,
-        options.ingestLockWaitMs ?? 0,
-        'INGEST_LOCKED',
-      );
+      await ensureDir(hdir);
+      // A writer that knows the digest it will commit waits for another writer of the same ref: that one is
+      // writing the same blob, and when it is done the blob is present (containerd's OpenWriter retries the same way).
+      const waitMs = options.ingestLockWaitMs ?? (expected.digest !== undefined ? staleMs : 0);
+      const l = await lock(join(hdir, 'lock'), `ingest ${JSON.stringify(ref)}`, waitMs, 'INGEST_LOCKED');
       try {
         let startedAt: Date;
         let stored: Expectation = expected;
@@ -353,19 +374,23 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
           chunkSize,
           refreshMs: Math.max(1000, staleMs / 4),
           commitTo: async (digest, dataPath, labels) => {
-            if (leaseId !== undefined) await addLeaseResource(leaseId, digest);
-            const target = blobPath(digest);
-            const existing = await stat(target).catch(() => undefined);
-            const size = hasher.size;
-            if (existing === undefined || existing.size !== size) {
-              await fh.datasync();
-              const algDir = join(paths.blobs, digestAlgorithm(digest));
-              await mkdir(algDir, { recursive: true });
-              await rename(dataPath, target);
-              await fsyncDir(algDir);
-            }
-            if (labels) await writeLabels(digest, labels);
+            await fh.datasync();
+            // Under the GC guard: the lease names the blob before it appears, and no GC sweeps in between, so
+            // neither a new blob nor one that was already here (and unreferenced) can be collected once committed.
+            await guard.shared(async () => {
+              if (leaseId !== undefined) await recordLease(leaseId, digest);
+              const target = blobPath(digest);
+              const existing = await stat(target).catch(() => undefined);
+              if (existing === undefined || existing.size !== hasher.size) {
+                const algDir = join(paths.blobs, digestAlgorithm(digest));
+                await mkdir(algDir, { recursive: true });
+                await rename(dataPath, target);
+                await fsyncDir(algDir);
+              }
+              if (labels) await writeLabels(digest, labels);
+            });
           },
+          removeDir: removeIngestDir,
         });
       } catch (error) {
         await l.release();
@@ -376,6 +401,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
     async listIngests() {
       const out: IngestStatus[] = [];
       for (const name of await readdir(paths.ingest).catch(() => [] as string[])) {
+        if (name.includes('.removing-')) continue;
         const s = await readIngest(join(paths.ingest, name));
         if (s) out.push(s);
       }
@@ -390,7 +416,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       }
       const l = await lock(join(hdir, 'lock'), `ingest ${JSON.stringify(ref)}`, 0, 'INGEST_LOCKED');
       l.forget();
-      await rm(hdir, { recursive: true, force: true });
+      await removeIngestDir(hdir);
     },
 
     async createLease(leaseOptions = {}) {
@@ -448,15 +474,11 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
     },
 
     async gc(gcOptions: GcOptions = {}): Promise<GcReport> {
-      const gcLock = await lock(join(paths.locks, 'gc.lock'), `garbage collection of ${dir}`);
-      try {
+      return guard.exclusive(async (refresh) => {
         const now = Date.now();
         const roots: { digest: Digest; mediaType?: string }[] = [];
-        for (const m of (await store.readIndex()).manifests)
-          roots.push({ digest: m.digest, mediaType: m.mediaType });
-        for (const d of gcOptions.extraRoots ?? []) roots.push({ digest: requireDigest(d) });
-        for (const s of rootSources)
-          for (const d of await s.roots()) roots.push({ digest: requireDigest(d) });
+        // Leases before the index: a writer that tags its image and then drops its lease is seen in one or the
+        // other. (Under the guard neither changes while this runs; the order keeps that true without it too.)
         for (const name of await readdir(paths.leases)) {
           if (!name.endsWith('.json')) continue;
           let lease: StoredLease;
@@ -471,6 +493,11 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
           }
           for (const d of lease.resources) if (isDigest(d)) roots.push({ digest: d });
         }
+        for (const m of (await store.readIndex()).manifests)
+          roots.push({ digest: m.digest, mediaType: m.mediaType });
+        for (const d of gcOptions.extraRoots ?? []) roots.push({ digest: requireDigest(d) });
+        for (const s of rootSources)
+          for (const d of await s.roots()) roots.push({ digest: requireDigest(d) });
         const live = await markLive(
           roots,
           {
@@ -503,6 +530,7 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
         let bytesFreed = 0;
         for (const d of await listBlobs(paths.blobs)) {
           gcOptions.signal?.throwIfAborted();
+          refresh();
           if (live.has(d)) continue;
           try {
             const st = await stat(blobPath(d));
@@ -518,6 +546,11 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
         const ingestsRemoved: string[] = [];
         for (const name of await readdir(paths.ingest)) {
           const hdir = join(paths.ingest, name);
+          if (name.includes('.removing-')) {
+            // left by a process killed while removing an ingest
+            await rm(hdir, { recursive: true, force: true });
+            continue;
+          }
           const st = await stat(join(hdir, 'data')).catch(() => stat(hdir).catch(() => undefined));
           if (st === undefined || now - st.mtimeMs < staleIngestMs) continue;
           let l: FileLock;
@@ -533,13 +566,11 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
           }
           const ref = await readFile(join(hdir, 'ref'), 'utf8').catch(() => name);
           l.forget();
-          await rm(hdir, { recursive: true, force: true });
+          await removeIngestDir(hdir);
           ingestsRemoved.push(ref);
         }
         return { removed, bytesFreed, ingestsRemoved };
-      } finally {
-        await gcLock.release();
-      }
+      });
     },
 
     async readIndex(): Promise<OciIndex> {
@@ -564,15 +595,18 @@ export async function openLocalStore(dir: string, options: LocalStoreOptions = {
       return validateIndex(value);
     },
 
-    async updateIndex(update) {
-      const l = await lock(join(paths.locks, 'index.lock'), `${paths.index}`, 60_000);
-      try {
-        const next = validateIndex(await update(await store.readIndex()));
-        await writeFileAtomic(paths.index, JSON.stringify(next));
-        return next;
-      } finally {
-        await l.release();
-      }
+    updateIndex(update) {
+      // Under the GC guard: a GC never runs between reading the index and naming a blob in it.
+      return guard.shared(async () => {
+        const l = await lock(join(paths.locks, 'index.lock'), `${paths.index}`, 60_000);
+        try {
+          const next = validateIndex(await update(await store.readIndex()));
+          await writeFileAtomic(paths.index, JSON.stringify(next));
+          return next;
+        } finally {
+          await l.release();
+        }
+      });
     },
 
     has(desc: Descriptor) {
@@ -613,6 +647,7 @@ interface LocalWriterInit {
     dataPath: string,
     labels: Readonly<Record<string, string>> | undefined,
   ): Promise<void>;
+  removeDir(dir: string): Promise<void>;
 }
 
 /** Hashes while writing: each chunk is handed to the kernel first, then hashed while the write runs in the pool. */
@@ -719,7 +754,7 @@ class LocalWriter implements Writer {
     } finally {
       await fh.close().catch(() => {});
       this.#init.lock.forget();
-      await rm(dir, { recursive: true, force: true });
+      await this.#init.removeDir(dir);
     }
   }
 
@@ -729,7 +764,7 @@ class LocalWriter implements Writer {
     await Promise.allSettled([...this.#pending, this.#syncing]);
     await this.#init.fh.close().catch(() => {});
     this.#init.lock.forget();
-    await rm(this.#init.dir, { recursive: true, force: true });
+    await this.#init.removeDir(this.#init.dir);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import {
 } from '@lading/digest';
 import { markLive } from './gc-mark.js';
 import { storeHas, storePut } from './put-blob.js';
+import { RwGate } from './rw-gate.js';
 import type {
   BlobRef,
   BlobSource,
@@ -80,6 +81,14 @@ export function createMemoryStore(): FullStore {
   const rootSources = new Set<GcRootSource>();
   let index: OciIndex = emptyIndex;
   let indexQueue: Promise<unknown> = Promise.resolve();
+  const gate = new RwGate();
+  /** Writers waiting for another writer of the same ref to finish. */
+  const released = new Map<string, (() => void)[]>();
+  const release = (ref: string) => {
+    const waiting = released.get(ref) ?? [];
+    released.delete(ref);
+    for (const resolve of waiting) resolve();
+  };
 
   const getBlob = (digest: Digest): MemBlob => {
     const b = blobs.get(digest);
@@ -125,10 +134,12 @@ export function createMemoryStore(): FullStore {
     async updateLabels(digest, labels) {
       const d = requireDigest(digest);
       requireLabels(labels);
-      const b = getBlob(d);
-      b.labels = applyLabels(b.labels, labels);
-      b.updatedAt = new Date();
-      return infoOf(d, b);
+      return gate.shared(async () => {
+        const b = getBlob(d);
+        b.labels = applyLabels(b.labels, labels);
+        b.updatedAt = new Date();
+        return infoOf(d, b);
+      });
     },
 
     async delete(digest) {
@@ -150,11 +161,17 @@ export function createMemoryStore(): FullStore {
       if (leaseId !== undefined) activeLease(leaseId);
       options.signal?.throwIfAborted();
       let ing = ingests.get(ref);
-      if (ing?.locked) {
-        throw new LadingError(
-          'INGEST_LOCKED',
-          `ingest ${JSON.stringify(ref)} is being written by another writer`,
-        );
+      // As the local store: a writer that names its digest waits for the other writer of its ref.
+      while (ing?.locked) {
+        if (expected.digest === undefined) {
+          throw new LadingError(
+            'INGEST_LOCKED',
+            `ingest ${JSON.stringify(ref)} is being written by another writer`,
+          );
+        }
+        await new Promise<void>((resolve) => released.set(ref, [...(released.get(ref) ?? []), resolve]));
+        options.signal?.throwIfAborted();
+        ing = ingests.get(ref);
       }
       if (!ing) {
         const now = new Date();
@@ -191,7 +208,10 @@ export function createMemoryStore(): FullStore {
     },
     async addLeaseResource(leaseId, digest) {
       const d = requireDigest(digest);
-      activeLease(requireLeaseId(leaseId)).resources.add(d);
+      const id = requireLeaseId(leaseId);
+      await gate.shared(async () => {
+        activeLease(id).resources.add(d);
+      });
     },
     async deleteLease(leaseId) {
       requireLeaseId(leaseId);
@@ -207,58 +227,21 @@ export function createMemoryStore(): FullStore {
       return () => void rootSources.delete(source);
     },
 
-    async gc(options: GcOptions = {}): Promise<GcReport> {
-      const now = Date.now();
-      const roots: { digest: Digest; mediaType?: string }[] = [];
-      for (const m of index.manifests) roots.push({ digest: m.digest, mediaType: m.mediaType });
-      for (const d of options.extraRoots ?? []) roots.push({ digest: requireDigest(d) });
-      for (const s of rootSources) for (const d of await s.roots()) roots.push({ digest: d });
-      for (const [id, l] of [...leases]) {
-        if (l.lease.expiresAt !== undefined && l.lease.expiresAt.getTime() <= now) {
-          leases.delete(id);
-          continue;
-        }
-        for (const d of l.resources) roots.push({ digest: d });
-      }
-      const live = await markLive(
-        roots,
-        {
-          readSmall: async (d, max) => {
-            const b = blobs.get(d);
-            return b && b.bytes.byteLength <= max ? b.bytes : undefined;
-          },
-          labels: async (d) => blobs.get(d)?.labels,
-        },
-        options.signal,
-      );
-      const removed: Digest[] = [];
-      let bytesFreed = 0;
-      for (const [d, b] of [...blobs]) {
-        if (live.has(d)) continue;
-        blobs.delete(d);
-        removed.push(d);
-        bytesFreed += b.bytes.byteLength;
-      }
-      const staleMs = options.staleIngestMs ?? defaultStaleIngestMs;
-      const ingestsRemoved: string[] = [];
-      for (const [ref, ing] of [...ingests]) {
-        if (!ing.locked && now - ing.updatedAt.getTime() >= staleMs) {
-          ingests.delete(ref);
-          ingestsRemoved.push(ref);
-        }
-      }
-      return { removed, bytesFreed, ingestsRemoved };
+    gc(options: GcOptions = {}): Promise<GcReport> {
+      return gate.exclusive(() => collect(options));
     },
 
     async readIndex() {
       return index;
     },
     updateIndex(update) {
-      const run = indexQueue.then(async () => {
-        const next = await update(index);
-        index = validateIndex(next);
-        return index;
-      });
+      const run = indexQueue.then(() =>
+        gate.shared(async () => {
+          const next = await update(index);
+          index = validateIndex(next);
+          return index;
+        }),
+      );
       indexQueue = run.catch(() => {});
       return run;
     },
@@ -270,6 +253,50 @@ export function createMemoryStore(): FullStore {
       return storePut(store, desc, source, options);
     },
   };
+
+  async function collect(options: GcOptions): Promise<GcReport> {
+    const now = Date.now();
+    const roots: { digest: Digest; mediaType?: string }[] = [];
+    // Leases before the index, as the local store.
+    for (const [id, l] of [...leases]) {
+      if (l.lease.expiresAt !== undefined && l.lease.expiresAt.getTime() <= now) {
+        leases.delete(id);
+        continue;
+      }
+      for (const d of l.resources) roots.push({ digest: d });
+    }
+    for (const m of index.manifests) roots.push({ digest: m.digest, mediaType: m.mediaType });
+    for (const d of options.extraRoots ?? []) roots.push({ digest: requireDigest(d) });
+    for (const s of rootSources) for (const d of await s.roots()) roots.push({ digest: d });
+    const live = await markLive(
+      roots,
+      {
+        readSmall: async (d, max) => {
+          const b = blobs.get(d);
+          return b && b.bytes.byteLength <= max ? b.bytes : undefined;
+        },
+        labels: async (d) => blobs.get(d)?.labels,
+      },
+      options.signal,
+    );
+    const removed: Digest[] = [];
+    let bytesFreed = 0;
+    for (const [d, b] of [...blobs]) {
+      if (live.has(d)) continue;
+      blobs.delete(d);
+      removed.push(d);
+      bytesFreed += b.bytes.byteLength;
+    }
+    const staleMs = options.staleIngestMs ?? defaultStaleIngestMs;
+    const ingestsRemoved: string[] = [];
+    for (const [ref, ing] of [...ingests]) {
+      if (!ing.locked && now - ing.updatedAt.getTime() >= staleMs) {
+        ingests.delete(ref);
+        ingestsRemoved.push(ref);
+      }
+    }
+    return { removed, bytesFreed, ingestsRemoved };
+  }
 
   function memoryWriter(ing: MemIngest, leaseId: string | undefined): Writer {
     let done = false;
@@ -290,40 +317,46 @@ export function createMemoryStore(): FullStore {
       },
       async commit(expected?: Expectation, options: CommitOptions = {}) {
         live();
-        const want = { ...ing.expected, ...normalizeExpectation(expected) };
-        if (options.labels) requireLabels(options.labels);
-        const bytes = Buffer.concat(ing.chunks);
-        const alg: Algorithm = want.digest ? digestAlgorithm(want.digest) : 'sha256';
-        const digest = new Digester(alg).update(bytes).digest();
-        done = true;
-        ingests.delete(ing.ref);
-        checkExpectation({ digest, size: bytes.byteLength }, want, ing.ref);
-        if (leaseId !== undefined) leases.get(leaseId)?.resources.add(digest);
-        const now = new Date();
-        const existing = blobs.get(digest);
-        if (existing) {
-          if (options.labels) existing.labels = applyLabels(existing.labels, options.labels);
-        } else {
-          blobs.set(digest, {
-            bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-            createdAt: now,
-            updatedAt: now,
-            labels: applyLabels({}, options.labels ?? {}),
-          });
-        }
-        return { mediaType: octetStream, digest, size: bytes.byteLength };
+        return gate.shared(async () => commitNow(expected, options));
       },
       async abort() {
         if (done) return;
         done = true;
         ingests.delete(ing.ref);
+        release(ing.ref);
       },
       async close() {
         if (done) return;
         done = true;
         ing.locked = false;
+        release(ing.ref);
       },
     };
+    function commitNow(expected: Expectation | undefined, options: CommitOptions) {
+      const want = { ...ing.expected, ...normalizeExpectation(expected) };
+      if (options.labels) requireLabels(options.labels);
+      const bytes = Buffer.concat(ing.chunks);
+      const alg: Algorithm = want.digest ? digestAlgorithm(want.digest) : 'sha256';
+      const digest = new Digester(alg).update(bytes).digest();
+      done = true;
+      ingests.delete(ing.ref);
+      release(ing.ref);
+      checkExpectation({ digest, size: bytes.byteLength }, want, ing.ref);
+      if (leaseId !== undefined) leases.get(leaseId)?.resources.add(digest);
+      const now = new Date();
+      const existing = blobs.get(digest);
+      if (existing) {
+        if (options.labels) existing.labels = applyLabels(existing.labels, options.labels);
+      } else {
+        blobs.set(digest, {
+          bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          createdAt: now,
+          updatedAt: now,
+          labels: applyLabels({}, options.labels ?? {}),
+        });
+      }
+      return { mediaType: octetStream, digest, size: bytes.byteLength };
+    }
   }
 
   return store;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Descriptor } from '@lading/digest';
-import type { BlobSource, Ingester, Provider, PutOptions, PutResult } from './types.js';
+import type { BlobSink, BlobSource, Ingester, Provider, PutOptions, PutResult } from './types.js';
 import { requireDigest, requireSize } from './validate.js';
 
 /** `BlobSink.has` for a store: present when `info` finds the digest with the descriptor's size. */
@@ -24,13 +24,22 @@ export async function storePut(
 ): Promise<PutResult> {
   const digest = requireDigest(desc.digest);
   const size = requireSize(desc.size);
-  if (await storeHas(store, desc)) return 'exists';
+  const has = (d: Descriptor) =>
+    typeof (store as Partial<BlobSink>).has === 'function'
+      ? (store as unknown as BlobSink).has(d)
+      : storeHas(store, d);
+  if (await has(desc)) return 'exists';
   const writer = await store.writer({
     ref: `put-${digest}-${randomUUID()}`,
     expected: { digest, size },
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
+    // Another writer may have committed it while this one waited for its ingest.
+    if (await has(desc)) {
+      await writer.abort();
+      return 'exists';
+    }
     let bytes = 0;
     for await (const chunk of source.open(options.signal ? { signal: options.signal } : {})) {
       options.signal?.throwIfAborted();

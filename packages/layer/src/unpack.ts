@@ -25,10 +25,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Digest } from '@lading/digest';
-import { Digester, IntegrityError, InvalidInputError, isLadingError, LadingError } from '@lading/digest';
+import {
+  Digester,
+  IntegrityError,
+  InvalidInputError,
+  isLadingError,
+  LadingError,
+  OptionError,
+} from '@lading/digest';
 import type { Header } from 'tar-stream';
 import { decompressStream } from './decompress.js';
 import { opaqueWhiteout, whiteoutPrefix } from './diff-trees.js';
+import { PathTree, parentOf } from './path-tree.js';
 
 const run = promisify(execFile);
 
@@ -64,6 +72,31 @@ export interface UnpackOptions {
   readonly whiteouts?:
     | 'apply'
     | { readonly overlay: { readonly markOpaque: (dir: string) => void | Promise<void> } };
+  /**
+   * Most bytes of file contents to write (all layers of `unpackLayers` together). An entry that would go past it is
+   * refused before anything of it is written: `InvalidInputError` code `UNPACK_TOO_LARGE`.
+   */
+  readonly maxBytes?: number;
+  /** Most tar entries to apply (all layers together, whiteouts included): past it `UNPACK_TOO_MANY_ENTRIES`. */
+  readonly maxEntries?: number;
+  /** Largest zstd window accepted (default 2^27, zstd's own limit; see `decompressStream`). */
+  readonly maxZstdWindow?: number;
+}
+
+/** What an unpack has used so far, shared by the layers of one `unpackLayers`. */
+interface UnpackBudget {
+  entries: number;
+  bytes: number;
+}
+
+function checkLimit(value: number | undefined, name: string): number {
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new OptionError('BAD_UNPACK_LIMIT', `${name} must be a non-negative integer, got ${value}`, {
+      key: name,
+    });
+  }
+  return value;
 }
 
 export interface LayerSource {
@@ -126,6 +159,9 @@ function lstatOrUndefined(p: string): Stats | undefined {
  *   marker comes in the layer (OCI image-spec "Whiteouts"); a whiteout of `.` or `..` is refused.
  * - Directory modes and times are applied last, to paths resolved again without following any symlink.
  *
+ * - With `maxEntries` / `maxBytes`, an entry that would go past a cap is refused before anything of it is written
+ *   (`UNPACK_TOO_MANY_ENTRIES`, `UNPACK_TOO_LARGE`); zstd windows above `maxZstdWindow` (2^27) are refused first.
+ *
  * Errors name the entry. The diffID is checked at the end (`IntegrityError`). A failed layer leaves the target
  * partly applied (as containerd's applier does; its snapshot is then discarded): unpack into a fresh directory.
  */
@@ -134,6 +170,17 @@ export async function applyLayer(
   layer: LayerSource,
   options: UnpackOptions = {},
 ): Promise<{ readonly diffId: Digest; readonly size: number }> {
+  return applyWithBudget(target, layer, options, { entries: 0, bytes: 0 });
+}
+
+async function applyWithBudget(
+  target: string,
+  layer: LayerSource,
+  options: UnpackOptions,
+  budget: UnpackBudget,
+): Promise<{ readonly diffId: Digest; readonly size: number }> {
+  const maxBytes = checkLimit(options.maxBytes, 'maxBytes');
+  const maxEntries = checkLimit(options.maxEntries, 'maxEntries');
   mkdirSync(target, { recursive: true });
   const root = realpathSync(target);
   const chown = options.sameOwner ?? isRoot();
@@ -145,9 +192,14 @@ export async function applyLayer(
       upper.add(p);
   };
   /** Directory metadata to apply at the end, by physical relative path (a later entry for the same path wins). */
-  const dirs = new Map<string, { mode: number; mtime: Date; uid: number; gid: number }>();
+  const dirs = new PathTree<{ mode: number; mtime: Date; uid: number; gid: number }>();
   const diff = new Digester('sha256');
-  const { stream } = layer.uncompressed ? { stream: layer.source } : await decompressStream(layer.source);
+  const { stream } = layer.uncompressed
+    ? { stream: layer.source }
+    : await decompressStream(
+        layer.source,
+        options.maxZstdWindow === undefined ? {} : { maxZstdWindow: options.maxZstdWindow },
+      );
   const overlay = typeof options.whiteouts === 'object' ? options.whiteouts.overlay : undefined;
   if (overlay !== undefined && rootless) {
     throw new InvalidInputError(
@@ -168,7 +220,6 @@ export async function applyLayer(
    * clock.
    */
   const touched = new Map<string, { atime: Date; mtime: Date; mode: number }>();
-  const parentOf = (rel: string) => rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
   // Without root, a read-only directory from a lower layer (0555, 0500...) cannot take new entries: it is opened up
   // for its owner while the layer is applied and its mode put back at the end, as umoci --rootless does.
   const privileged = isRoot();
@@ -193,9 +244,7 @@ export async function applyLayer(
       rmSync(p, { recursive: true, force: true });
     }
   };
-  const forgetDirs = (rel: string) => {
-    for (const d of dirs.keys()) if (d === rel || d.startsWith(`${rel}/`)) dirs.delete(d);
-  };
+  const forgetDirs = (rel: string) => dirs.deleteTree(rel);
   const abs = (rel: string) => (rel === '' ? root : join(root, rel));
 
   /**
@@ -284,6 +333,24 @@ export async function applyLayer(
 
   let entries = 0;
   let bytes = 0;
+  /** Refuses the entry before anything of it is written when it would go past a cap. */
+  const admit = (h: Header) => {
+    if (budget.entries + 1 > maxEntries) {
+      throw new InvalidInputError(
+        'UNPACK_TOO_MANY_ENTRIES',
+        `unpacking stopped before entry ${JSON.stringify(h.name)}: more than the ${maxEntries} entries allowed (maxEntries)`,
+      );
+    }
+    const size = h.type === 'file' || h.type === 'contiguous-file' ? (h.size ?? 0) : 0;
+    if (budget.bytes + size > maxBytes) {
+      throw new InvalidInputError(
+        'UNPACK_TOO_LARGE',
+        `unpacking stopped before entry ${JSON.stringify(h.name)} (${size} bytes): more than the ${maxBytes} bytes of file contents allowed (maxBytes)`,
+      );
+    }
+    budget.entries++;
+    budget.bytes += size;
+  };
 
   async function applyEntry(
     entry: AsyncIterable<Buffer> & { header: Header; resume(): unknown },
@@ -300,6 +367,7 @@ export async function applyLayer(
       );
     }
     const parts = components(name, name, 'its name');
+    admit(h);
     const mode = (h.mode ?? 0o644) & 0o7777;
     // tar-stream applies PAX path, linkpath and size only; ids and times too large for USTAR come in PAX as well.
     const pax = (h.pax ?? {}) as Record<string, string | undefined>;
@@ -435,8 +503,10 @@ export async function applyLayer(
     // Deepest first: a parent's time is set after its children are done with, and a parent opened up for its owner
     // is closed again only after them. Every path is walked again without following symlinks: a later entry may
     // have replaced a directory (or a parent) with a link out.
-    const depth = (rel: string) => (rel === '' ? 0 : rel.split('/').length);
-    const order = [...new Set([...dirs.keys(), ...touched.keys()])].sort((a, b) => depth(b) - depth(a));
+    const depths = new Map<string, number>();
+    for (const rel of [...dirs.keys(), ...touched.keys()])
+      depths.set(rel, rel === '' ? 0 : rel.split('/').length);
+    const order = [...depths.keys()].sort((a, b) => (depths.get(b) as number) - (depths.get(a) as number));
     for (const rel of order) {
       if (!isRealDirectory(root, rel)) continue;
       const d = dirs.get(rel);
@@ -516,5 +586,6 @@ export async function unpackLayers(
   layers: readonly LayerSource[],
   options: UnpackOptions = {},
 ): Promise<void> {
-  for (const layer of layers) await applyLayer(target, layer, options);
+  const budget: UnpackBudget = { entries: 0, bytes: 0 };
+  for (const layer of layers) await applyWithBudget(target, layer, options, budget);
 }

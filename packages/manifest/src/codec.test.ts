@@ -159,3 +159,18 @@ describe('decode validation', () => {
     expect(() => decodeIndex(enc('{"schemaVersion":2,"manifests":[],"layers":[]}'))).toThrow(/manifest\?/);
   });
 });
+
+describe('manifest cap', () => {
+  it('a descriptor declaring more than the cap is refused before the bytes are hashed or parsed', async () => {
+    const { decodeManifest: decode } = await import('./decode.js');
+    const bytes = new TextEncoder().encode('not even json');
+    const expected = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${'0'.repeat(64)}`,
+      size: 10 ** 12,
+    } as const;
+    expect(() => decode(bytes, { expected: expected as never })).toThrow(
+      expect.objectContaining({ code: 'MANIFEST_TOO_LARGE' }),
+    );
+  });
+});

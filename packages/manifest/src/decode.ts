@@ -1,3 +1,4 @@
+import { maxManifestBytes } from '@lading/content-store';
 import {
   type Descriptor,
   Digester,
@@ -11,8 +12,9 @@ import {
 } from '@lading/digest';
 import type { Encoded, ImageIndex, ImageManifest } from './types.js';
 
-/** Manifests and indexes are small; anything bigger is refused before parsing (as containerd does). */
-export const maxManifestBytes = 4 * 1024 * 1024;
+// Manifests and indexes are small; anything bigger is refused before parsing (as containerd does). One cap for
+// every reader: the content store's.
+export { maxManifestBytes } from '@lading/content-store';
 
 export interface DecodeOptions {
   /** The descriptor the bytes were fetched by: size, digest and media type are checked against it. */
@@ -117,6 +119,13 @@ export function verifyBytes(bytes: Uint8Array, expected: Descriptor): void {
 
 function parseJson(bytes: Uint8Array, options: DecodeOptions, what: string): Record<string, unknown> {
   const max = options.maxBytes ?? maxManifestBytes;
+  // A descriptor that declares more than the cap is refused before its bytes are looked at.
+  if (options.expected !== undefined && options.expected.size > max) {
+    fail(
+      'MANIFEST_TOO_LARGE',
+      `${what}: its descriptor declares ${options.expected.size} bytes, over the ${max}-byte limit`,
+    );
+  }
   if (bytes.byteLength > max) {
     fail('MANIFEST_TOO_LARGE', `${what}: ${bytes.byteLength} bytes exceeds the ${max}-byte limit`);
   }

@@ -14,7 +14,8 @@ export type PeerName =
   | 'containerd'
   | 'ctr'
   | 'runc'
-  | 'busybox';
+  | 'busybox'
+  | 'setpriv';
 
 const binaries: Record<PeerName, string> = {
   skopeo: 'skopeo',
@@ -31,6 +32,7 @@ const binaries: Record<PeerName, string> = {
   ctr: 'ctr',
   runc: 'runc',
   busybox: 'busybox',
+  setpriv: 'setpriv',
 };
 
 /** The Debian package that brings each peer (the name apt-get takes). */
@@ -40,10 +42,11 @@ const debianPackage: Record<PeerName, string> = {
   docker: 'docker.io',
   ctr: 'containerd',
   busybox: 'busybox-static',
+  setpriv: 'util-linux',
 };
 
-/** Peers that are daemons needing root (their own mounts, namespaces and cgroups). */
-const needsRoot = new Set<PeerName>(['dockerd', 'containerd']);
+/** Peers that need root: daemons (their own mounts, namespaces and cgroups), and setpriv to drop to another user. */
+const needsRoot = new Set<PeerName>(['dockerd', 'containerd', 'setpriv']);
 
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -87,7 +90,7 @@ export function havePeers(...names: PeerName[]): boolean {
     );
   }
   if (rootless.length > 0)
-    parts.push(`daemon(s) that need root: ${rootless.join(', ')} (run the tests as root)`);
+    parts.push(`peer(s) that need root: ${rootless.join(', ')} (run the tests as root)`);
   const message = parts.join('; ');
   if (inCI) throw new Error(`CI=true and ${message}`);
   if (!reported.has(message)) {

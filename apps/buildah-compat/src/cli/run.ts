@@ -67,6 +67,16 @@ function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptio
   };
 }
 
+/** A non-negative integer flag (a count or a number of bytes). */
+function count(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^\d{1,16}$/.test(s) || !Number.isSafeInteger(Number(s))) {
+    throw new OptionError('BAD_NUMBER', `--${flag}=${s}: give a non-negative integer`, { key: flag });
+  }
+  return Number(s);
+}
+
 function pullPolicy(v: unknown): PullPolicy {
   if (v === undefined || v === true || v === 'true' || v === 'missing' || v === 'ifmissing') return 'missing';
   if (v === 'always') return 'always';
@@ -90,11 +100,19 @@ Options:
   --pull-never           Same as --pull=never
   --platform OS/ARCH     The platform to pick from a multi-platform image
   --creds USER[:PASS], --authfile FILE, --tls-verify=BOOL, --signature-policy FILE
+  --max-unpack-bytes N   Refuse an image whose layers write more than N bytes of file contents (exit 3)
+  --max-unpack-entries N Refuse an image whose layers hold more than N tar entries (exit 3)
   -q, --quiet            No pull progress
+
+Examples:
+  lading-buildah from docker://docker.io/library/alpine:3.20
+  lading-buildah from --max-unpack-bytes 2147483648 --max-unpack-entries 200000 oci:./layout:app
 `,
     options: {
       ...help,
       ...registryOptions,
+      'max-unpack-bytes': { type: 'string' },
+      'max-unpack-entries': { type: 'string' },
       name: { type: 'string' },
       pull: { type: 'string' },
       'pull-always': { type: 'boolean' },
@@ -115,8 +133,14 @@ Options:
       }
       const pull = bool(v['pull-always']) ? 'always' : bool(v['pull-never']) ? 'never' : pullPolicy(v.pull);
       const name = str(v.name);
+      const maxBytes = count(v['max-unpack-bytes'], 'max-unpack-bytes');
+      const maxEntries = count(v['max-unpack-entries'], 'max-unpack-entries');
       const c = await createWorkingContainer(storage, image, {
         ...transferFrom(v, bool(v.quiet)),
+        unpackLimits: {
+          ...(maxBytes !== undefined ? { maxBytes } : {}),
+          ...(maxEntries !== undefined ? { maxEntries } : {}),
+        },
         signal: g.signal,
         ...(name !== undefined ? { name } : {}),
         ...(platformSpec !== undefined ? { platform: parsePlatform(platformSpec) } : {}),

@@ -32,6 +32,8 @@ export type PullPolicy = 'missing' | 'always' | 'never';
 export interface FromOptions extends Omit<TransferOptions, 'format' | 'all'> {
   readonly name?: string;
   readonly pull?: PullPolicy;
+  /** Caps on what unpacking the image writes (bytes of file contents, tar entries), per copy of the rootfs. */
+  readonly unpackLimits?: { readonly maxBytes?: number; readonly maxEntries?: number };
 }
 
 /** The config of `from scratch`, as buildah starts it: no env, no PATH, no layers. */
@@ -194,7 +196,7 @@ export async function createWorkingContainer(
           source: storage.store.read(l),
           ...(diffIds[i] !== undefined ? { diffId: diffIds[i] } : {}),
         }));
-      const signal = options.signal ? { signal: options.signal } : {};
+      const signal = { ...(options.signal ? { signal: options.signal } : {}), ...options.unpackLimits };
       await unpackLayers(storage.rootfsOf(state), layers(), signal);
       // A pristine copy of the base: the next commit's layer is the diff against it.
       if (manifest.layers.length > 0) {

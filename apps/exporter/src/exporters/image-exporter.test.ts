@@ -183,6 +183,20 @@ describe('type=image export', () => {
     expect(await readdir(target)).toEqual(['etc']);
     expect(await readFile(join(target, 'etc', 'hello.txt'), 'utf8')).toBe('hello from the conformance kit\n');
   });
+
+  it('unpack-max-entries and unpack-max-bytes cap the unpack; bad values are an OptionError', async () => {
+    const source = await makeConformanceSource(store);
+    const attrs = { name: 'u:2', unpack: 'true', 'unpack-dir': join(dir, 'capped') };
+    await expect(
+      (await imageExporter.resolve({ ...attrs, 'unpack-max-entries': '1' }, env())).export(source, ctx()),
+    ).rejects.toMatchObject({ code: 'UNPACK_TOO_MANY_ENTRIES' });
+    await expect(
+      (await imageExporter.resolve({ ...attrs, 'unpack-max-bytes': '3' }, env())).export(source, ctx()),
+    ).rejects.toMatchObject({ code: 'UNPACK_TOO_LARGE' });
+    expect(() => imageExporter.resolve({ ...attrs, 'unpack-max-bytes': 'many' }, env())).toThrow(
+      expect.objectContaining({ code: 'ATTR_NOT_INT' }),
+    );
+  });
 });
 
 describeExporterConformance('image', imageExporter, undefined, { attrs: () => ({ name: 'conformance:1' }) });

@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
-import { copyBlob, type FullStore } from '@lading/content-store';
+import { copyBlob, type FullStore, withLease } from '@lading/content-store';
 import { type Descriptor, OptionError } from '@lading/digest';
 import { type SourceImage, sourceImages, writeImages } from '../operations/write-image.js';
-import { parseBoolAttr } from '../plugin/attrs.js';
+import { parseBoolAttr, parseIntAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plugin/types.js';
 import { type ContainerdChoice, chooseContainerd, exportToContainerd } from './containerd-export.js';
@@ -17,6 +17,8 @@ const known = new Set([
   'registry.insecure',
   'unpack',
   'unpack-dir',
+  'unpack-max-bytes',
+  'unpack-max-entries',
   'dangling-name-prefix',
   'name-canonical',
   'compression',
@@ -35,6 +37,8 @@ export interface ImageExporterOptions extends ImageOptions {
   readonly insecure: boolean;
   readonly unpack: boolean;
   readonly unpackDir: string | undefined;
+  /** Caps on what `unpack` writes (bytes of file contents, tar entries): past them the export fails, exit 3. */
+  readonly unpackLimits: { readonly maxBytes?: number; readonly maxEntries?: number };
   readonly danglingPrefix: string;
   readonly nameCanonical: boolean;
   readonly store: boolean;
@@ -78,11 +82,23 @@ export function resolveImageAttrs(
     insecure: parseBoolAttr(attrs, 'registry.insecure'),
     unpack: parseBoolAttr(attrs, 'unpack'),
     unpackDir: attrs['unpack-dir'] !== undefined ? resolve(env.cwd, attrs['unpack-dir']) : undefined,
+    unpackLimits: unpackLimitsFromAttrs(attrs),
     danglingPrefix: attrs['dangling-name-prefix'] ?? '',
     nameCanonical: parseBoolAttr(attrs, 'name-canonical'),
     store,
     snapshotter,
     meta,
+  };
+}
+
+function unpackLimitsFromAttrs(
+  attrs: Readonly<Record<string, string>>,
+): ImageExporterOptions['unpackLimits'] {
+  const maxBytes = parseIntAttr(attrs, 'unpack-max-bytes', { min: 0 });
+  const maxEntries = parseIntAttr(attrs, 'unpack-max-entries', { min: 0 });
+  return {
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+    ...(maxEntries !== undefined ? { maxEntries } : {}),
   };
 }
 
@@ -110,7 +126,7 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
           const choice = type === 'image' ? containerd : { ...containerd, probeDefault: false };
           const location = await chooseContainerd(choice, env);
           if (location !== undefined) return exportToContainerd(source, ctx, opts, location);
-          const store = ctx.store as FullStore;
+          const base = ctx.store as FullStore;
           const images = sourceImages(source);
           if (opts.unpack && images.length > 1) {
             throw new OptionError(
@@ -119,18 +135,13 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
               { key: 'unpack' },
             );
           }
-          const lease = await store.createLease({ expiresInMs: 60 * 60 * 1000 });
+          const lease = await base.createLease({ expiresInMs: 60 * 60 * 1000 });
+          const store = withLease(base, lease.id); // every blob written below commits under the lease
           try {
             ctx.progress.start('layers', 'exporting layers');
             for (const { image } of images) {
-              for (const l of image.layers) {
-                try {
-                  await store.info(l.descriptor.digest);
-                } catch {
-                  await copyBlob(source.provider, store, l.descriptor);
-                }
-                await store.addLeaseResource(lease.id, l.descriptor.digest);
-              }
+              // The lease view records a blob it finds present before it answers, so no GC can take it meanwhile.
+              for (const l of image.layers) await copyBlob(source.provider, store, l.descriptor);
             }
             ctx.progress.done('layers');
             const written = await writeImages(store, source, {
@@ -169,7 +180,7 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
                         source: store.read(l.descriptor, { signal: ctx.signal }),
                         diffId: l.diffId,
                       })),
-                      { signal: ctx.signal },
+                      { signal: ctx.signal, ...opts.unpackLimits },
                     );
                     ctx.progress.done(ulabel);
                   }

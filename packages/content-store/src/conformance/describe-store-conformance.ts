@@ -116,6 +116,25 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       await w2.abort();
     });
 
+    it('a second writer of a ref that names its digest waits for the first; both commit it', async () => {
+      const bytes = randomBytes(100_000);
+      const expected = { digest: sha256(bytes), size: bytes.length };
+      const w1 = await store.writer({ ref: 'same-blob', expected });
+      let second = false;
+      const w2p = store.writer({ ref: 'same-blob', expected }).then((w) => {
+        second = true;
+        return w;
+      });
+      await w1.write(bytes);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(second).toBe(false);
+      expect((await w1.commit()).digest).toBe(expected.digest);
+      const w2 = await w2p;
+      await w2.write(bytes);
+      expect((await w2.commit()).digest).toBe(expected.digest);
+      expect((await collect(store.read({ digest: expected.digest }))).equals(bytes)).toBe(true);
+    });
+
     it('abort discards the ingest and shows nothing', async () => {
       const bytes = randomBytes(5000);
       const w = await store.writer({ ref: 'abort-me' });

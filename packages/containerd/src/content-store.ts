@@ -143,8 +143,22 @@ export class ContainerdContentStore implements Store, BlobSink {
     for (const info of infos) if (labelsMatch(info.labels, filter?.labels)) await visit(info);
   }
 
-  writer(options: WriterOptions): Promise<Writer> {
-    return this.#openWriter(options, false);
+  /**
+   * A writer on `options.ref`. A ref another writer holds is `INGEST_LOCKED` at once, unless the writer names its
+   * expected digest: then it waits for the other (as containerd's own `content.OpenWriter` retries a locked ref),
+   * since both write the same blob and either commit is success.
+   */
+  async writer(options: WriterOptions): Promise<Writer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#openWriter(options, false);
+      } catch (error) {
+        const waits = options.expected?.digest !== undefined && attempt < lockedRetries;
+        if (!(waits && isLadingError(error) && error.code === 'INGEST_LOCKED')) throw error;
+        options.signal?.throwIfAborted();
+        await new Promise((r) => setTimeout(r, lockedDelayMs));
+      }
+    }
   }
 
   async #openWriter(options: WriterOptions, announce: boolean): Promise<ContentWriter> {

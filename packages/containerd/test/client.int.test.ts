@@ -133,6 +133,14 @@ describe.runIf(havePeers('containerd', 'ctr', 'tar'))('containerd client', () =>
       descriptor: source(bytes).descriptor,
       async *open() {
         yield bytes.subarray(0, 600_000);
+        // Abort only once containerd holds some bytes of the ingest (writes are pipelined: the first may still be
+        // in flight), so there is something to resume however slow the machine is.
+        const ref = `lading-upload-${slow.descriptor.digest}`;
+        for (let i = 0; i < 200; i++) {
+          const held = (await client.content.listIngests()).find((s) => s.ref === ref);
+          if (held !== undefined && held.offset > 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         controller.abort();
         yield bytes.subarray(600_000);
       },

@@ -70,6 +70,26 @@ describe('walk and copyGraph', () => {
     expect(order.indexOf(m.descriptor.digest)).toBe(2);
     expect(await readBlob(dst, idx.descriptor)).toEqual(idx.bytes);
   });
+
+  it('reports a failed child only after its siblings have settled (nothing writes after the rejection)', async () => {
+    const { store, m, cfg, lay } = await sampleGraph();
+    const dst = createMemoryStore();
+    let slowDone = false;
+    const sink = new StoreSink(dst);
+    const failing = {
+      has: (d: Descriptor) => sink.has(d),
+      async put(d: Descriptor, src: Parameters<StoreSink['put']>[1], o?: Parameters<StoreSink['put']>[2]) {
+        if (d.digest === lay.digest) throw new Error('layer unreadable');
+        await new Promise((r) => setTimeout(r, 100));
+        const result = await sink.put(d, src, o);
+        slowDone = true;
+        return result;
+      },
+    };
+    await expect(copyGraph(store, failing, m.descriptor)).rejects.toThrow('layer unreadable');
+    expect(slowDone).toBe(true);
+    expect(await readBlob(dst, cfg)).toEqual(enc('{}'));
+  });
 });
 
 describe('selectPlatform', () => {

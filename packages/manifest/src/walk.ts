@@ -93,7 +93,11 @@ export async function copyGraph(
     const existing = done.get(desc.digest);
     if (existing) return existing;
     const p = (async () => {
-      await Promise.all((graph.get(desc.digest)?.children ?? []).map(copy));
+      // Every child settles before a failure is reported: a caller that cleans up after the error must not race
+      // copies still writing into the destination.
+      const settled = await Promise.allSettled((graph.get(desc.digest)?.children ?? []).map(copy));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       options.signal?.throwIfAborted();
       const result = await limit(() =>
         copyBlob(src, dst, desc, options.signal ? { signal: options.signal } : {}),

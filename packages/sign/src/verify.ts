@@ -45,8 +45,8 @@ export interface VerifyOptions {
   readonly manifest: Uint8Array;
   /** The name the image was asked for (`registry/repo:tag` or `@digest`); undefined for an unnamed image. */
   readonly reference: string | undefined;
-  /** Default: `matchRepoDigestOrExact`, containers/image's default. */
-  readonly identity?: SignedIdentity;
+  /** Default: `matchRepoDigestOrExact`, containers/image's default; `any` checks no name (an unnamed image). */
+  readonly identity?: SignedIdentity | 'any';
   /** Only these formats count (policy `signedBy` takes simple signing, `sigstoreSigned` cosign). Default: both. */
   readonly formats?: readonly ImageSignature['format'][];
 }
@@ -88,7 +88,7 @@ function checkPayload(
     };
   }
   const rule = options.identity ?? { type: 'matchRepoDigestOrExact' };
-  if (!identityMatches(rule, options.reference, payload.dockerReference)) {
+  if (rule !== 'any' && !identityMatches(rule, options.reference, payload.dockerReference)) {
     return {
       format,
       result: 'mismatch',

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
+import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
+import type { ImageSigner, StoredSignatures } from '@lading/sign';
+
+/**
+ * The passphrase for a key: the first line of `--passphrase-file`, else `$LADING_PASSPHRASE`, else none. It is
+ * never printed, logged or put into an error.
+ */
+export async function readPassphrase(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw new NotFoundError('PASSPHRASE_FILE_NOT_FOUND', `--passphrase-file ${file}: cannot read it`, {
+        cause,
+      });
+    }
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  return env.LADING_PASSPHRASE;
+}
+
+/** Loads every `--sign-key FILE` (OpenPGP or cosign, told apart by content) with the one passphrase. */
+export async function loadSigners(
+  files: readonly string[],
+  passphrase: string | undefined,
+): Promise<ImageSigner[]> {
+  if (files.length === 0) return [];
+  const { loadSigningKey } = await import('@lading/sign');
+  const signers: ImageSigner[] = [];
+  for (const file of files) {
+    let data: Uint8Array;
+    try {
+      data = new Uint8Array(await readFile(file));
+    } catch (cause) {
+      throw new NotFoundError('SIGN_KEY_NOT_FOUND', `--sign-key ${file}: cannot read it`, { cause });
+    }
+    signers.push(
+      await loadSigningKey(data, { source: file, ...(passphrase !== undefined ? { passphrase } : {}) }),
+    );
+  }
+  return signers;
+}
+
+export interface SignPushedOptions {
+  readonly insecure?: boolean;
+  /** `--registries.d DIR` (default: containers/image's search). */
+  readonly registriesDir?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface SignedImage extends StoredSignatures {
+  readonly reference: string;
+  readonly digest: string;
+  readonly signers: readonly string[];
+}
+
+/**
+ * Signs an image already pushed as `name` (its root `subject`) with every signer, and stores the signatures where
+ * containers/image and cosign look for them (see `@lading/sign`'s `storeRegistryImageSignatures`).
+ */
+export async function signPushedImage(
+  name: string,
+  subject: Descriptor,
+  signers: readonly ImageSigner[],
+  options: SignPushedOptions = {},
+): Promise<SignedImage> {
+  if (signers.length === 0) throw new OptionError('SIGN_NO_KEY', 'nothing to sign with', { key: 'sign-key' });
+  const ref = withDefaultTag(parseNormalizedReference(name.replace(/^docker:\/\//, '')));
+  // the name as containers/image signs it: with the tag (a digest alongside is dropped), or by digest alone
+  const { digest: _digest, ...named } = ref;
+  const reference = formatReference(ref.tag !== undefined ? named : ref);
+  const signatures = [];
+  for (const s of signers) signatures.push(await s.sign(subject.digest, reference));
+  const [{ loadRegistriesConfig, storeRegistryImageSignatures }, { RegistryClient }] = await Promise.all([
+    import('@lading/sign'),
+    import('@lading/push'),
+  ]);
+  const registries = await loadRegistriesConfig(
+    options.registriesDir !== undefined ? { dir: options.registriesDir } : {},
+  );
+  const client = new RegistryClient(ref.registry, options.insecure ? { insecure: true } : {});
+  try {
+    const stored = await storeRegistryImageSignatures(client, ref, subject, signatures, {
+      registries,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { reference, digest: subject.digest, signers: signers.map((s) => s.description), ...stored };
+  } finally {
+    client.close();
+  }
+}

@@ -15,7 +15,7 @@ function haveGpg(): boolean {
     execFileSync('gpg', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
-    if (inCI()) throw new Error('gpg is required (apt-get install gnupg)');
+    if (inCI) throw new Error('gpg is required (apt-get install gnupg)');
     return false;
   }
 }
@@ -89,7 +89,7 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
         },
       };
       await writeFile(p('policy.json'), JSON.stringify(policy));
-    });
+    }, 180_000);
     afterAll(async () => {
       await registry?.stop();
       await dir?.cleanup();

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from '@lading/digest';
 import { formatReference, type Reference, referenceName } from '@lading/reference-store/reference';
-import { parse as parseYaml } from 'yaml';
 import { isJsonObject } from './strict-json.js';
 
 /** One namespace of registries.d (containers-registries.d(5)). */
@@ -89,11 +88,13 @@ export async function loadRegistriesConfig(options: RegistriesDirOptions = {}): 
   let defaultFrom = '';
   const docker = new Map<string, LookasideNamespace>();
   const from = new Map<string, string>();
+  // the YAML parser is loaded only when there is YAML to read
+  const parseYaml = names.length > 0 ? (await import('yaml')).parse : undefined;
   for (const name of names) {
     const file = join(dir, name);
     let doc: unknown;
     try {
-      doc = parseYaml(await readFile(file, 'utf8'));
+      doc = (parseYaml as NonNullable<typeof parseYaml>)(await readFile(file, 'utf8'));
     } catch (cause) {
       throw new InvalidInputError('REGISTRIES_D_INVALID', `parsing ${file}: ${(cause as Error).message}`, {
         cause,

@@ -16,6 +16,7 @@ import {
   emptyConfig,
   referrerManifest,
   type SigstoreSignature,
+  signatureLayer,
   signaturesOf,
   withSignatures,
 } from './cosign-attachments.js';
@@ -103,11 +104,7 @@ export async function writeRegistrySignatures(
   if (options.referrers !== false && (await hasReferrersApi(client, repository, subject.digest, signal))) {
     const referrer = referrerManifest(subject, signatures);
     await pushBlob(client, repository, source(emptyConfig), sig);
-    for (const s of signatures) {
-      const payload = s.payload;
-      const layer = referrer.value.layers.find((l) => l.size === payload.byteLength);
-      if (layer) await pushBlob(client, repository, source({ descriptor: layer, bytes: payload }), sig);
-    }
+    for (const s of signatures) await pushBlob(client, repository, source(signatureLayer(s)), sig);
     await putManifest(client, repository, referrer.descriptor.digest, referrer, sig);
     result.referrer = referrer.descriptor;
   }

@@ -95,3 +95,24 @@ export async function signPushedImage(
     client.close();
   }
 }
+
+/** What a signing stored, for --json. */
+export function signatureSummary(s: SignedImage): Record<string, unknown> {
+  return {
+    reference: s.reference,
+    signers: s.signers,
+    lookaside: s.lookaside,
+    ...(s.tag !== undefined ? { tag: s.tag } : {}),
+    ...(s.referrer !== undefined ? { referrer: s.referrer.digest } : {}),
+  };
+}
+
+/** One line per place a signature went. */
+export function signatureLines(s: SignedImage): string {
+  const lines = [`signed ${s.reference} with ${s.signers.join(', ')}`];
+  for (const f of s.lookaside) lines.push(`  simple signature: ${f}`);
+  if (s.tag !== undefined)
+    lines.push(`  cosign signature: ${s.reference.replace(/[:@][^/]*$/, '')}:${s.tag}`);
+  if (s.referrer !== undefined) lines.push(`  referrer: ${s.referrer.digest}`);
+  return lines.join('\n');
+}

@@ -30,7 +30,6 @@ import {
 } from '../common.js';
 import { helpTexts } from '../help.js';
 import { parseOutputSpec } from '../output-spec.js';
-import { signatureLines, signatureSummary } from './push.js';
 
 export const help = helpTexts.export;
 
@@ -271,8 +270,10 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     );
   }
   // keys are unlocked before the build: a wrong passphrase costs nothing and pushes nothing
-  const signers =
-    signKeys.length > 0 ? await loadSigners(signKeys, await readPassphrase(values['passphrase-file'])) : [];
+  const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
+  const signers = signing
+    ? await signing.loadSigners(signKeys, await signing.readPassphrase(values['passphrase-file']))
+    : [];
   const progress = progressFrom(values.progress);
   const started = performance.now();
   try {
@@ -319,12 +320,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     const signed: SignedImage[] = [];
     for (const [i, out] of outputs.entries()) {
       const response = result.outputs[i]?.response;
-      if (signers.length === 0 || !pushes(out) || response === undefined) continue;
+      if (signing === undefined || signers.length === 0 || !pushes(out) || response === undefined) continue;
       const subject = pushedDescriptor(response);
       for (const name of (response['image.name'] ?? '').split(',').filter((n) => n !== '')) {
         progress.start(`sign ${name}`, `signing ${name}`);
         signed.push(
-          await signPushedImage(name, subject, signers, {
+          await signing.signPushedImage(name, subject, signers, {
             ...(out.attrs['registry.insecure'] === 'true' || out.attrs['registry.insecure'] === ''
               ? { insecure: true }
               : {}),
@@ -344,14 +345,14 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       {
         outputs: result.outputs,
         seconds,
-        ...(signed.length > 0 ? { signatures: signed.map(signatureSummary) } : {}),
+        ...(signing && signed.length > 0 ? { signatures: signed.map(signing.signatureSummary) } : {}),
       },
       [
         ...result.outputs.map(
           (o) =>
             `${o.type}: ${o.response['containerimage.digest'] ?? ''}${o.response['image.name'] ? ` ${o.response['image.name']}` : ''}`,
         ),
-        ...signed.map(signatureLines),
+        ...(signing ? signed.map(signing.signatureLines) : []),
       ].join('\n'),
     );
     return 0;

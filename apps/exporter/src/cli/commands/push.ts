@@ -2,12 +2,6 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import { copyImage } from '../../operations/copy-image.js';
-import {
-  loadSigners,
-  readPassphrase,
-  type SignedImage,
-  signPushedImage,
-} from '../../operations/sign-image.js';
 import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
 import { helpTexts } from '../help.js';
 import { parseFormat } from './copy.js';
@@ -37,8 +31,10 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     throw new OptionError('PUSH_DEST', `lading push ${image} needs DEST (docker://REF)`, {});
   // keys are read and unlocked before anything moves: a wrong passphrase pushes nothing
   const signKeys = values['sign-key'] ?? [];
-  const signers =
-    signKeys.length > 0 ? await loadSigners(signKeys, await readPassphrase(values['passphrase-file'])) : [];
+  const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
+  const signers = signing
+    ? await signing.loadSigners(signKeys, await signing.readPassphrase(values['passphrase-file']))
+    : [];
   const desc = await copyImage(
     src,
     { kind: 'docker', ref: target.replace(/^docker:\/\//, '') },
@@ -50,8 +46,8 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     },
   );
   const signed =
-    signers.length > 0
-      ? await signPushedImage(target, desc, signers, {
+    signing && signers.length > 0
+      ? await signing.signPushedImage(target, desc, signers, {
           ...(values.insecure ? { insecure: true } : {}),
           ...(values['registries.d'] !== undefined ? { registriesDir: values['registries.d'] } : {}),
           signal,
@@ -59,29 +55,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       : undefined;
   printResult(
     values.json ?? false,
-    { digest: desc.digest, reference: target, ...(signed ? { signatures: signatureSummary(signed) } : {}) },
-    `${target}@${desc.digest}${signed ? `\n${signatureLines(signed)}` : ''}`,
+    {
+      digest: desc.digest,
+      reference: target,
+      ...(signed && signing ? { signatures: signing.signatureSummary(signed) } : {}),
+    },
+    `${target}@${desc.digest}${signed && signing ? `\n${signing.signatureLines(signed)}` : ''}`,
   );
   return 0;
-}
-
-/** What a signing stored, for --json. */
-export function signatureSummary(s: SignedImage): Record<string, unknown> {
-  return {
-    reference: s.reference,
-    signers: s.signers,
-    lookaside: s.lookaside,
-    ...(s.tag !== undefined ? { tag: s.tag } : {}),
-    ...(s.referrer !== undefined ? { referrer: s.referrer.digest } : {}),
-  };
-}
-
-/** One line per place a signature went. */
-export function signatureLines(s: SignedImage): string {
-  const lines = [`signed ${s.reference} with ${s.signers.join(', ')}`];
-  for (const f of s.lookaside) lines.push(`  simple signature: ${f}`);
-  if (s.tag !== undefined)
-    lines.push(`  cosign signature: ${s.reference.replace(/[:@][^/]*$/, '')}:${s.tag}`);
-  if (s.referrer !== undefined) lines.push(`  referrer: ${s.referrer.digest}`);
-  return lines.join('\n');
 }

@@ -173,6 +173,50 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
       expect((await verify('unsigned:1', 'me.pub.asc')).code).toBe(10);
     });
 
+    it('a multi-platform export signs its index, and skopeo copies it (--all) only under our key', async () => {
+      const signed = await lading(
+        [
+          'export',
+          helloRootfs,
+          '--platform',
+          'linux/amd64,linux/arm64',
+          '-o',
+          `type=registry,name=${registry.host}/multi:1,registry.insecure=true`,
+          '--registries.d',
+          p('registries.d'),
+          '--sign-key',
+          p('me.asc'),
+        ],
+        { env: env() },
+      );
+      expect(signed.code, signed.stderr).toBe(0);
+      const raw = await rawManifest('multi:1');
+      expect(JSON.parse(raw).manifests).toHaveLength(2);
+      const copy = (policy: string) =>
+        skopeo([
+          '--policy',
+          policy,
+          'copy',
+          '--all',
+          '--src-tls-verify=false',
+          `docker://${registry.host}/multi:1`,
+          `dir:${p(`multi-${policy.endsWith('other.json') ? 'other' : 'me'}`)}`,
+        ]);
+      const ok = await copy(p('policy.json'));
+      expect(ok.code, ok.stderr).toBe(0);
+      const other = {
+        default: [{ type: 'reject' }],
+        transports: {
+          docker: { '': [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: p('other.pub.asc') }] },
+          dir: { '': [{ type: 'insecureAcceptAnything' }] },
+        },
+      };
+      await writeFile(p('policy-other.json'), JSON.stringify(other));
+      const refused = await copy(p('policy-other.json'));
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/not accepted|does not match|Invalid GPG signature|no signature/i);
+    });
+
     it('lading verify accepts the right key only, and sees a re-signed tag as verified', async () => {
       expect((await exportSigned('good:1', ['--sign-key', p('me.asc')])).code).toBe(0);
       const verify = (key: string, json = false) =>

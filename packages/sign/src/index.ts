@@ -14,6 +14,7 @@ export type { GpgOptions } from './gpg.js';
 export { signWithGpg } from './gpg.js';
 export type { SignedIdentity } from './identity.js';
 export { identityMatches, parseSignedIdentity } from './identity.js';
+export { signingTargets } from './instances.js';
 export { readLayoutSignatures, writeLayoutSignatures } from './layout-signatures.js';
 export type { OpenPgpSigningKey } from './openpgp-keys.js';
 export { readOpenPgpPrivateKey, readOpenPgpPublicKeys } from './openpgp-keys.js';

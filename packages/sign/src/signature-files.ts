@@ -155,14 +155,19 @@ async function readOne(url: URL, signal: AbortSignal | undefined): Promise<Uint8
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** `dir:` images keep their signatures beside manifest.json as `signature-1..N` (containers/image `directory/`). */
+/**
+ * `dir:` images keep their signatures beside manifest.json as `signature-1..N`, and an instance of a list's as
+ * `<hex>.signature-N` (containers/image `directory/directory_transport.go`).
+ */
 export async function writeDirSignatures(
   dir: string,
   signatures: readonly ImageSignature[],
+  options: { instance?: Digest } = {},
 ): Promise<string[]> {
   const written: string[] = [];
+  const prefix = options.instance !== undefined ? `${digestEncoded(options.instance)}.` : '';
   for (const [i, sig] of signatures.entries()) {
-    const path = join(dir, `signature-${i + 1}`);
+    const path = join(dir, `${prefix}signature-${i + 1}`);
     await writeAtomically(path, encodeSignatureBlob(sig));
     written.push(path);
   }

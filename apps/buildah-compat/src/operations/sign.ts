@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
+import { join } from 'node:path';
+import { type Descriptor, isIndexMediaType, NotFoundError, OptionError } from '@lading/digest';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
-import type { ImageSigner } from '@lading/sign';
+import type { ImageSignature, ImageSigner } from '@lading/sign';
 import { formatImageReference, type RemoteReference } from '../transports/reference.js';
 import { registryOptions } from '../transports/registry-options.js';
 import type { TransferOptions } from '../transports/transfer.js';
@@ -100,43 +101,70 @@ export async function signWritten(
   const sign = await import('@lading/sign');
   const identity = options.signIdentity ?? (dest.transport === 'docker' ? dest.ref : undefined);
   const reference = formatReference(withDefaultTag(parseNormalizedReference(identity as string)));
-  const signatures = [];
-  for (const s of signers) {
-    options.onProgress?.(
-      s.format === 'simple-signing'
-        ? 'Signing manifest using simple signing'
-        : 'Signing manifest using a sigstore signature',
-    );
-    signatures.push(await s.sign(root.digest, reference));
-  }
+  const announce = () => {
+    for (const s of signers) {
+      options.onProgress?.(
+        s.format === 'simple-signing'
+          ? 'Signing manifest using simple signing'
+          : 'Signing manifest using a sigstore signature',
+      );
+    }
+  };
+  /** Signs the root and, for an index, each of its manifests (containers/image checks every instance it copies). */
+  const signAll = async (rootBytes: Uint8Array | undefined) => {
+    announce();
+    const out: { target: Descriptor; signatures: ImageSignature[] }[] = [];
+    for (const target of sign.signingTargets(root, rootBytes)) {
+      const signatures: ImageSignature[] = [];
+      for (const s of signers) signatures.push(await s.sign(target.digest, reference));
+      out.push({ target, signatures });
+    }
+    return out;
+  };
+  const isIndex = isIndexMediaType(root.mediaType);
   switch (dest.transport) {
     case 'docker': {
-      const { RegistryClient } = await import('@lading/push');
+      const { getManifest, RegistryClient } = await import('@lading/push');
       const ref = withDefaultTag(parseNormalizedReference(dest.ref));
       const client = new RegistryClient(ref.registry, registryOptions(options));
+      const sig = options.signal ? { signal: options.signal } : {};
       try {
         const registries = await sign.loadRegistriesConfig(
           options.registriesDir !== undefined ? { dir: options.registriesDir } : {},
         );
-        await sign.storeRegistryImageSignatures(client, ref, root, signatures, {
-          registries,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
+        const rootBytes = isIndex
+          ? (await getManifest(client, ref.repository, root.digest, { ...sig, expected: root })).bytes
+          : undefined;
+        for (const { target, signatures } of await signAll(rootBytes)) {
+          await sign.storeRegistryImageSignatures(client, ref, target, signatures, { registries, ...sig });
+        }
       } finally {
         client.close();
       }
       return;
     }
-    case 'dir':
-      await sign.writeDirSignatures(dest.dir, signatures);
+    case 'dir': {
+      // dir: keeps the root's signatures as signature-N and an instance's as <hex>.signature-N
+      const rootBytes = isIndex ? new Uint8Array(await readFile(join(dest.dir, 'manifest.json'))) : undefined;
+      for (const { target, signatures } of await signAll(rootBytes)) {
+        if (target.digest === root.digest) await sign.writeDirSignatures(dest.dir, signatures);
+        else await sign.writeDirSignatures(dest.dir, signatures, { instance: target.digest });
+      }
       return;
+    }
     case 'oci': {
-      const { openLocalStore } = await import('@lading/content-store');
-      await sign.writeLayoutSignatures(
-        await openLocalStore(dest.dir),
-        root,
-        signatures.filter((s) => s.format === 'sigstore'),
-      );
+      const { openLocalStore, readBlob } = await import('@lading/content-store');
+      const layout = await openLocalStore(dest.dir);
+      const rootBytes = isIndex ? await readBlob(layout, root, { maxBytes: 4 << 20 }) : undefined;
+      for (const { target, signatures } of await signAll(rootBytes)) {
+        await sign.writeLayoutSignatures(
+          layout,
+          target,
+          signatures.filter(
+            (s): s is Extract<ImageSignature, { format: 'sigstore' }> => s.format === 'sigstore',
+          ),
+        );
+      }
       return;
     }
     default:

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
+import { type Descriptor, isIndexMediaType, NotFoundError, OptionError } from '@lading/digest';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSigner, StoredSignatures } from '@lading/sign';
 
@@ -58,6 +58,8 @@ export interface SignedImage extends StoredSignatures {
   readonly reference: string;
   readonly digest: string;
   readonly signers: readonly string[];
+  /** The index's manifests signed with it (0 for a single manifest). */
+  readonly instances: number;
 }
 
 /**
@@ -75,22 +77,37 @@ export async function signPushedImage(
   // the name as containers/image signs it: with the tag (a digest alongside is dropped), or by digest alone
   const { digest: _digest, ...named } = ref;
   const reference = formatReference(ref.tag !== undefined ? named : ref);
-  const signatures = [];
-  for (const s of signers) signatures.push(await s.sign(subject.digest, reference));
-  const [{ loadRegistriesConfig, storeRegistryImageSignatures }, { RegistryClient }] = await Promise.all([
+  const [sign, { getManifest, RegistryClient }] = await Promise.all([
     import('@lading/sign'),
     import('@lading/push'),
   ]);
-  const registries = await loadRegistriesConfig(
+  const registries = await sign.loadRegistriesConfig(
     options.registriesDir !== undefined ? { dir: options.registriesDir } : {},
   );
   const client = new RegistryClient(ref.registry, options.insecure ? { insecure: true } : {});
+  const sig = options.signal ? { signal: options.signal } : {};
   try {
-    const stored = await storeRegistryImageSignatures(client, ref, subject, signatures, {
-      registries,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return { reference, digest: subject.digest, signers: signers.map((s) => s.description), ...stored };
+    // an index is signed with each of its manifests: containers/image checks every instance it copies
+    const rootBytes = isIndexMediaType(subject.mediaType)
+      ? (await getManifest(client, ref.repository, subject.digest, { ...sig, expected: subject })).bytes
+      : undefined;
+    const stored: StoredSignatures[] = [];
+    for (const target of sign.signingTargets(subject, rootBytes)) {
+      const signatures = [];
+      for (const s of signers) signatures.push(await s.sign(target.digest, reference));
+      stored.push(
+        await sign.storeRegistryImageSignatures(client, ref, target, signatures, { registries, ...sig }),
+      );
+    }
+    const top = stored[0] as StoredSignatures;
+    return {
+      reference,
+      digest: subject.digest,
+      signers: signers.map((s) => s.description),
+      ...top,
+      lookaside: stored.flatMap((s) => s.lookaside),
+      instances: stored.length - 1,
+    };
   } finally {
     client.close();
   }

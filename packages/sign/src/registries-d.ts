@@ -89,7 +89,7 @@ export async function loadRegistriesConfig(options: RegistriesDirOptions = {}): 
   const docker = new Map<string, LookasideNamespace>();
   const from = new Map<string, string>();
   // the YAML parser is loaded only when there is YAML to read
-  const parseYaml = names.length > 0 ? (await import('yaml')).parse : undefined;
+  const parseYaml = names.length > 0 ? (await import('js-yaml')).load : undefined;
   for (const name of names) {
     const file = join(dir, name);
     let doc: unknown;

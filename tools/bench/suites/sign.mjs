@@ -102,6 +102,8 @@ export default async function (bench) {
       peers: {
         'unsigned push': push(),
         'cosign key': push('--sign-key', join(dir, 'cosign.key')),
+        // how loaded the machine is: Node's own start, for scale
+        'node -e 0': ['node', '-e', '0'],
       },
       runs: 9,
     });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Descriptor, isIndexMediaType, NotFoundError, OptionError } from '@lading/digest';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
-import type { ImageSigner, StoredSignatures } from '@lading/sign';
+import type { ImageSigner, RegistriesConfig, StoredSignatures } from '@lading/sign';
 
 /**
  * The passphrase for a key: the first line of `--passphrase-file`, else `$LADING_PASSPHRASE`, else none. It is
@@ -47,10 +47,26 @@ export async function loadSigners(
   return signers;
 }
 
+/**
+ * Everything signing needs, ready before anything is pushed (containers/image reads registries.d when it opens
+ * the destination, before copying): the unlocked keys and the lookaside configuration, read at once.
+ */
+export async function prepareSigning(
+  files: readonly string[],
+  options: { passphraseFile?: string | undefined; registriesDir?: string | undefined } = {},
+): Promise<{ signers: ImageSigner[]; registries: RegistriesConfig }> {
+  const { loadRegistriesConfig } = await import('@lading/sign');
+  const [signers, registries] = await Promise.all([
+    readPassphrase(options.passphraseFile).then((p) => loadSigners(files, p)),
+    loadRegistriesConfig(options.registriesDir !== undefined ? { dir: options.registriesDir } : {}),
+  ]);
+  return { signers, registries };
+}
+
 export interface SignPushedOptions {
   readonly insecure?: boolean;
-  /** `--registries.d DIR` (default: containers/image's search). */
-  readonly registriesDir?: string;
+  /** From `prepareSigning` (the `--registries.d` configuration). */
+  readonly registries: RegistriesConfig;
   readonly signal?: AbortSignal;
 }
 
@@ -70,7 +86,7 @@ export async function signPushedImage(
   name: string,
   subject: Descriptor,
   signers: readonly ImageSigner[],
-  options: SignPushedOptions = {},
+  options: SignPushedOptions,
 ): Promise<SignedImage> {
   if (signers.length === 0) throw new OptionError('SIGN_NO_KEY', 'nothing to sign with', { key: 'sign-key' });
   const ref = withDefaultTag(parseNormalizedReference(name.replace(/^docker:\/\//, '')));
@@ -81,9 +97,7 @@ export async function signPushedImage(
     import('@lading/sign'),
     import('@lading/push'),
   ]);
-  const registries = await sign.loadRegistriesConfig(
-    options.registriesDir !== undefined ? { dir: options.registriesDir } : {},
-  );
+  const { registries } = options;
   const client = new RegistryClient(ref.registry, options.insecure ? { insecure: true } : {});
   const sig = options.signal ? { signal: options.signal } : {};
   try {

@@ -271,9 +271,13 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   }
   // keys are unlocked before the build: a wrong passphrase costs nothing and pushes nothing
   const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
-  const signers = signing
-    ? await signing.loadSigners(signKeys, await signing.readPassphrase(values['passphrase-file']))
-    : [];
+  const prepared = signing
+    ? await signing.prepareSigning(signKeys, {
+        passphraseFile: values['passphrase-file'],
+        registriesDir: values['registries.d'],
+      })
+    : undefined;
+  const signers = prepared?.signers ?? [];
   const progress = progressFrom(values.progress);
   const started = performance.now();
   try {
@@ -329,7 +333,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
             ...(out.attrs['registry.insecure'] === 'true' || out.attrs['registry.insecure'] === ''
               ? { insecure: true }
               : {}),
-            ...(values['registries.d'] !== undefined ? { registriesDir: values['registries.d'] } : {}),
+            registries: (prepared as NonNullable<typeof prepared>).registries,
             signal,
           }),
         );

@@ -32,9 +32,13 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   // keys are read and unlocked before anything moves: a wrong passphrase pushes nothing
   const signKeys = values['sign-key'] ?? [];
   const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
-  const signers = signing
-    ? await signing.loadSigners(signKeys, await signing.readPassphrase(values['passphrase-file']))
-    : [];
+  const prepared = signing
+    ? await signing.prepareSigning(signKeys, {
+        passphraseFile: values['passphrase-file'],
+        registriesDir: values['registries.d'],
+      })
+    : undefined;
+  const signers = prepared?.signers ?? [];
   const desc = await copyImage(
     src,
     { kind: 'docker', ref: target.replace(/^docker:\/\//, '') },
@@ -49,7 +53,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     signing && signers.length > 0
       ? await signing.signPushedImage(target, desc, signers, {
           ...(values.insecure ? { insecure: true } : {}),
-          ...(values['registries.d'] !== undefined ? { registriesDir: values['registries.d'] } : {}),
+          registries: (prepared as NonNullable<typeof prepared>).registries,
           signal,
         })
       : undefined;

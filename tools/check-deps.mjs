@@ -17,9 +17,16 @@ const allowed = {
   'reference-store': ['manifest', 'content-store', 'digest'],
   'remote-cache': ['manifest', 'content-store', 'digest'],
   push: ['reference-store/reference', 'manifest', 'content-store', 'digest'],
-  'docker-engine': ['layer', 'reference-store', 'reference-store/reference', 'manifest', 'content-store', 'digest'],
+  'docker-engine': [
+    'layer',
+    'reference-store',
+    'reference-store/reference',
+    'manifest',
+    'content-store',
+    'digest',
+  ],
   containerd: ['manifest', 'content-store', 'digest'],
-  sign: ['push', 'manifest', 'content-store', 'digest'],
+  sign: ['push', 'reference-store/reference', 'manifest', 'content-store', 'digest'],
   testkit: ['digest', 'content-store'],
 };
 // `layer` writes into an Ingester, whose interface lives in content-store: the type-level edge is allowed.

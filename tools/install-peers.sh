@@ -3,4 +3,4 @@
 set -eu
 apt-get update
 apt-get install -y --no-install-recommends docker-registry skopeo umoci buildah pigz zstd hyperfine time \
-  docker.io containerd runc busybox-static
+  docker.io containerd runc busybox-static gpg gpg-agent openssl

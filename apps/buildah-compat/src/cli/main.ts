@@ -51,6 +51,9 @@ Global options:
   --root DIR             Storage root (default $XDG_DATA_HOME/lading-buildah or ~/.local/share/lading-buildah)
   --runroot DIR          Accepted for compatibility; lading-buildah keeps no run-time state
   --storage-driver NAME  Accepted (vfs, overlay) and ignored: working containers are plain directories
+  --registries-conf-dir DIR
+                         registries.d with the signature lookasides (default ~/.config/containers/registries.d
+                         when it exists, else /etc/containers/registries.d)
   -h, --help             Show help (lading-buildah <command> --help for a command)
   -v, --version          Print the version
 

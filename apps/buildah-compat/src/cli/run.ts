@@ -28,6 +28,8 @@ import {
 
 interface Globals {
   root: string;
+  /** `--registries-conf-dir`: the registries.d of signature lookasides (containers/image's RegistriesDirPath). */
+  registriesDir?: string;
   /** Aborted on SIGINT/SIGTERM: transfers stop, half-made containers and ingests are removed, exit 130. */
   signal: AbortSignal;
 }
@@ -141,6 +143,7 @@ Examples:
           ...(maxBytes !== undefined ? { maxBytes } : {}),
           ...(maxEntries !== undefined ? { maxEntries } : {}),
         },
+        ...(g.registriesDir !== undefined ? { registriesDir: g.registriesDir } : {}),
         signal: g.signal,
         ...(name !== undefined ? { name } : {}),
         ...(platformSpec !== undefined ? { platform: parsePlatform(platformSpec) } : {}),
@@ -330,7 +333,19 @@ Options:
   --retry N                      Retries of a failed registry operation (default 3)
   --retry-delay DURATION         Delay between retries (e.g. 2s, 500ms)
   --creds USER[:PASS], --authfile FILE, --tls-verify=BOOL, --cert-dir DIR, --signature-policy FILE
+  --sign-by FINGERPRINT          Sign with this GPG key (the gpg binary, GNUPGHOME honoured): a simple signature,
+                                 stored in the registries.d lookaside-staging (docker://) or as dir:'s signature-N
+  --sign-by-sigstore-private-key FILE
+                                 Sign with a cosign private key: the registry's sha256-<hex>.sig tag, an OCI
+                                 layout's sha256-<hex>.sig entry, or dir:'s signature-N
+  --sign-passphrase-file FILE    The key's passphrase (first line of FILE)
+  --sign-identity NAME           The name to sign for (default: the docker:// destination; needed for oci:, dir:)
   -q, --quiet                    No progress report
+
+Examples:
+  lading-buildah push --sign-by 0123ABCD... myapp docker://registry.example/myapp:1
+  lading-buildah --registries-conf-dir ./registries.d push --sign-by "$FPR" myapp docker://localhost:5000/myapp:1
+  lading-buildah push --sign-by-sigstore-private-key cosign.key --sign-passphrase-file pass myapp docker://r/app:1
 `,
     options: {
       ...help,
@@ -344,6 +359,10 @@ Options:
       retry: { type: 'string' },
       'retry-delay': { type: 'string' },
       'remove-signatures': { type: 'boolean' },
+      'sign-by': { type: 'string' },
+      'sign-by-sigstore-private-key': { type: 'string' },
+      'sign-passphrase-file': { type: 'string' },
+      'sign-identity': { type: 'string' },
     },
     async run(g, v, pos) {
       if (pos.length < 1 || pos.length > 2)
@@ -360,6 +379,7 @@ Options:
       const quiet = bool(v.quiet);
       const result = await pushImage(storage, pos[0] as string, pos[1], {
         ...transferFrom(v, quiet),
+        ...(g.registriesDir !== undefined ? { registriesDir: g.registriesDir } : {}),
         signal: g.signal,
         all: bool(v.all),
         ...defined({
@@ -369,6 +389,10 @@ Options:
           retry,
           retryDelayMs: delay === undefined ? undefined : parseDuration(delay),
           digestFile: str(v.digestfile),
+          signBy: str(v['sign-by']),
+          signBySigstorePrivateKey: str(v['sign-by-sigstore-private-key']),
+          signPassphraseFile: str(v['sign-passphrase-file']),
+          signIdentity: str(v['sign-identity']),
         }),
       });
       if (!quiet) err(`${result.manifestDigest}\n`);
@@ -763,11 +787,12 @@ function usageError(message: string): OptionError {
 
 function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: Globals; rest: string[] } {
   let root = process.env.LADING_BUILDAH_ROOT || defaultRoot();
+  let registriesDir: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i] as string;
     const m =
-      /^--(root|runroot|storage-driver|storage-opt|registries-conf|short-name-alias-conf|userns-uid-map|userns-gid-map|log-level)(?:=(.*))?$/.exec(
+      /^--(root|runroot|storage-driver|storage-opt|registries-conf|registries-conf-dir|short-name-alias-conf|userns-uid-map|userns-gid-map|log-level)(?:=(.*))?$/.exec(
         a,
       );
     if (!m) {
@@ -777,6 +802,7 @@ function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: 
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw usageError(`--${m[1]} needs a value`);
     if (m[1] === 'root') root = value;
+    if (m[1] === 'registries-conf-dir') registriesDir = value;
     if (m[1] === 'storage-driver' && value !== 'vfs' && value !== 'overlay' && value !== '') {
       throw new OptionError(
         'STORAGE_DRIVER',
@@ -787,7 +813,10 @@ function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: 
       );
     }
   }
-  return { globals: { root, signal }, rest: argv.slice(i) };
+  return {
+    globals: { root, signal, ...(registriesDir !== undefined ? { registriesDir } : {}) },
+    rest: argv.slice(i),
+  };
 }
 
 /** Parses the global options, then dispatches to the command; errors become a message and an exit code. */

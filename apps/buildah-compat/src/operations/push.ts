@@ -7,8 +7,9 @@ import {
   type TransferOptions,
   writeImage,
 } from '../transports/index.js';
+import { prepareSigners, type SignOptions, signWritten } from './sign.js';
 
-export interface PushOptions extends TransferOptions {
+export interface PushOptions extends TransferOptions, SignOptions {
   /** Where to write the pushed manifest's digest. */
   readonly digestFile?: string;
 }
@@ -41,7 +42,15 @@ export async function pushImage(
       key: 'format',
     });
   }
-  const { digestFile, ...rest } = options;
+  const { digestFile, signBy, signBySigstorePrivateKey, signPassphraseFile, signIdentity, ...rest } = options;
+  const signing = {
+    ...(signBy !== undefined ? { signBy } : {}),
+    ...(signBySigstorePrivateKey !== undefined ? { signBySigstorePrivateKey } : {}),
+    ...(signPassphraseFile !== undefined ? { signPassphraseFile } : {}),
+    ...(signIdentity !== undefined ? { signIdentity } : {}),
+  };
+  // keys are unlocked and the destination checked before anything is written
+  const signers = await prepareSigners(dest, signing);
   // As containers/image: registries and OCI layouts get compressed layers unless asked otherwise; dir: keeps them.
   const compressByDefault =
     dest.transport === 'docker' || dest.transport === 'oci' || dest.transport === 'oci-archive';
@@ -56,6 +65,7 @@ export async function pushImage(
     },
     transfer,
   );
+  await signWritten(dest, written.manifest, signers, { ...transfer, ...signing });
   if (digestFile !== undefined) await writeFile(digestFile, written.manifestDigest);
   return { manifestDigest: written.manifestDigest, destination: target };
 }

@@ -2,24 +2,31 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix } from 'node:path';
 import { InvalidInputError, NotFoundError } from '@lading/digest';
+import { parseSignedIdentity } from '@lading/sign';
 import { formatImageReference, type ImageReference } from '../transports/reference.js';
 import { normalizeScope, policyScopes } from './scopes.js';
+import { checkSignatureRequirement, PolicyRejectedError } from './signature-check.js';
+import {
+  type PolicyImage,
+  parseSignatureRequirement,
+  type SignatureRequirement,
+} from './signature-requirements.js';
 
-/** Evaluates a signature policy for images; `check` throws `PolicyRejectedError` when the policy refuses one. */
+export { PolicyRejectedError };
+
+/**
+ * Evaluates a signature policy for images; `check` throws `PolicyRejectedError` when the policy refuses one.
+ * Signature requirements need `image` (its manifest and signatures): without it they are refused as unverifiable.
+ */
 export interface PolicyContext {
-  check(ref: ImageReference): Promise<void>;
+  check(ref: ImageReference, image?: PolicyImage): Promise<void>;
 }
-
-/** The policy refused an image (a `reject` requirement, or a signature requirement lading cannot verify). */
-export class PolicyRejectedError extends InvalidInputError {}
 
 export type PolicyRequirement =
   | { readonly type: 'insecureAcceptAnything' }
   | { readonly type: 'reject' }
-  | {
-      readonly type: 'signedBy' | 'sigstoreSigned' | 'signedBaseLayer';
-      readonly raw: Record<string, unknown>;
-    };
+  | SignatureRequirement
+  | { readonly type: 'signedBaseLayer'; readonly raw: Record<string, unknown> };
 
 export interface Policy {
   readonly default: readonly PolicyRequirement[];
@@ -27,7 +34,6 @@ export interface Policy {
   readonly transports: ReadonlyMap<string, ReadonlyMap<string, readonly PolicyRequirement[]>>;
 }
 
-const signatureTypes = new Set(['signedBy', 'sigstoreSigned', 'signedBaseLayer']);
 // Path scopes must be absolute and clean (containers/image's oci ValidateScope; dir: the same rule).
 const pathTransports = new Set(['oci', 'oci-archive', 'dir']);
 
@@ -46,9 +52,9 @@ function parseRequirement(v: unknown): PolicyRequirement {
     for (const key of Object.keys(v)) if (key !== 'type') throw bad(`Unknown key "${key}"`);
     return { type };
   }
-  if (typeof type === 'string' && signatureTypes.has(type)) {
-    return { type: type as 'signedBy' | 'sigstoreSigned' | 'signedBaseLayer', raw: v };
-  }
+  if (type === 'signedBy' || type === 'sigstoreSigned')
+    return parseSignatureRequirement(v, parseSignedIdentity);
+  if (type === 'signedBaseLayer') return { type, raw: v };
   throw bad(`Unknown policy requirement type ${JSON.stringify(type === undefined ? '' : type)}`);
 }
 
@@ -124,10 +130,11 @@ export async function requirementsFor(
 }
 
 /**
- * Every requirement must allow the image, in order (containers/image's IsRunningImageAllowed). Signature
- * requirements are refused: lading does not verify signatures, and accepting them unverified would defeat the policy.
+ * Every requirement must allow the image, in order (containers/image's IsRunningImageAllowed). `signedBy` (GPG keys)
+ * and `sigstoreSigned` (a public key) are verified against the image's signatures; what lading cannot verify
+ * (`signedBaseLayer`, other key types, Fulcio and Rekor, or no access to the image) is refused, never accepted.
  */
-export async function checkPolicy(policy: Policy, ref: ImageReference): Promise<void> {
+export async function checkPolicy(policy: Policy, ref: ImageReference, image?: PolicyImage): Promise<void> {
   const name = formatImageReference(ref);
   for (const req of await requirementsFor(policy, ref)) {
     if (req.type === 'insecureAcceptAnything') continue;
@@ -137,10 +144,21 @@ export async function checkPolicy(policy: Policy, ref: ImageReference): Promise<
         `Source image rejected: Running image ${name} is rejected by policy.`,
       );
     }
-    throw new PolicyRejectedError(
-      'POLICY_SIGNATURE_UNVERIFIABLE',
-      `Source image rejected: the policy requires a "${req.type}" signature for ${name}, and lading-buildah cannot verify image signatures; use a policy with insecureAcceptAnything for this scope if unsigned images are acceptable`,
-    );
+    const unverifiable =
+      req.type === 'signedBaseLayer'
+        ? 'lading-buildah does not evaluate signedBaseLayer'
+        : image === undefined
+          ? 'lading-buildah could not read the image to verify it'
+          : req.type === 'sigstoreSigned' && req.unsupported !== undefined
+            ? `lading-buildah verifies sigstoreSigned with keyPath or keyData only, not ${req.unsupported}`
+            : undefined;
+    if (unverifiable !== undefined || image === undefined || req.type === 'signedBaseLayer') {
+      throw new PolicyRejectedError(
+        'POLICY_SIGNATURE_UNVERIFIABLE',
+        `Source image rejected: the policy requires a "${req.type}" signature for ${name}, and ${unverifiable}; use a policy with insecureAcceptAnything for this scope if unsigned images are acceptable`,
+      );
+    }
+    await checkSignatureRequirement(req, image);
   }
 }
 
@@ -195,5 +213,5 @@ export async function loadPolicy(path?: string, options: LoadPolicyOptions = {})
       },
     );
   }
-  return { check: (ref) => checkPolicy(policy, ref) };
+  return { check: (ref, image) => checkPolicy(policy, ref, image) };
 }

@@ -1,6 +1,8 @@
 import type { Provider, Store } from '@lading/content-store';
 import { type Descriptor, OptionError, type Platform } from '@lading/digest';
+import { parseNormalizedReference, referenceName } from '@lading/reference-store/reference';
 import { loadPolicy } from '../policy/policy.js';
+import { openPolicyImage } from '../policy/policy-image.js';
 import { readDockerDaemon, writeDockerDaemon } from './docker-daemon.js';
 import { layoutProvider } from './file-provider.js';
 import { prepareImage } from './prepare.js';
@@ -48,6 +50,8 @@ export interface TransferOptions {
   retryDelayMs?: number;
   /** `--signature-policy`; default: $HOME/.config/containers/policy.json, else /etc/containers/policy.json. */
   policyPath?: string;
+  /** registries.d for signature lookasides (buildah's `--registries-conf-dir`); default as containers/image. */
+  registriesDir?: string;
   signal?: AbortSignal;
   /** buildah-style report lines ("Copying blob sha256:…"). */
   onProgress?: (message: string) => void;
@@ -61,9 +65,19 @@ const unnamedLocalImage: ImageReference = { transport: 'containers-storage', nam
  * anything. The destination is not checked: containers/image never evaluates policy on a destination, and issue #9
  * asks for enforcement "as containers/image does" on every write (commit, push, from), i.e. on each copy's source.
  */
-async function checkSource(ref: ImageReference, opts: TransferOptions): Promise<void> {
+async function checkSource(ref: ImageReference, opts: TransferOptions): Promise<Descriptor | undefined> {
   const policy = await loadPolicy(opts.policyPath);
-  await policy.check(ref);
+  const image = openPolicyImage(ref, {
+    ...(ref.transport === 'docker' ? { registry: registryOptions(opts) } : {}),
+    ...(opts.registriesDir !== undefined ? { registriesDir: opts.registriesDir } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    await policy.check(ref, image);
+    return image.judged();
+  } finally {
+    image.close();
+  }
 }
 
 /** The format a destination needs when none is asked for: OCI layouts take OCI only, docker save Docker only. */
@@ -82,7 +96,7 @@ export async function writeImage(
   dest: RemoteReference,
   src: ImageSource,
   opts: TransferOptions,
-): Promise<{ manifestDigest: string }> {
+): Promise<{ manifestDigest: string; manifest: Descriptor }> {
   await checkSource(src.reference ?? unnamedLocalImage, opts);
   const registry = dest.transport === 'docker' ? registryOptions(opts) : undefined;
   opts.onProgress?.('Getting image source signatures');
@@ -139,7 +153,7 @@ export async function writeImage(
       }
     }
     opts.onProgress?.('Storing signatures');
-    return { manifestDigest: root.digest };
+    return { manifestDigest: root.digest, manifest: root };
   } finally {
     await prepared.close();
   }
@@ -155,7 +169,8 @@ export async function readImage(
   into: Store,
   opts: TransferOptions,
 ): Promise<{ manifest: Descriptor }> {
-  await checkSource(src, opts);
+  // the manifest the policy judged is the one read: a tag moved in between cannot slip another image in
+  const judged = await checkSource(src, opts);
   const shown = formatImageReference(src);
   const common = { all: opts.all, platform: opts.platform, signal: opts.signal, onProgress: opts.onProgress };
   switch (src.transport) {
@@ -181,7 +196,11 @@ export async function readImage(
       return { manifest: await readDockerDaemon(src, into, common) };
     case 'docker': {
       const { pullImage } = await import('@lading/push');
-      const pulled = await pullImage(src.ref, into, {
+      const pinned =
+        judged === undefined
+          ? src.ref
+          : `${referenceName(parseNormalizedReference(src.ref))}@${judged.digest}`;
+      const pulled = await pullImage(pinned, into, {
         ...registryOptions(opts),
         ...(opts.all
           ? {}

@@ -50,6 +50,15 @@ Output:
                            cache. A layer whose key it holds (base image, epoch, input contents) is not rebuilt.
                            A cache that is missing, unreachable or not a cache is a warning, never an error
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
+
+Signing (registry outputs: type=registry, or type=image with push=true):
+      --sign-key FILE      Sign each pushed name with this private key (repeatable): an armored OpenPGP key makes
+                           a simple signature in the registries.d lookaside (what skopeo and podman verify); a
+                           cosign key (ENCRYPTED COSIGN/SIGSTORE PRIVATE KEY) a cosign signature in the registry's
+                           sha256-<hex>.sig tag (and a referrer where the registry has the referrers API)
+      --passphrase-file F  The keys' passphrase (first line of F; default $LADING_PASSPHRASE)
+      --registries.d DIR   Where lookasides are configured (default ~/.config/containers/registries.d when it
+                           exists, else /etc/containers/registries.d; lookaside-staging is written)
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
       --moby-root DIR      type=moby into a stopped dockerd's data-root (what dockerd --data-root takes; default
                            $LADING_MOBY_ROOT) instead of the running Docker Engine: written as docker load leaves
@@ -81,6 +90,7 @@ Examples:
   lading export rootfs -o type=docker,name=app:1      # no dest=: loaded into Docker, as buildx --load
   lading export rootfs --cmd '["/bin/sh"]' -o type=moby,name=hello:1 --moby-root /var/lib/docker-test --moby-driver overlay2
   #   then: dockerd --data-root /var/lib/docker-test --storage-driver overlay2 & docker run --rm hello:1
+  lading export app -o type=registry,name=localhost:5000/app:1 --sign-key k.asc --registries.d ./registries.d
   SOURCE_DATE_EPOCH=0 lading export rootfs -o type=oci,tar=false,dest=out --tag hello
   lading export app -o type=oci,dest=app.tar --cache-from type=registry,ref=ghcr.io/me/app:cache \
     --cache-to type=registry,ref=ghcr.io/me/app:cache,mode=max
@@ -106,12 +116,68 @@ Push an image of the lading store (or oci:DIR:TAG) to a registry. DEST defaults 
 (docker:// is optional).
 
 Options:
-      --insecure       Allow http and unverified TLS
-      --format FORMAT  oci, docker or keep (default): the media types pushed
+      --insecure            Allow http and unverified TLS
+      --format FORMAT       oci, docker or keep (default): the media types pushed
+      --sign-key FILE       Sign the pushed image (repeatable): an armored OpenPGP private key (a simple
+                            signature in the registries.d lookaside) or a cosign private key (a cosign signature
+                            in the registry's sha256-<hex>.sig tag); the kind is told by the file's content
+      --passphrase-file F   The keys' passphrase (first line of F; default $LADING_PASSPHRASE)
+      --registries.d DIR    registries.d for the lookaside (default ~/.config/containers/registries.d when it
+                            exists, else /etc/containers/registries.d)
+      --json                Print the result as JSON
 
 Examples:
   lading push localhost:5000/hello:1 --insecure
   lading push oci:./out:latest docker://localhost:5000/hello:1 --insecure
+  LADING_PASSPHRASE=secret lading push hello:1 docker://localhost:5000/hello:1 --sign-key cosign.key
+  lading push hello:1 docker://localhost:5000/hello:1 --sign-key me.asc --registries.d ./registries.d
+`,
+  verify: `Usage: lading verify IMAGE --key PUBLIC_KEY [options]
+
+Check the signatures of IMAGE (docker://REF, or oci:DIR[:TAG]) against public keys, as skopeo's policy signedBy
+and sigstoreSigned requirements do: simple signatures from the registries.d lookaside (OpenPGP keys verify them)
+and cosign signatures from the registry's sha256-<hex>.sig tag and referrers, or from an OCI layout's
+sha256-<hex>.sig entry (cosign PUBLIC KEY PEMs verify them). One signature by a key, over this manifest's digest,
+for an accepted name, is enough.
+
+Options:
+      --key FILE            A public key: armored or binary OpenPGP, or a cosign PUBLIC KEY PEM (repeatable)
+      --identity NAME       The name signatures must carry (exact with a tag or digest, else any tag of that
+                            repository). Default for docker://: the name asked for (a tag must match exactly, a
+                            digest reference accepts any name of its repository); OCI layouts: no name is checked
+      --insecure            Allow http and unverified TLS
+      --registries.d DIR    registries.d for the lookaside (default as skopeo: ~/.config/containers/registries.d
+                            when it exists, else /etc/containers/registries.d)
+      --json                Print the verdict and each signature's check as JSON
+
+Exit codes:
+  0   verified: signed by one of the keys, for this image
+  10  unsigned: no signature at all
+  11  wrong key: signatures exist, none by the keys given (for cosign also one altered after signing: an ECDSA
+      signature does not name its key, so the two look alike)
+  12  mismatch: a signature by one of the keys does not match this image: signed for another manifest digest or
+      another name, or an OpenPGP signature naming the key that does not verify (altered)
+  2 usage, 3 bad input (an unreadable or private key), 4 not found, 5 registry/network
+
+Examples:
+  lading verify docker://localhost:5000/app:1 --key me.pub.asc --registries.d ./registries.d --insecure
+  lading verify docker://localhost:5000/app:1 --key cosign.pub
+  lading verify oci:./out:app --key cosign.pub --json
+`,
+  key: `Usage: lading key generate --out PREFIX [options]
+
+Generate an ECDSA P-256 key pair in cosign's format: PREFIX.key (ENCRYPTED COSIGN PRIVATE KEY: PKCS #8 under
+scrypt and nacl secretbox, what cosign and skopeo --sign-by-sigstore-private-key read) and PREFIX.pub (PUBLIC KEY
+PEM). Existing files are never overwritten.
+
+Options:
+      --out PREFIX          Where to write the pair
+      --passphrase-file F   The passphrase (first line of F); default $LADING_PASSPHRASE (set it empty for none)
+      --json                Print the paths as JSON
+
+Examples:
+  LADING_PASSPHRASE=secret lading key generate --out cosign
+  lading key generate --out release --passphrase-file ./pass.txt
 `,
   copy: `Usage: lading copy SOURCE DEST [options]
 

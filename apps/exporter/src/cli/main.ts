@@ -2,7 +2,7 @@
 // Kept tiny: `lading --version` must start fast, so every command handler is imported only when it runs.
 import { readFileSync } from 'node:fs';
 
-const commands = ['export', 'inspect', 'push', 'copy', 'ls', 'tag', 'rm', 'gc'] as const;
+const commands = ['export', 'inspect', 'push', 'copy', 'verify', 'key', 'ls', 'tag', 'rm', 'gc'] as const;
 type Command = (typeof commands)[number];
 
 function version(): string {
@@ -21,6 +21,8 @@ Commands:
   inspect  Show an image's manifest and config (oci:DIR[:TAG], docker://REF, or a name in the store)
   push     Push an image from the store (or oci:DIR:TAG) to a registry
   copy     Copy an image between oci:DIR:TAG, docker://REF and the store
+  verify   Check an image's signatures against public keys (exit 0 signed, 10 unsigned, 11 wrong key, 12 mismatch)
+  key      Generate a cosign-format signing key pair (lading key generate --out PREFIX)
   ls       List the images in the store (or an oci:DIR layout)
   tag      Give an image in the store another name
   rm       Remove names from the store

@@ -18,6 +18,10 @@ async function load(command: string): Promise<{ run: Handler; help: string }> {
       return import('./commands/push.js');
     case 'copy':
       return import('./commands/copy.js');
+    case 'verify':
+      return import('./commands/verify.js');
+    case 'key':
+      return import('./commands/key.js');
     default:
       throw new Error(`no handler for ${command}`);
   }

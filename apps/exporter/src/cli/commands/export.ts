@@ -1,13 +1,26 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatPlatform, NotFoundError, OptionError, type Platform, parsePlatform } from '@lading/digest';
+import {
+  type Descriptor,
+  formatPlatform,
+  NotFoundError,
+  OptionError,
+  type Platform,
+  parsePlatform,
+} from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { ContainerdChoice } from '../../exporters/containerd-export.js';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
 import { loadExporterPlugin } from '../../operations/load-plugin.js';
+import {
+  loadSigners,
+  readPassphrase,
+  type SignedImage,
+  signPushedImage,
+} from '../../operations/sign-image.js';
 import {
   commonOptions,
   defaultMobyRoot,
@@ -20,6 +33,21 @@ import { helpTexts } from '../help.js';
 import { parseOutputSpec } from '../output-spec.js';
 
 export const help = helpTexts.export;
+
+/** Outputs that push to a registry: what --sign-key signs. */
+function pushes(out: OutputRequest): boolean {
+  const push = out.attrs.push;
+  return out.type === 'registry'
+    ? push !== 'false'
+    : out.type === 'image' && (push === 'true' || push === '');
+}
+
+/** The root an exporter pushed, from its `containerimage.descriptor` response (digest alone when absent). */
+function pushedDescriptor(response: Record<string, string>): Descriptor {
+  const b64 = response['containerimage.descriptor'];
+  if (b64 !== undefined) return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as Descriptor;
+  throw new OptionError('SIGN_NO_DESCRIPTOR', 'the exporter did not say what it pushed: nothing to sign', {});
+}
 
 /** A JSON array of strings, or a plain string run with `/bin/sh -c` (Dockerfile's shell form). */
 export function parseCommandFlag(value: string, flag: string): string[] {
@@ -192,6 +220,9 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       namespace: { type: 'string' },
       'cache-to': { type: 'string', multiple: true },
       'cache-from': { type: 'string', multiple: true },
+      'sign-key': { type: 'string', multiple: true },
+      'passphrase-file': { type: 'string' },
+      'registries.d': { type: 'string' },
     },
   });
   const layers: LayerInput[] = [
@@ -261,6 +292,23 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   await checkInputsExist([...layers, ...Object.values(platformOpts.platformLayers ?? {}).flat()]);
   const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
   const containerd = await containerdChoice(values['containerd-address'], values.namespace, values.store);
+  const signKeys = values['sign-key'] ?? [];
+  if (signKeys.length > 0 && !outputs.some(pushes)) {
+    throw new OptionError(
+      'SIGN_WITHOUT_PUSH',
+      '--sign-key signs registry pushes: add -o type=registry,name=REF (or type=image,push=true)',
+      { key: 'sign-key' },
+    );
+  }
+  // keys are unlocked before the build: a wrong passphrase costs nothing and pushes nothing
+  const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
+  const prepared = signing
+    ? await signing.prepareSigning(signKeys, {
+        passphraseFile: values['passphrase-file'],
+        registriesDir: values['registries.d'],
+      })
+    : undefined;
+  const signers = prepared?.signers ?? [];
   const progress = progressFrom(values.progress);
   const started = performance.now();
   let cacheFrom: LayerCacheSource[] = [];
@@ -318,19 +366,43 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       });
       for (const c of caches) Object.assign(result.outputs[0]?.response ?? {}, c);
     }
+    const signed: SignedImage[] = [];
+    for (const [i, out] of outputs.entries()) {
+      const response = result.outputs[i]?.response;
+      if (signing === undefined || signers.length === 0 || !pushes(out) || response === undefined) continue;
+      const subject = pushedDescriptor(response);
+      for (const name of (response['image.name'] ?? '').split(',').filter((n) => n !== '')) {
+        progress.start(`sign ${name}`, `signing ${name}`);
+        signed.push(
+          await signing.signPushedImage(name, subject, signers, {
+            ...(out.attrs['registry.insecure'] === 'true' || out.attrs['registry.insecure'] === ''
+              ? { insecure: true }
+              : {}),
+            registries: (prepared as NonNullable<typeof prepared>).registries,
+            signal,
+          }),
+        );
+        progress.done(`sign ${name}`);
+      }
+    }
     progress.close();
     const response = Object.assign({}, ...result.outputs.map((o) => o.response)) as Record<string, string>;
     await writeMetadataFile(values['metadata-file'], response);
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
     printResult(
       values.json ?? false,
-      { outputs: result.outputs, seconds },
-      result.outputs
-        .map(
+      {
+        outputs: result.outputs,
+        seconds,
+        ...(signing && signed.length > 0 ? { signatures: signed.map(signing.signatureSummary) } : {}),
+      },
+      [
+        ...result.outputs.map(
           (o) =>
             `${o.type}: ${o.response['containerimage.digest'] ?? ''}${o.response['image.name'] ? ` ${o.response['image.name']}` : ''}`,
-        )
-        .join('\n'),
+        ),
+        ...(signing ? signed.map(signing.signatureLines) : []),
+      ].join('\n'),
     );
     return 0;
   } finally {

@@ -1,0 +1,73 @@
+import { InvalidInputError } from '@lading/digest';
+import type { Key, PrivateKey } from 'openpgp';
+
+// openpgp.js is large: loaded on first use, so commands that never sign pay nothing for it.
+export type OpenPgp = typeof import('openpgp');
+let loaded: Promise<OpenPgp> | undefined;
+export function openpgp(): Promise<OpenPgp> {
+  loaded ??= import('openpgp');
+  return loaded;
+}
+
+const armoredPrivate = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+const armoredPublic = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
+
+export function isArmoredOpenPgpPrivateKey(text: string): boolean {
+  return text.includes(armoredPrivate);
+}
+
+export function isArmoredOpenPgpPublicKey(text: string): boolean {
+  return text.includes(armoredPublic);
+}
+
+/** An OpenPGP key ready to sign: decrypted, with its primary fingerprint (upper-case hex, as gpgme prints it). */
+export interface OpenPgpSigningKey {
+  readonly key: PrivateKey;
+  readonly fingerprint: string;
+}
+
+/**
+ * Reads an armored OpenPGP private key and unlocks it with the passphrase. A wrong or missing passphrase is an
+ * `InvalidInputError` that names neither the passphrase nor any key material.
+ */
+export async function readOpenPgpPrivateKey(
+  armored: string,
+  options: { passphrase?: string; source?: string } = {},
+): Promise<OpenPgpSigningKey> {
+  const pgp = await openpgp();
+  const what = options.source ?? 'the OpenPGP key';
+  let key: PrivateKey;
+  try {
+    key = await pgp.readPrivateKey({ armoredKey: armored });
+  } catch (cause) {
+    throw new InvalidInputError('KEY_INVALID', `${what}: not a readable OpenPGP private key`, { cause });
+  }
+  if (!key.isDecrypted()) {
+    if (options.passphrase === undefined || options.passphrase === '') {
+      throw new InvalidInputError(
+        'PASSPHRASE_REQUIRED',
+        `${what} is protected by a passphrase: give it with --passphrase-file FILE or $LADING_PASSPHRASE`,
+      );
+    }
+    try {
+      key = await pgp.decryptKey({ privateKey: key, passphrase: options.passphrase });
+    } catch {
+      throw new InvalidInputError('WRONG_PASSPHRASE', `${what}: the passphrase does not unlock it`);
+    }
+  }
+  return { key, fingerprint: key.getFingerprint().toUpperCase() };
+}
+
+/** Public OpenPGP keys from armored or binary key data (one file may hold several, as a keyring). */
+export async function readOpenPgpPublicKeys(data: Uint8Array, source: string): Promise<Key[]> {
+  const pgp = await openpgp();
+  const text = new TextDecoder().decode(data);
+  try {
+    const keys = text.includes('-----BEGIN PGP')
+      ? await pgp.readKeys({ armoredKeys: text })
+      : await pgp.readKeys({ binaryKeys: data });
+    return keys.map((k) => (k.isPrivate() ? k.toPublic() : k));
+  } catch (cause) {
+    throw new InvalidInputError('KEY_INVALID', `${source}: not a readable OpenPGP public key`, { cause });
+  }
+}

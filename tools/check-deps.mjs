@@ -20,6 +20,7 @@ const allowed = {
   'docker-engine': ['layer', 'reference-store', 'reference-store/reference', 'manifest', 'content-store', 'digest'],
   containerd: ['manifest', 'content-store', 'digest'],
   sign: ['push', 'manifest', 'content-store', 'digest'],
+  sbom: ['layer', 'digest'],
   testkit: ['digest', 'content-store'],
 };
 // `layer` writes into an Ingester, whose interface lives in content-store: the type-level edge is allowed.

@@ -70,7 +70,8 @@ describe.runIf(haveDpkg)('the SBOM of a Debian rootfs', () => {
       `--admindir=${join(rootfs, 'var/lib/dpkg')}`,
       '-W',
       '-f',
-      '${Package}\\t${Version}\\t${Architecture}\\n',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax
+      '${Package}\t${Version}\t${Architecture}\n',
     ]);
     const oracle = stdout.trim().split('\n').sort();
     expect(oracle.length).toBeGreaterThan(50);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPlatform, NotFoundError, OptionError, type Platform, parsePlatform } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
+import type { AttestOptions } from '../../operations/attestations/attest-options.js';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
@@ -16,7 +17,7 @@ import {
   writeMetadataFile,
 } from '../common.js';
 import { helpTexts } from '../help.js';
-import { parseOutputSpec } from '../output-spec.js';
+import { parseCsvRecord, parseOutputSpec } from '../output-spec.js';
 
 export const help = helpTexts.export;
 
@@ -135,6 +136,50 @@ async function readConfigFile(path: string): Promise<Uint8Array> {
   return bytes;
 }
 
+/** `--attest SPEC` (CSV, as buildx), `--sbom` and `--provenance`: checked before any work starts. */
+async function attestFlags(
+  specs: readonly string[] | undefined,
+  sbom: string | undefined,
+  provenance: string | undefined,
+): Promise<AttestOptions | undefined> {
+  if (specs === undefined && sbom === undefined && provenance === undefined) return undefined;
+  const { attestShorthand, resolveAttestations, wantsAttestations } = await import(
+    '../../operations/attestations/attest-options.js'
+  );
+  const requests = (specs ?? []).map((spec) => {
+    const attrs: Record<string, string> = {};
+    let type: string | undefined;
+    for (const field of parseCsvRecord(spec, '--attest')) {
+      const eq = field.indexOf('=');
+      if (eq <= 0)
+        throw new OptionError(
+          'ATTEST_SPEC',
+          `--attest ${JSON.stringify(spec)}: ${JSON.stringify(field)} is not KEY=VALUE`,
+          {
+            key: 'attest',
+          },
+        );
+      const key = field.slice(0, eq).trim().toLowerCase();
+      if (key === 'type') type = field.slice(eq + 1);
+      else attrs[field.slice(0, eq)] = field.slice(eq + 1);
+    }
+    if (type === undefined || type === '')
+      throw new OptionError(
+        'ATTEST_SPEC',
+        `--attest ${JSON.stringify(spec)}: attestation type not specified`,
+        {
+          key: 'attest',
+        },
+      );
+    return { type, attrs };
+  });
+  // buildx puts the shorthands after the --attest flags.
+  if (provenance !== undefined) requests.push(attestShorthand('provenance', provenance));
+  if (sbom !== undefined) requests.push(attestShorthand('sbom', sbom));
+  const options = resolveAttestations(requests);
+  return wantsAttestations(options) ? options : undefined;
+}
+
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -167,8 +212,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       'moby-root': { type: 'string' },
       'cache-to': { type: 'string', multiple: true },
       'cache-from': { type: 'string', multiple: true },
+      attest: { type: 'string', multiple: true },
+      sbom: { type: 'string' },
+      provenance: { type: 'string' },
     },
   });
+  const attest = await attestFlags(values.attest, values.sbom, values.provenance);
   const layers: LayerInput[] = [
     ...positionals.map((p) => ({ kind: 'dir' as const, path: p })),
     ...(values.layer ?? []).map((p) => ({ kind: 'dir' as const, path: p })),
@@ -270,6 +319,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
       ...(cacheTo.length > 0 ? { cacheKeys: true } : {}),
       ...(inlineCache ? { inlineCache: true } : {}),
+      ...(attest ? { attest } : {}),
     });
     if (cacheTo.length > 0) {
       const { exportLayerCache } = await import('../../operations/cache.js');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMemoryStore, openLocalStore, writeBlob } from '@lading/content-store';
 import { isLadingError, type Descriptor as LadingDescriptor, MediaType } from '@lading/digest';
@@ -322,6 +322,32 @@ describe.runIf(havePeers('skopeo'))('attestations in OCI layouts and tarballs', 
       'pkg:docker/m@1?platform=linux%2Famd64',
       'pkg:docker/m@1?platform=linux%2Farm64',
     ]);
+  });
+
+  it('a warm re-export (the layer cache answers, no walk) has the same SBOM, remembered or read from the blob', async () => {
+    const out = join(dir.path, 'warm');
+    const sbomOf = async () => {
+      const r = await lading(
+        ['export', app, '--sbom', 'true', '--epoch', '0', '-o', `type=oci,tar=false,dest=${out}`],
+        {
+          env: env(),
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const found = await readImageAttestations(await openLocalStore(out), await rootOf(out));
+      return found[0]?.statements[0]?.statement.predicate as {
+        packages: { name: string; versionInfo: string }[];
+      };
+    };
+    const cold = await sbomOf();
+    expect(cold.packages.map((p) => `${p.name}@${p.versionInfo}`).sort()).toEqual([
+      '@scope/thing@2.0.0',
+      'left-pad@1.1.0',
+      'left-pad@1.3.0',
+    ]);
+    expect(await sbomOf()).toEqual(cold);
+    await rm(join(out, '.lading', 'sbom-findings'), { recursive: true });
+    expect(await sbomOf()).toEqual(cold);
   });
 
   it('--sbom=false asks for nothing: a plain image manifest', async () => {

@@ -83,14 +83,15 @@ export class ImageSbom {
     for (const [k, layer] of layers.entries()) {
       this.#options.signal?.throwIfAborted();
       const walked = k >= inputStart ? this.#walked.get(k - inputStart) : undefined;
-      let findings = walked?.findings() ?? (await this.#cached(layer));
-      if (findings === undefined) {
-        findings = await scanLayerTar(
+      const remembered = walked === undefined ? await this.#cached(layer) : undefined;
+      const findings =
+        walked?.findings() ??
+        remembered ??
+        (await scanLayerTar(
           provider.read(layer.descriptor, this.#options.signal ? { signal: this.#options.signal } : {}),
           this.#options.signal ? { signal: this.#options.signal } : {},
-        );
-      }
-      if (walked !== undefined || this.#options.cacheDir !== undefined) await this.#remember(layer, findings);
+        ));
+      if (remembered === undefined) await this.#remember(layer, findings);
       out.push(findings);
     }
     return out;

@@ -27,6 +27,7 @@ const allowed = {
   ],
   containerd: ['manifest', 'content-store', 'digest'],
   sign: ['push', 'reference-store/reference', 'manifest', 'content-store', 'digest'],
+  sbom: ['layer', 'digest'],
   testkit: ['digest', 'content-store'],
 };
 // `layer` writes into an Ingester, whose interface lives in content-store: the type-level edge is allowed.

@@ -16,6 +16,7 @@ export {
 export { defaultPathEnv, emptyImageConfig, emptyImageConfigBytes } from './empty.js';
 export { encodeImageConfig } from './encode.js';
 export { clampCreatedLabel, clampToEpoch, createdLabel } from './epoch.js';
+export { compactJson, goEscape } from './go-json.js';
 export { imageId } from './image-id.js';
 export type { NormalizedHistory } from './normalize-history.js';
 export { exporterHistoryComment, normalizeLayersAndHistory } from './normalize-history.js';

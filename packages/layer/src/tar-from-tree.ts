@@ -24,6 +24,11 @@ export interface TarOptions {
   readonly signal?: AbortSignal;
   /** Called after each entry with counts so far. */
   readonly onEntry?: (progress: { readonly entries: number; readonly bytes: number }) => void;
+  /**
+   * Sees every entry as it is listed for the tar, with its name in the layer: a way to learn about the tree (an
+   * SBOM's package files) in the walk that builds the layer, without a second one. It must not throw.
+   */
+  readonly observe?: (name: string, entry: TreeEntry) => void;
 }
 
 /** One entry to write: a header, and where its content comes from (a path on disk) when it has any. */
@@ -125,9 +130,11 @@ export function* tarItemsFromEntries(
   }
   const at = prefix ? `${prefix}/` : '';
   const seen = new Map<string, string>();
+  const observe = options.observe;
   for (const e of entries) {
     if (e.type === 'socket') continue;
     const name = at + e.path;
+    observe?.(name, e);
     const mode = e.mode & 0o7777;
     const mtime = time(e.mtimeNs);
     switch (e.type) {

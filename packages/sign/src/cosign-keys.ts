@@ -81,7 +81,7 @@ async function decrypt(envelope: Uint8Array, passphrase: string, what: string): 
   const kdf = isJsonObject(v) && isJsonObject(v.kdf) ? v.kdf : undefined;
   const cipher = isJsonObject(v) && isJsonObject(v.cipher) ? v.cipher : undefined;
   const params = kdf && isJsonObject(kdf.params) ? kdf.params : undefined;
-  if (!kdf || kdf.name !== 'scrypt' || !params || !cipher || cipher.name !== 'nacl/secretbox') {
+  if (kdf?.name !== 'scrypt' || !params || !cipher || cipher.name !== 'nacl/secretbox') {
     throw keyError('KEY_INVALID', `${what}: not scrypt + nacl/secretbox encrypted, as cosign keys are`);
   }
   const { N, r, p } = params;
@@ -165,7 +165,7 @@ export async function readCosignPrivateKey(
 /** A PKIX `PUBLIC KEY` PEM (what `cosign generate-key-pair` writes as cosign.pub). */
 export function readCosignPublicKey(text: string, source: string): KeyObject {
   const block = readPemBlock(text);
-  if (!block || block.type !== 'PUBLIC KEY') throw keyError('KEY_INVALID', `${source}: not a PUBLIC KEY PEM`);
+  if (block?.type !== 'PUBLIC KEY') throw keyError('KEY_INVALID', `${source}: not a PUBLIC KEY PEM`);
   try {
     return createPublicKey({ key: block.bytes, format: 'der', type: 'spki' });
   } catch (cause) {

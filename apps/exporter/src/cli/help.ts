@@ -59,6 +59,17 @@ Signing (registry outputs: type=registry, or type=image with push=true):
       --passphrase-file F  The keys' passphrase (first line of F; default $LADING_PASSPHRASE)
       --registries.d DIR   Where lookasides are configured (default ~/.config/containers/registries.d when it
                            exists, else /etc/containers/registries.d; lookaside-staging is written)
+
+Attestations (buildx's flags; BuildKit's attestation storage: the image becomes an index with an attestation
+manifest per platform; type=oci, image and registry keep them, type=docker and moby refuse them):
+      --attest SPEC        type=sbom: an SPDX 2.3 SBOM of the image's npm, Debian, Alpine and Python packages,
+                           found while the layers are built (base layers read once and remembered);
+                           type=provenance[,mode=min|max][,builder-id=ID][,reproducible=true]: SLSA v0.2
+                           provenance (max, the default, adds the steps, config edits and directory digests);
+                           disabled=true turns a type off. Repeatable; the last of a type wins
+      --sbom BOOL|ATTRS    Shorthand for --attest type=sbom
+      --provenance BOOL|ATTRS
+                           Shorthand for --attest type=provenance (e.g. --provenance mode=min)
       --store DIR          The lading store (default $LADING_STORE or ~/.local/share/lading/store)
       --moby-root DIR      type=moby into a stopped dockerd's data-root (what dockerd --data-root takes; default
                            $LADING_MOBY_ROOT) instead of the running Docker Engine: written as docker load leaves
@@ -95,6 +106,9 @@ Examples:
   lading export app -o type=oci,dest=app.tar --cache-from type=registry,ref=ghcr.io/me/app:cache \
     --cache-to type=registry,ref=ghcr.io/me/app:cache,mode=max
   lading export app -o type=registry,name=localhost:5000/app:1 --cache-to type=inline
+  lading export ./app --base oci:./base:1 --attest type=sbom --attest type=provenance,mode=max \
+    -o type=registry,name=localhost:5000/app:1,registry.insecure=true
+  lading export ./app --sbom=true --provenance=mode=min -o type=oci,dest=app.tar -t app:1
 `,
   inspect: `Usage: lading inspect IMAGE [options]
 

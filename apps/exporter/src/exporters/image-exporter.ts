@@ -149,11 +149,14 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
               ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
               annotations: opts.annotations,
               onWarning: (w) => ctx.logger.warn(w),
+              names: opts.targetName.split(',').filter((n) => n !== '' && n !== '*'),
             });
             for (const { written: w } of written.images) {
               await store.addLeaseResource(lease.id, w.config.digest);
               await store.addLeaseResource(lease.id, w.manifest.digest);
             }
+            for (const a of written.attestations ?? [])
+              for (const b of a.blobs) await store.addLeaseResource(lease.id, b.descriptor.digest);
             await store.addLeaseResource(lease.id, written.root.digest);
             const image = (images[0] as SourceImage).image;
             const desc: Descriptor = written.root;

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { copyBlob, createMemoryStore, openLocalStore, type Provider } from '@lading/content-store';
 import { AnnotationRefName, type Descriptor, digestEncoded, MediaType, OptionError } from '@lading/digest';
 import { ArchiveWriter } from '@lading/layer';
+import { hasAttestations } from '../operations/attestations/attach.js';
 import { type SourceImage, sourceImages, type WrittenImage, writeImages } from '../operations/write-image.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
@@ -103,6 +104,7 @@ function writeOptions(opts: OciExportOptions, ctx: ExportContext) {
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
     annotations: opts.annotations,
     onWarning: (w: string) => ctx.logger.warn(w),
+    names: opts.names,
   };
 }
 
@@ -135,6 +137,16 @@ async function exportLayoutDir(opts: ToPath, source: ExportSource, ctx: ExportCo
 
 async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportContext) {
   const images = sourceImages(source);
+  if (opts.format === 'docker' && hasAttestations(source)) {
+    // BuildKit's message (exporter/oci/export.go): with attestations the image is an index.
+    throw new OptionError(
+      'DOCKER_ATTESTATIONS',
+      'docker exporter does not currently support exporting manifest lists',
+      {
+        key: 'type',
+      },
+    );
+  }
   if (opts.format === 'docker' && images.length > 1) {
     throw new OptionError(
       'DOCKER_ONE_PLATFORM',
@@ -169,6 +181,13 @@ async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportCont
         if (seen.has(d.digest)) continue;
         seen.add(d.digest);
         await small(blobName(d), bytes);
+      }
+    }
+    for (const a of written.attestations ?? []) {
+      for (const b of a.blobs) {
+        if (seen.has(b.descriptor.digest)) continue;
+        seen.add(b.descriptor.digest);
+        await small(blobName(b.descriptor), b.bytes);
       }
     }
     if (written.images.length > 1 || written.root.digest !== written.images[0]?.written.manifest.digest) {

@@ -23,6 +23,7 @@ import {
   withUser,
   withWorkingDir,
 } from '@lading/image-config';
+import type { TreeEntry } from '@lading/layer';
 import { MetadataKey } from '../plugin/keys.js';
 import type { ExportImage, ExportLayer, ExportLayerMeta, ExportSource } from '../plugin/types.js';
 import type { BaseImage } from './base-image.js';
@@ -77,6 +78,11 @@ export interface BuildSourceOptions {
   readonly onLayer?: (index: number, layer: ExportLayer, fromCache: boolean, how: string) => void;
   /** Byte progress of the layer being made: tar bytes produced (or read) and blob bytes written so far. */
   readonly onBytes?: (index: number, uncompressed: number, compressed: number) => void;
+  /**
+   * An observer for the walk that builds input layer `index` from a directory (`TarOptions.observe` of
+   * @lading/layer), e.g. an SBOM's; a layer the cache answers is not walked.
+   */
+  readonly observe?: (index: number) => ((name: string, entry: TreeEntry) => void) | undefined;
   /** Called for each base layer recompressed by `forceCompression`. */
   readonly onRecompress?: (from: Descriptor, to: ExportLayer) => void;
 }
@@ -171,9 +177,12 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
       meta.push({ createdAt, description });
       continue;
     }
+    const observe = input.kind !== 'tarball' ? options.observe?.(i) : undefined;
+    const observing = observe !== undefined ? { observe } : {};
     if (input.kind === 'dir') {
       const b = await buildLayer(resolve(input.path), options.store, {
         ...common,
+        ...observing,
         ...bytesOf(i),
         ...tarOptions,
         ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
@@ -190,6 +199,7 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     } else {
       layer = await buildDiffLayer(resolve(input.lower), resolve(input.upper), options.store, {
         ...common,
+        ...observing,
         ...bytesOf(i),
         ...tarOptions,
       });

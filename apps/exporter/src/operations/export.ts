@@ -17,6 +17,7 @@ import { dockerExporter, ociExporter } from '../exporters/oci-exporter.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { imageConfigKey, MetadataKey } from '../plugin/keys.js';
 import type {
+  ExportAttestation,
   Exporter,
   ExportImage,
   ExportLogger,
@@ -24,6 +25,7 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
+import type { AttestOptions } from './attestations/attest-options.js';
 import { buildExportSource, type ConfigEdits, type LayerInput } from './build-source.js';
 import type { LayerCacheSource } from './cache.js';
 import { readBaseImage } from './read-base.js';
@@ -73,6 +75,8 @@ export interface ExportImageOptions {
   readonly cacheKeys?: boolean;
   /** `--cache-to type=inline`: the image config carries its layers' cache (`moby.buildkit.cache.v0`). */
   readonly inlineCache?: boolean;
+  /** `--attest`: an SBOM and/or SLSA provenance attached to each image, as BuildKit attaches them. */
+  readonly attest?: AttestOptions;
 }
 
 export interface ExportImageResult {
@@ -145,6 +149,12 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
   const signal = options.signal ?? new AbortController().signal;
   if (options.outputs.length === 0)
     throw new OptionError('OUTPUT_MISSING', 'no --output given', { key: 'output' });
+  const startedOn = new Date();
+  const attest = options.attest?.sbom || options.attest?.provenance ? options.attest : undefined;
+  if (attest) {
+    const { refuseAttestationOutputs } = await import('./attestations/export-attestations.js');
+    refuseAttestationOutputs(options.outputs);
+  }
   const table = exporterTable(options.mobyRoot, options.plugins, {
     ...(options.mobyDriver ? { mobyDriver: options.mobyDriver } : {}),
     ...(options.containerd ? { containerd: options.containerd } : {}),
@@ -231,6 +241,16 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       layerKeys = await layerCacheKeys(layers, epoch ? { epoch } : {}, base?.manifest.digest, { signal });
     }
     const keys = layerKeys;
+    const { ImageSbom } = attest?.sbom
+      ? await import('./attestations/image-sbom.js')
+      : { ImageSbom: undefined };
+    const sbom = ImageSbom
+      ? new ImageSbom({
+          cacheDir: join(cacheDir, '..', 'sbom-findings'),
+          signal,
+          onWarning: (w) => options.logger.debug(w),
+        })
+      : undefined;
     const reuse =
       cacheFrom.length > 0 && keys !== undefined
         ? async (i: number, depth: number) => {
@@ -259,8 +279,11 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       cacheDir,
       signal,
       ...(reuse ? { reuse } : {}),
-      onLayer: (i, layer, _fromCache, how) =>
-        options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`),
+      ...(sbom ? { observe: (i: number) => sbom.observer(i) } : {}),
+      onLayer: (i, layer, _fromCache, how) => {
+        if (how !== 'built') sbom?.notWalked(i);
+        options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`);
+      },
       ...(options.progress.bytes
         ? {
             onBytes: (i: number, uncompressed: number) =>
@@ -270,7 +293,24 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       onRecompress: (from, to) =>
         options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
     });
-    return source;
+    if (!attest) return { source };
+    const { imageAttestations } = await import('./attestations/export-attestations.js');
+    const attestations = await imageAttestations({
+      attest,
+      image: source.ref as ExportImage,
+      provider: source.provider,
+      platform,
+      inputs: layers,
+      ...(sbom ? { sbom } : {}),
+      ...(base && options.base ? { base: { ref: options.base, digest: base.manifest.digest } } : {}),
+      ...(options.edits ? { edits: options.edits } : {}),
+      ...(options.config ? { config: options.config } : {}),
+      outputs: options.outputs,
+      ...(epoch ? { epoch } : {}),
+      startedOn,
+      cwd,
+    });
+    return { source, attestations };
   };
 
   let source: ExportSource;
@@ -278,7 +318,10 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     const platform = platforms?.[0] ?? options.platform ?? defaultPlatform();
     const own = options.platformLayers?.[formatPlatform(platform)] ?? [];
     options.progress.start('build', `building ${options.layers.length + own.length} layer(s)`);
-    source = await buildFor(platform, own);
+    const built = await buildFor(platform, own);
+    source = built.source;
+    if (built.attestations)
+      source = { ...source, attestations: { [formatPlatform(platform)]: built.attestations } };
     options.progress.done('build');
     if (options.inlineCache && layerKeys && source.ref) {
       const { inlineLayerCache } = await import('./cache.js');
@@ -293,6 +336,7 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     const metadata: Record<string, Uint8Array> = {};
     const providers: Provider[] = [];
     const listed: { ID: string; Platform: Platform }[] = [];
+    const attestations: Record<string, ExportAttestation[]> = {};
     for (const platform of platforms) {
       const id = formatPlatform(platform);
       if (refs[id] !== undefined) {
@@ -303,7 +347,8 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
         `build ${id}`,
         `building ${options.layers.length + own.length} layer(s) for ${id}`,
       );
-      const built = await buildFor(platform, own);
+      const { source: built, attestations: attached } = await buildFor(platform, own);
+      if (attached) attestations[id] = attached;
       options.progress.done(`build ${id}`);
       refs[id] = built.ref as ExportImage;
       metadata[imageConfigKey(id)] = built.metadata[MetadataKey.imageConfig] as Uint8Array;
@@ -313,7 +358,12 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       listed.push({ ID: id, Platform: platform });
     }
     metadata[MetadataKey.platforms] = new TextEncoder().encode(JSON.stringify({ Platforms: listed }));
-    source = { refs, metadata, provider: firstHolding(providers) };
+    source = {
+      refs,
+      metadata,
+      provider: firstHolding(providers),
+      ...(Object.keys(attestations).length > 0 ? { attestations } : {}),
+    };
   }
 
   const results: { type: string; response: Record<string, string> }[] = [];

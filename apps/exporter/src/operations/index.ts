@@ -1,3 +1,17 @@
+export type {
+  AttestOptions,
+  AttestRequest,
+  ImageAttestations,
+  ProvenanceOptions,
+  Statement,
+} from './attestations/index.js';
+export {
+  attestShorthand,
+  decodeStatement,
+  PredicateType,
+  readImageAttestations,
+  resolveAttestations,
+} from './attestations/index.js';
 export type { BaseImage } from './base-image.js';
 export { parseOciReference, readOciLayoutImage, readStoreImage } from './base-image.js';
 export type { BuildSourceOptions, BuiltSource, ConfigEdits, LayerInput } from './build-source.js';

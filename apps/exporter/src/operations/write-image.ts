@@ -18,6 +18,8 @@ import {
 } from '@lading/image-config';
 import { MetadataKey } from '../plugin/keys.js';
 import type { ExportImage, ExportSource } from '../plugin/types.js';
+import { attestationsOf, hasAttestations, writeSourceAttestations } from './attestations/attach.js';
+import type { WrittenAttestations } from './attestations/attestation-manifest.js';
 
 export interface WriteImageOptions {
   /** OCI media types (default) or Docker's. */
@@ -28,6 +30,8 @@ export interface WriteImageOptions {
   readonly baseHistoryLength?: number;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly onWarning?: (message: string) => void;
+  /** The exporter's image names: attestation statements name their subject after them. */
+  readonly names?: readonly string[];
 }
 
 export interface WrittenImage {
@@ -160,6 +164,8 @@ export interface WrittenImages {
   readonly root: Descriptor;
   readonly rootBytes: Uint8Array;
   readonly images: readonly (SourceImage & { readonly written: WrittenImage })[];
+  /** The attestation manifests written (with every blob of theirs), listed in the index after the images. */
+  readonly attestations?: readonly WrittenAttestations[];
 }
 
 /**
@@ -169,8 +175,13 @@ export interface WrittenImages {
 export async function writeImages(
   store: Ingester,
   source: ExportSource,
-  options: WriteImageOptions = {},
+  given: WriteImageOptions = {},
 ): Promise<WrittenImages> {
+  // Attestations make an index of OCI types (BuildKit's EnableOCITypes for attestations).
+  const attested = hasAttestations(source);
+  if (attested && given.oci === false)
+    given.onWarning?.('forcibly turning on oci-mediatype mode for attestations');
+  const options: WriteImageOptions = attested ? { ...given, oci: true } : given;
   const images = [];
   for (const s of sourceImages(source)) {
     // An exporter's own source-date-epoch wins over the build's, as in BuildKit.
@@ -183,17 +194,28 @@ export async function writeImages(
     images.push({ ...s, written });
   }
   const first = images[0] as (typeof images)[number];
-  if (images.length === 1 && first.platformId === undefined) {
+  if (images.length === 1 && first.platformId === undefined && !attested) {
     return { root: first.written.manifest, rootBytes: first.written.manifestBytes, images };
   }
+  const attestations = attested
+    ? await writeSourceAttestations(
+        store,
+        source,
+        images.map((i) => ({ ...i, manifest: i.written.manifest })),
+        options.names ?? [],
+      )
+    : [];
   const { buildIndex } = await import('@lading/manifest');
   const index = buildIndex(
-    images.map((i) => ({
-      descriptor: i.written.manifest,
-      ...(i.platform ? { platform: i.platform } : {}),
-    })),
+    [
+      ...images.map((i) => ({
+        descriptor: i.written.manifest,
+        platform: i.platform ?? attestationsOf(source, i.platformId).platform,
+      })),
+      ...attestations.map((a) => ({ descriptor: a.descriptor, platform: a.descriptor.platform })),
+    ].map(({ descriptor, platform }) => ({ descriptor, ...(platform ? { platform } : {}) })),
     { oci: options.oci ?? true, ...(options.annotations ? { annotations: options.annotations } : {}) },
   );
   const root = await writeBlob(store, index.bytes, { mediaType: index.descriptor.mediaType });
-  return { root, rootBytes: index.bytes, images };
+  return { root, rootBytes: index.bytes, images, ...(attested ? { attestations } : {}) };
 }

@@ -2,6 +2,7 @@ export { OptionError } from '@lading/digest';
 export { parseBool, parseBoolAttr, parseIntAttr } from './attrs.js';
 export { imageConfigKey, MetadataKey, ResponseKey } from './keys.js';
 export type {
+  ExportAttestation,
   ExportContext,
   ExportEnv,
   Exporter,

@@ -29,6 +29,20 @@ export interface ExportImage {
 }
 
 /**
+ * An attestation of an image, as BuildKit hands it to its exporters (exporter.Attestation, in-toto kind): the
+ * exporter wraps the predicate in an in-toto statement whose subject is the image manifest it writes.
+ */
+export interface ExportAttestation {
+  readonly kind: 'in-toto';
+  /** Its file name in a build result (`sbom.spdx.json`, `provenance.json`). */
+  readonly path: string;
+  /** `https://spdx.dev/Document`, `https://slsa.dev/provenance/v0.2`, ... */
+  readonly predicateType: string;
+  /** The predicate's JSON bytes. */
+  readonly predicate: Uint8Array;
+}
+
+/**
  * What is exported: one image (`ref`) or one per platform (`refs`, keyed by platform ID, with
  * `metadata['refs.platforms']`), and BuildKit-style metadata (`containerimage.config`,
  * `containerimage.config/<platformID>`, ...). Layer blobs are read through `provider`.
@@ -38,6 +52,11 @@ export interface ExportSource {
   readonly refs?: Readonly<Record<string, ExportImage>>;
   readonly metadata: Readonly<Record<string, Uint8Array>>;
   readonly provider: Provider;
+  /**
+   * Attestations by platform ID (`linux/amd64`), as BuildKit's Source.Attestations; an image with any is written
+   * as an index with an attestation manifest per platform.
+   */
+  readonly attestations?: Readonly<Record<string, readonly ExportAttestation[]>>;
 }
 
 export interface ExportProgress {

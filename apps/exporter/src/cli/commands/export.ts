@@ -11,16 +11,12 @@ import {
 } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { ContainerdChoice } from '../../exporters/containerd-export.js';
+import type { AttestOptions } from '../../operations/attestations/attest-options.js';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
 import { loadExporterPlugin } from '../../operations/load-plugin.js';
-import {
-  loadSigners,
-  readPassphrase,
-  type SignedImage,
-  signPushedImage,
-} from '../../operations/sign-image.js';
+import type { SignedImage } from '../../operations/sign-image.js';
 import {
   commonOptions,
   defaultMobyRoot,
@@ -30,7 +26,7 @@ import {
   writeMetadataFile,
 } from '../common.js';
 import { helpTexts } from '../help.js';
-import { parseOutputSpec } from '../output-spec.js';
+import { parseCsvRecord, parseOutputSpec } from '../output-spec.js';
 
 export const help = helpTexts.export;
 
@@ -185,6 +181,50 @@ export async function containerdChoice(
   };
 }
 
+/** `--attest SPEC` (CSV, as buildx), `--sbom` and `--provenance`: checked before any work starts. */
+async function attestFlags(
+  specs: readonly string[] | undefined,
+  sbom: string | undefined,
+  provenance: string | undefined,
+): Promise<AttestOptions | undefined> {
+  if (specs === undefined && sbom === undefined && provenance === undefined) return undefined;
+  const { attestShorthand, resolveAttestations, wantsAttestations } = await import(
+    '../../operations/attestations/attest-options.js'
+  );
+  const requests = (specs ?? []).map((spec) => {
+    const attrs: Record<string, string> = {};
+    let type: string | undefined;
+    for (const field of parseCsvRecord(spec, '--attest')) {
+      const eq = field.indexOf('=');
+      if (eq <= 0)
+        throw new OptionError(
+          'ATTEST_SPEC',
+          `--attest ${JSON.stringify(spec)}: ${JSON.stringify(field)} is not KEY=VALUE`,
+          {
+            key: 'attest',
+          },
+        );
+      const key = field.slice(0, eq).trim().toLowerCase();
+      if (key === 'type') type = field.slice(eq + 1);
+      else attrs[field.slice(0, eq)] = field.slice(eq + 1);
+    }
+    if (type === undefined || type === '')
+      throw new OptionError(
+        'ATTEST_SPEC',
+        `--attest ${JSON.stringify(spec)}: attestation type not specified`,
+        {
+          key: 'attest',
+        },
+      );
+    return { type, attrs };
+  });
+  // buildx puts the shorthands after the --attest flags.
+  if (provenance !== undefined) requests.push(attestShorthand('provenance', provenance));
+  if (sbom !== undefined) requests.push(attestShorthand('sbom', sbom));
+  const options = resolveAttestations(requests);
+  return wantsAttestations(options) ? options : undefined;
+}
+
 export async function run(args: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -223,8 +263,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       'sign-key': { type: 'string', multiple: true },
       'passphrase-file': { type: 'string' },
       'registries.d': { type: 'string' },
+      attest: { type: 'string', multiple: true },
+      sbom: { type: 'string' },
+      provenance: { type: 'string' },
     },
   });
+  const attest = await attestFlags(values.attest, values.sbom, values.provenance);
   const layers: LayerInput[] = [
     ...positionals.map((p) => ({ kind: 'dir' as const, path: p })),
     ...(values.layer ?? []).map((p) => ({ kind: 'dir' as const, path: p })),
@@ -350,6 +394,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
       ...(cacheTo.length > 0 ? { cacheKeys: true } : {}),
       ...(inlineCache ? { inlineCache: true } : {}),
+      ...(attest ? { attest } : {}),
     });
     if (cacheTo.length > 0) {
       const { exportLayerCache } = await import('../../operations/cache.js');

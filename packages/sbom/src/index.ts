@@ -1,0 +1,15 @@
+export { parseApkInstalled } from './apk.js';
+export { parseDpkgCopyright, parseDpkgStatus } from './dpkg.js';
+export type { Ecosystem, FileFindings, FoundPackage, MetadataKind, OsRelease } from './found-package.js';
+export type { LayerFindings } from './layer-scanner.js';
+export { LayerScanner, normalizeEntryName, parseMetadataFile, treeObserver } from './layer-scanner.js';
+export { type SpdxLicense, spdxLicense } from './license.js';
+export type { ImageInventory, ImagePackage } from './merge.js';
+export { mergeLayerFindings } from './merge.js';
+export { maxMetadataBytes, metadataKind } from './metadata-paths.js';
+export { npmLicense, parseNpmLock, parseNpmPackageJson, parseYarnLock } from './npm.js';
+export { parseOsRelease } from './os-release.js';
+export { formatPackageUrl, type PackageUrlParts, packageUrl, purlEncode } from './purl.js';
+export { parsePythonMetadata } from './python.js';
+export { type ScanTarOptions, scanLayerTar } from './scan-tar.js';
+export { encodeSpdxDocument, type SpdxOptions } from './spdx.js';

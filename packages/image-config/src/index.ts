@@ -19,7 +19,7 @@ export { clampToEpoch, createdLabel } from './epoch.js';
 export { imageId } from './image-id.js';
 export type { NormalizedHistory } from './normalize-history.js';
 export { exporterHistoryComment, normalizeLayersAndHistory } from './normalize-history.js';
-export { parseHistoryFromConfig, parseImageConfig } from './parse.js';
+export { maxConfigBytes, parseHistoryFromConfig, parseImageConfig } from './parse.js';
 export { inlineCacheKey, patchImageConfig } from './patch.js';
 export { formatTime, isRfc3339, normalizeTime, parseEpoch } from './time.js';
 export type { ContainerConfig, Healthcheck, History, ImageConfig, LayerMeta, RootFS } from './types.js';

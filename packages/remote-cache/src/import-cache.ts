@@ -9,7 +9,7 @@ import {
   parseDigest,
 } from '@lading/digest';
 import { CacheChains, type CacheRecord, type CacheResultLayers } from './cache-chains.js';
-import { decodeCacheConfig, parseCacheConfig } from './parse-cache-config.js';
+import { parseCacheConfig } from './parse-cache-config.js';
 import { type CacheConfig, type CacheLayer, cacheConfigMediaType, inlineCacheConfigKey } from './spec.js';
 
 /** A result found by cache key: its layer chain (base first) and when it was made. */
@@ -217,6 +217,6 @@ export function importInlineCache(
       `image config ${inlineCacheConfigKey} is not a base64 string`,
     );
   }
-  const config = decodeCacheConfig(JSON.parse(Buffer.from(value, 'base64').toString('utf8')));
+  const config = parseCacheConfig(Buffer.from(value, 'base64'));
   return importCacheConfig(config, new Map(imageLayers.map((d) => [d.digest, d])), provider);
 }

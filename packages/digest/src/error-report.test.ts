@@ -31,6 +31,13 @@ describe('formatErrorReport', () => {
     expect(text).not.toMatch(/^ {4}at /m);
   });
 
+  it('prints a network failure that no lading error wraps as what it is', () => {
+    const e = new TypeError('fetch failed', { cause: refused() });
+    expect(formatErrorReport(e, { prefix: 'lading: ' })).toBe(
+      'lading: fetch failed\n  caused by: connect ECONNREFUSED 127.0.0.1:1\n',
+    );
+  });
+
   it('gives the stacks of the error and its causes with debug', () => {
     const e = new InvalidInputError('X', 'bad', { cause: refused() });
     const text = formatErrorReport(e, { prefix: 'lading: ', debug: true });

@@ -47,7 +47,8 @@ export function formatErrorReport(error: unknown, options: ErrorReportOptions): 
   const message = printable(messageOf(error)) || (error instanceof Error ? error.name : 'unknown error');
   const unexpected = exitCodeFor(error) === 1;
   const hint = options.debug ? '' : ' (rerun with --debug or LADING_DEBUG=1 for the details)';
-  if (isLadingError(error)) lines.push(`${options.prefix}${message}${unexpected ? hint : ''}`);
+  // A network failure Node raised is no surprise, lading error or not (exitCodeFor gives it 5).
+  if (isLadingError(error) || !unexpected) lines.push(`${options.prefix}${message}${unexpected ? hint : ''}`);
   else lines.push(`${options.prefix}unexpected error: ${message}${hint}`);
   let said = message;
   const causes = causesOf(error);

@@ -81,6 +81,22 @@ describe('extractArchive refuses members that would land outside', () => {
     expect(await readdir(root)).toEqual(['l']);
   });
 
+  it('is ARCHIVE_INVALID, not a hang, for a member whose size field reads as no number', async () => {
+    // A first byte with the high bit set, neither 0x80 nor 0xff: tar-stream's base-256 reading gives null.
+    const tar = rawTar([file('f', 'x')]);
+    tar.fill(0, 124, 136);
+    tar[124] = 0xc2;
+    tar.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of tar.subarray(0, 512)) sum += b;
+    tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    await writeFile(join(tmp.path, 'archive.tar'), tar);
+    await expect(extractArchive(join(tmp.path, 'archive.tar'), root)).rejects.toMatchObject({
+      code: 'ARCHIVE_INVALID',
+      message: expect.stringContaining('has a size that is not a number'),
+    });
+  }, 10_000);
+
   it('is ARCHIVE_INVALID for bytes that are not a tar', async () => {
     await writeFile(join(tmp.path, 'archive.tar'), 'hello, not a tar\n');
     await expect(extractArchive(join(tmp.path, 'archive.tar'), root)).rejects.toMatchObject({

@@ -93,7 +93,14 @@ export async function extractArchive(file: string, root: string, signal?: AbortS
   const done = (async () => {
     for await (const entry of ex) {
       signal?.throwIfAborted();
-      const { name, type, linkname } = entry.header;
+      const { name, type, linkname, size } = entry.header;
+      // tar-stream reads a size field that is not octal as null and then waits forever for the entry's end.
+      if (!Number.isSafeInteger(size) || (size as number) < 0) {
+        throw new InvalidInputError(
+          'ARCHIVE_INVALID',
+          `${file}: entry ${printable(JSON.stringify(name))} has a size that is not a number; the archive is corrupt`,
+        );
+      }
       const parts = componentsOf(file, name);
       if (
         parts.length === 0 ||

@@ -5,7 +5,7 @@ import { createMemoryStore, writeBlob } from '@lading/content-store';
 import { makeTempDir, type TempDir } from '@lading/testkit';
 import { type RawTarEntry, rawTar } from '@lading/testkit/layer-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { extractArchive } from '../src/transports/index.js';
+import { extractArchive, readImage } from '../src/transports/index.js';
 import { writeDockerArchive } from '../src/transports/write-docker-archive.js';
 import { ladingBuildah } from './helpers.js';
 
@@ -115,11 +115,27 @@ describe('extractArchive keeps what image archives hold', () => {
       dir('bbb/'),
       link('bbb/layer.tar', '../aaa/layer.tar'),
       link('./ccc', 'aaa/./layer.tar'),
+      // Dots and doubled slashes in a target are what they are in a path: `.//..//aaa` is `../aaa`.
+      link('bbb/dots', './/..//aaa/./layer.tar'),
+      // Parents without entries of their own are made; a directory entry after them changes nothing.
+      file('implicit/deep/f', 'deep'),
+      dir('implicit/'),
+      { name: 'contiguous', type: '7' as unknown as '0', content: 'c' },
       { name: 'hard', type: '1', linkname: '/etc/passwd' },
       { name: 'fifo', type: '6' },
     ]);
     expect(e).toBe('ok');
-    expect((await readdir(root)).sort()).toEqual(['aaa', 'bbb', 'ccc', 'manifest.json']);
+    expect((await readdir(root)).sort()).toEqual([
+      'aaa',
+      'bbb',
+      'ccc',
+      'contiguous',
+      'implicit',
+      'manifest.json',
+    ]);
+    expect(await readFile(join(root, 'bbb', 'dots'), 'utf8')).toBe('layer bytes');
+    expect(await readFile(join(root, 'implicit', 'deep', 'f'), 'utf8')).toBe('deep');
+    expect(await readFile(join(root, 'contiguous'), 'utf8')).toBe('c');
     expect(await readFile(join(root, 'bbb', 'layer.tar'), 'utf8')).toBe('layer bytes');
     expect(await readlink(join(root, 'bbb', 'layer.tar'))).toBe('../aaa/layer.tar');
     expect(await readFile(join(root, 'ccc'), 'utf8')).toBe('layer bytes');
@@ -166,6 +182,42 @@ function ociArchive(extra: RawTarEntry[]): Buffer {
     ...extra,
   ]);
 }
+
+describe('readImage from a docker-archive whose manifest.json names paths', () => {
+  const policyPath = () => join(tmp.path, 'policy.json');
+  async function read(configPath: string, layers: string[] = []) {
+    await writeFile(policyPath(), JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    const archive = join(tmp.path, 'names.tar');
+    const config = '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}';
+    await writeFile(
+      archive,
+      rawTar([
+        file('manifest.json', JSON.stringify([{ Config: configPath, RepoTags: [], Layers: layers }])),
+        file('c.json', config),
+        dir('l/'),
+        file('l/layer.tar', ''),
+      ]),
+    );
+    return readImage({ transport: 'docker-archive', file: archive }, createMemoryStore(), {
+      policyPath: policyPath(),
+    }).then(
+      () => 'ok',
+      (e: unknown) => e,
+    );
+  }
+
+  it.each(['../c.json', 'l/../../c.json', '/c.json', '', '.', './', './/.'])('refuses %j', async (name) => {
+    expect(await read(name)).toMatchObject({
+      code: 'ARCHIVE_UNSAFE_PATH',
+      message: expect.stringContaining(`manifest.json names ${JSON.stringify(name)}, which is not a member`),
+    });
+    expect(await read('c.json', [name])).toMatchObject({ code: 'ARCHIVE_UNSAFE_PATH' });
+  });
+
+  it('reads members named with ./ and doubled slashes', async () => {
+    expect(await read('./c.json', ['./l//layer.tar'])).toBe('ok');
+  });
+});
 
 describe('lading-buildah from a hostile archive', () => {
   const stackLine = /^ {4}at /m;

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, makeTempDir, type TempDir } from '@lading/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { helloRootfs, lading } from './helpers.js';
+import { emptyConfig, helloRootfs, lading, handWrittenLayout as layout } from './helpers.js';
 
 // What a user can get wrong, or a registry can send, must never print a stack trace: one `lading:` line (and
 // `caused by:` lines), an exit code by kind. A stack comes only with --debug or LADING_DEBUG=1.
@@ -46,54 +45,6 @@ beforeAll(async () => {
   hostileHost = `127.0.0.1:${(hostile.address() as AddressInfo).port}`;
 });
 afterAll(async () => new Promise<void>((resolve) => hostile.close(() => resolve())));
-
-function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/** An OCI layout written by hand: one image whose manifest and config are the given bytes. */
-async function layout(
-  path: string,
-  config: string,
-  manifest?: (configDesc: object) => string,
-): Promise<string> {
-  await mkdir(join(path, 'blobs', 'sha256'), { recursive: true });
-  const put = async (bytes: string) => {
-    const d = sha256(bytes);
-    await writeFile(join(path, 'blobs', 'sha256', d.slice(7)), bytes);
-    return d;
-  };
-  const configDesc = {
-    mediaType: 'application/vnd.oci.image.config.v1+json',
-    digest: await put(config),
-    size: Buffer.byteLength(config),
-  };
-  const m =
-    manifest?.(configDesc) ??
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: configDesc,
-      layers: [],
-    });
-  const index = {
-    schemaVersion: 2,
-    manifests: [
-      {
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        digest: await put(m),
-        size: Buffer.byteLength(m),
-        annotations: { 'org.opencontainers.image.ref.name': 'base' },
-      },
-    ],
-  };
-  await writeFile(join(path, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  await writeFile(join(path, 'index.json'), JSON.stringify(index));
-  return path;
-}
-
-const emptyConfig = (extra = {}) =>
-  JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, ...extra });
 
 describe('lading failures a user can cause', () => {
   it('a registry that refuses the connection: exit 5, one line, no stack', async () => {

@@ -37,10 +37,8 @@ async function placeEntry(
   let dir = root;
   for (const part of parts.slice(0, -1)) {
     dir = join(dir, part);
-    const st = await lstat(dir).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
+    // Not there (or not readable): made here, and mkdir says what is wrong if it cannot be.
+    const st = await lstat(dir).catch(() => undefined);
     if (st === undefined) await mkdir(dir);
     else if (st.isSymbolicLink()) throw unsafe(archive, name, `goes through the symbolic link ${part}`);
     else if (!st.isDirectory()) throw unsafe(archive, name, `goes through ${part}, which is not a directory`);
@@ -94,8 +92,8 @@ export async function extractArchive(file: string, root: string, signal?: AbortS
     for await (const entry of ex) {
       signal?.throwIfAborted();
       const { name, type, linkname, size } = entry.header;
-      // tar-stream reads a size field that is not octal as null and then waits forever for the entry's end.
-      if (!Number.isSafeInteger(size) || (size as number) < 0) {
+      // tar-stream reads some size fields as null and then waits forever for the entry's end (it refuses negative ones).
+      if (!Number.isSafeInteger(size)) {
         throw new InvalidInputError(
           'ARCHIVE_INVALID',
           `${file}: entry ${printable(JSON.stringify(name))} has a size that is not a number; the archive is corrupt`,

@@ -175,14 +175,14 @@ export async function readDockerArchiveImage(
   const files = new Map<string, string>();
   // manifest.json is the archive's: a member it names must be inside the unpacked archive.
   const pathOf = (name: string) => {
-    const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-    if (name.startsWith('/') || parts.includes('..') || parts.length === 0) {
+    const parts = name.split('/');
+    if (name.startsWith('/') || parts.includes('..') || parts.every((p) => p === '' || p === '.')) {
       throw new InvalidInputError(
         'ARCHIVE_UNSAFE_PATH',
         `${shown}: manifest.json names ${JSON.stringify(name)}, which is not a member of the archive`,
       );
     }
-    return join(root, ...parts);
+    return join(root, name);
   };
   const configPath = pathOf(item.Config);
   const configBytes = await readFile(configPath).catch((cause: unknown) => {

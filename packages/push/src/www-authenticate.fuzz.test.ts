@@ -9,7 +9,10 @@ const token = fc.string({ unit: fc.constantFrom(...tokenChars), minLength: 1, ma
 /** Parameter names, Object.prototype's among them. */
 const name = fc.oneof(token, fc.constantFrom('__proto__', 'constructor', 'toString', 'realm', 'Realm'));
 const value = fc.string({
-  unit: fc.oneof(fc.constantFrom('"', '\\', ',', '=', ' '), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+  unit: fc.oneof(
+    fc.constantFrom('"', '\\', ',', '=', ' '),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  ),
   maxLength: 12,
 });
 const challenge = fc.record({

@@ -121,9 +121,39 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** Node's codes for a peer that cannot be reached or went away: a network failure, whatever wrapped it. */
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+function isNetworkFailure(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && networkCodes.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * The exit code for an error: by its kind for lading errors; an error that is not one is unexpected (1), except a
+ * network failure Node raised (a refused connection, a name that does not resolve), which is 5 however it came.
+ */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof Error && error.name === 'AbortError') return ExitCode.interrupted;
-  if (!isLadingError(error)) return ExitCode.unexpected;
+  if (!isLadingError(error)) return isNetworkFailure(error) ? ExitCode.registry : ExitCode.unexpected;
   switch (error.kind) {
     case 'option':
       return ExitCode.usage;

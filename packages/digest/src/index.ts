@@ -9,6 +9,8 @@ export {
   makeDigest,
   parseDigest,
 } from './digest.js';
+export type { ErrorReportOptions } from './error-report.js';
+export { formatErrorReport } from './error-report.js';
 export type { ErrorKind, LadingErrorOptions, RegistryErrorDetail, RegistryErrorOptions } from './errors.js';
 export {
   ExitCode,
@@ -24,6 +26,15 @@ export {
 } from './errors.js';
 export type { Expected, HashResult } from './hash.js';
 export { checkHash, Digester, digestOf, hashStream, verifyStream } from './hash.js';
+export type { ParseJsonOptions } from './json.js';
+export {
+  isJsonObject,
+  jsonNestsDeeperThan,
+  maxJsonDepth,
+  parseJson,
+  parseJsonObject,
+  setOwn,
+} from './json.js';
 export type { Compression, KnownMediaType } from './media-type.js';
 export {
   isConfigMediaType,
@@ -41,3 +52,5 @@ export {
   parsePlatform,
   platformMatches,
 } from './platform.js';
+export type { PrintableOptions } from './printable.js';
+export { printable } from './printable.js';

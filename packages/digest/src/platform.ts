@@ -2,17 +2,18 @@ import { arch as nodeArch, platform as nodePlatform } from 'node:process';
 import type { Platform } from './descriptor.js';
 import { InvalidInputError } from './errors.js';
 
-const archAliases: Record<string, string> = {
-  x86_64: 'amd64',
-  'x86-64': 'amd64',
-  x64: 'amd64',
-  aarch64: 'arm64',
-  armhf: 'arm',
-  armel: 'arm',
-  i386: '386',
-  i686: '386',
-  ia32: '386',
-};
+// A Map: an architecture named `constructor` or `__proto__` must not find Object.prototype's members.
+const archAliases: ReadonlyMap<string, string> = new Map([
+  ['x86_64', 'amd64'],
+  ['x86-64', 'amd64'],
+  ['x64', 'amd64'],
+  ['aarch64', 'arm64'],
+  ['armhf', 'arm'],
+  ['armel', 'arm'],
+  ['i386', '386'],
+  ['i686', '386'],
+  ['ia32', '386'],
+]);
 
 /**
  * Normalises as containerd does: architecture aliases, `arm64` variant `v8` dropped (it is the default),
@@ -24,7 +25,7 @@ export function normalizePlatform(p: Platform): Platform {
   let variant = p.variant?.toLowerCase();
   if (architecture === 'armhf') variant = 'v7';
   if (architecture === 'armel') variant = 'v6';
-  architecture = archAliases[architecture] ?? architecture;
+  architecture = archAliases.get(architecture) ?? architecture;
   if (architecture === 'arm64' && (variant === 'v8' || variant === '8')) variant = undefined;
   if (architecture === 'arm' && variant === undefined) variant = 'v7';
   if (architecture === 'arm' && variant !== undefined && /^\d+$/.test(variant)) variant = `v${variant}`;
@@ -56,7 +57,7 @@ export function formatPlatform(p: Platform): string {
 
 /** The platform of the running machine (Linux images are what we build, whatever the host OS). */
 export function defaultPlatform(): Platform {
-  const architecture = archAliases[nodeArch] ?? nodeArch;
+  const architecture = archAliases.get(nodeArch) ?? nodeArch;
   const os = nodePlatform === 'win32' ? 'windows' : 'linux';
   if (architecture === 'arm') return { os, architecture, variant: 'v7' };
   return { os, architecture };

@@ -20,7 +20,7 @@ export { compactJson, goEscape } from './go-json.js';
 export { imageId } from './image-id.js';
 export type { NormalizedHistory } from './normalize-history.js';
 export { exporterHistoryComment, normalizeLayersAndHistory } from './normalize-history.js';
-export { parseHistoryFromConfig, parseImageConfig } from './parse.js';
+export { maxConfigBytes, parseHistoryFromConfig, parseImageConfig } from './parse.js';
 export type { PatchOptions } from './patch.js';
 export { inlineCacheKey, patchImageConfig } from './patch.js';
 export { rewriteImageConfig, withoutCreated } from './rewrite.js';

@@ -1,37 +1,33 @@
-import { type Digest, InvalidInputError, parseDigest } from '@lading/digest';
+import { type Digest, InvalidInputError, isJsonObject, parseDigest, parseJson, setOwn } from '@lading/digest';
 import { normalizeTime } from './time.js';
 import type { ContainerConfig, History, ImageConfig } from './types.js';
 
 type Obj = Record<string, unknown>;
 
-const maxConfigBytes = 8 * 1024 * 1024;
+/** The largest image config read: real ones are a few KiB; 8 MiB leaves room for long histories and labels. */
+export const maxConfigBytes = 8 * 1024 * 1024;
 
 function fail(message: string, cause?: unknown): never {
   throw new InvalidInputError('CONFIG_INVALID', message, cause === undefined ? {} : { cause });
 }
 
-/** Parses JSON text of an image config into a plain value; malformed JSON and `null` are typed errors. */
+/**
+ * Parses JSON text of an image config into a plain value: larger than 8 MiB, malformed, nested too deep or not an
+ * object is a typed error (`CONFIG_INVALID`).
+ */
 export function parseJsonObject(bytes: Uint8Array | string, what = 'image config'): Obj {
-  if (typeof bytes !== 'string' && bytes.byteLength > maxConfigBytes) {
-    fail(`${what} is ${bytes.byteLength} bytes, more than the ${maxConfigBytes} allowed`);
+  // A string is measured as the UTF-8 it stands for, without encoding it.
+  const size = Buffer.byteLength(bytes);
+  if (size > maxConfigBytes) {
+    fail(`${what} is ${size} bytes, more than the ${maxConfigBytes} allowed`);
   }
-  let text: string;
-  try {
-    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (e) {
-    fail(`${what} is not valid UTF-8`, e);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    fail(`${what} is not valid JSON: ${(e as Error).message}`, e);
-  }
+  const value = parseJson(bytes, { what, code: 'CONFIG_INVALID' });
+  // moby's words for a config that is `null`.
   if (value === null) fail(`null ${what}`);
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     fail(`${what} must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   }
-  return value as Obj;
+  return value;
 }
 
 function expectType(v: unknown, type: 'string' | 'boolean' | 'number', field: string): void {
@@ -94,7 +90,7 @@ function parseHistoryEntry(raw: unknown, index: number): History {
 
 function stripEmpty(h: History): History {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && v !== '' && v !== false) out[k] = v;
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && v !== '' && v !== false) setOwn(out, k, v);
   return out as History;
 }
 
@@ -149,8 +145,10 @@ function parseContainerConfig(v: unknown): ContainerConfig | undefined {
       expectType(h[f], 'number', `config.Healthcheck.${f}`);
     }
   }
+  // Unknown keys are kept, a "__proto__" one as a key: assigned, it would become the prototype, and its fields
+  // would read as the config's own without being checked above.
   const out: Obj = {};
-  for (const [k, x] of Object.entries(c)) if (x !== null) out[k] = x;
+  for (const [k, x] of Object.entries(c)) if (x !== null) setOwn(out, k, x);
   return out as ContainerConfig;
 }
 
@@ -180,7 +178,7 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   const rootfs = (rootfsRaw ?? {}) as Obj;
   expectType(rootfs.type, 'string', 'rootfs.type');
   const out: Obj = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== null) out[k] = v;
+  for (const [k, v] of Object.entries(obj)) if (v !== null) setOwn(out, k, v);
   if (typeof obj.created === 'string') out.created = normalizeTime(obj.created, 'created');
   out.architecture = obj.architecture ?? '';
   out.os = obj.os ?? '';

@@ -131,6 +131,13 @@ function components(name: string, entry: string, what: string): string[] {
   return parts;
 }
 
+function badEntry(name: string, why: string): InvalidInputError {
+  return new InvalidInputError(
+    'BAD_TAR',
+    `the layer's entry ${JSON.stringify(name)} is not valid: ${why}; the layer is not a valid tar archive`,
+  );
+}
+
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 function lstatOrUndefined(p: string): Stats | undefined {
@@ -357,6 +364,10 @@ async function applyWithBudget(
   ): Promise<void> {
     const h: Header = entry.header;
     const name = h.name;
+    // tar-stream reads a size field that is not octal as null, and then waits for the entry's end forever (its
+    // check `size >= 0` passes null). Go's archive/tar refuses such a header; so does lading, before reading on.
+    if (!Number.isSafeInteger(h.size) || (h.size as number) < 0)
+      throw badEntry(name, 'its size is not a number');
     // tar-stream reads PAX global headers (git archive writes one) itself. A type it does not know (it says null:
     // GNU sparse files, volume labels, ...) is refused, as containerd and umoci do, before anything on disk is
     // touched: written as a plain file it would come out wrong.
@@ -374,6 +385,9 @@ async function applyWithBudget(
     const uid = paxInteger(pax.uid) ?? h.uid ?? 0;
     const gid = paxInteger(pax.gid) ?? h.gid ?? 0;
     const mtime = paxTime(pax.mtime) ?? h.mtime ?? new Date(0);
+    // Header fields no file can have are the layer's fault, not the file system's: refused before anything is made.
+    if (Number.isNaN(mtime.getTime())) throw badEntry(name, 'its modification time is not a time');
+    if (h.type === 'symlink' && !h.linkname) throw badEntry(name, 'it is a symbolic link to nothing');
     if (parts.length === 0) {
       // The root itself: a directory entry gives it its mode and time (as umoci does); any other type is ignored,
       // so the root can never become a link.

@@ -9,6 +9,7 @@ import {
   isLadingError,
   MediaType,
   parseDigest,
+  parseJson as parseOutsideJson,
 } from '@lading/digest';
 import type { Encoded, ImageIndex, ImageManifest } from './types.js';
 
@@ -130,16 +131,8 @@ function parseJson(bytes: Uint8Array, options: DecodeOptions, what: string): Rec
     fail('MANIFEST_TOO_LARGE', `${what}: ${bytes.byteLength} bytes exceeds the ${max}-byte limit`);
   }
   if (options.expected !== undefined) verifyBytes(bytes, options.expected);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    fail(
-      'MANIFEST_INVALID',
-      `${what}: not valid UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`,
-      err,
-    );
-  }
+  // Typed errors only: bad UTF-8 or syntax, and nesting too deep for anything that walks the value later.
+  const parsed = parseOutsideJson(bytes, { what, code: 'MANIFEST_INVALID' });
   if (!isObject(parsed)) fail('MANIFEST_INVALID', `${what}: expected a JSON object, got ${describe(parsed)}`);
   if (parsed.schemaVersion !== 2) {
     fail(

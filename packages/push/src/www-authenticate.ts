@@ -1,3 +1,5 @@
+import { setOwn } from '@lading/digest';
+
 /** One challenge of a `WWW-Authenticate` header: a scheme and its parameters (names lower-cased). */
 export interface AuthChallenge {
   readonly scheme: string;
@@ -54,7 +56,8 @@ export function parseWwwAuthenticate(value: string): AuthChallenge[] {
         }
       }
       const current = out[out.length - 1];
-      if (current) current.params[word.toLowerCase()] = v;
+      // The header is the server's: a parameter named __proto__ is a parameter, not a prototype.
+      if (current) setOwn(current.params, word.toLowerCase(), v);
       continue;
     }
     out.push({ scheme: word.toLowerCase(), params: {} });

@@ -9,6 +9,7 @@ import {
   InvalidInputError,
   NotFoundError,
   parseDigest,
+  parseJson,
 } from '@lading/digest';
 import { chainIds } from './chain-id.js';
 
@@ -39,16 +40,7 @@ export class ImageDb {
 
   /** Stores a config; its digest is the image ID. Storing the same bytes again is a no-op. */
   async create(config: Uint8Array): Promise<Digest> {
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(config));
-    } catch (e) {
-      throw new InvalidInputError(
-        'CONFIG_INVALID',
-        `image config is not valid JSON: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
+    const value = parseJson(config, { what: 'image config', code: 'CONFIG_INVALID' });
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new InvalidInputError('CONFIG_INVALID', 'image config must be a JSON object');
     }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FileLock, writeFileAtomic } from '@lading/content-store';
-import { InvalidInputError } from '@lading/digest';
+import { InvalidInputError, isJsonObject, parseJson } from '@lading/digest';
 
 const lockOptions = (what: string) => ({ staleMs: 30_000, waitMs: 60_000, busyCode: 'STORE_LOCKED', what });
 
@@ -12,13 +12,12 @@ export async function readJsonFile<T>(path: string, fallback: T): Promise<T> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
     throw e;
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new InvalidInputError('STORE_CORRUPT', `${path} is not valid JSON: ${(e as Error).message}`, {
-      cause: e,
-    });
+  const value = parseJson(text, { what: path, code: 'STORE_CORRUPT' });
+  // Callers read fields of the value: an object file that holds null or a list is as corrupt as bad syntax.
+  if (isJsonObject(fallback) && !isJsonObject(value)) {
+    throw new InvalidInputError('STORE_CORRUPT', `${path} must hold a JSON object; it is corrupt`);
   }
+  return value as T;
 }
 
 /**

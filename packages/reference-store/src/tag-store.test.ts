@@ -87,6 +87,16 @@ describe('ReferenceStore', () => {
     const s = await ReferenceStore.open(path);
     await expect(s.get('a')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   });
+
+  it('so are a file of null and one nested a million levels deep', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    for (const text of ['null', `{"Repositories":${'['.repeat(1e6)}${']'.repeat(1e6)}}`]) {
+      await writeFile(path, text);
+      const s = await ReferenceStore.open(path);
+      await expect(s.get('a')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+      await expect(s.addTag('a', id(1))).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    }
+  });
 });
 
 const child = new URL('../test/fixtures/tag-child.mjs', import.meta.url).pathname;

@@ -1,5 +1,5 @@
 import type { Provider } from '@lading/content-store';
-import { type Descriptor, type Digest, InvalidInputError, parseDigest } from '@lading/digest';
+import { type Descriptor, type Digest, InvalidInputError, parseDigest, parseJson } from '@lading/digest';
 import { CacheChains, type CacheRecord } from './cache-chains.js';
 import { recordJson } from './encode-cache-config.js';
 import { goJson } from './go-json.js';
@@ -138,11 +138,7 @@ export function importInlineCache(
 ): ImportedCache | undefined {
   let cfg: unknown = imageConfig;
   if (imageConfig instanceof Uint8Array) {
-    try {
-      cfg = JSON.parse(new TextDecoder().decode(imageConfig));
-    } catch (cause) {
-      throw new InvalidInputError('BAD_IMAGE_CONFIG', 'image config is not JSON', { cause });
-    }
+    cfg = parseJson(imageConfig, { code: 'BAD_IMAGE_CONFIG', what: 'image config' });
   }
   if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
     throw new InvalidInputError('BAD_IMAGE_CONFIG', 'image config is not a JSON object');
@@ -159,14 +155,10 @@ export function importInlineCache(
       `the config lists ${Array.isArray(diffIds) ? diffIds.length : 'no'} diff IDs for ${imageLayers.length} layers`,
     );
   }
-  let records: unknown;
-  try {
-    records = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
-  } catch (cause) {
-    throw new InvalidInputError('BAD_INLINE_CACHE', `image config ${inlineCacheConfigKey} is not JSON`, {
-      cause,
-    });
-  }
+  const records = parseJson(Buffer.from(value, 'base64'), {
+    code: 'BAD_INLINE_CACHE',
+    what: `image config ${inlineCacheConfigKey}`,
+  });
   if (!Array.isArray(records)) throw bad('is not a JSON array of cache records');
   // The times and commands of the layers: one history entry per non-empty layer, in order.
   const made = (Array.isArray(c.history) ? (c.history as HistoryEntry[]) : []).filter(

@@ -1,4 +1,4 @@
-import { type Digest, InvalidInputError, parseDigest } from '@lading/digest';
+import { type Digest, InvalidInputError, parseDigest, parseJson } from '@lading/digest';
 import {
   type CacheConfig,
   type CacheInput,
@@ -23,7 +23,7 @@ function arrayOf(v: unknown, where: string): unknown[] {
 
 function int(v: unknown, where: string, dflt?: number): number {
   if (v === undefined && dflt !== undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw fail(`${where} is not an integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw fail(`${where} is not an integer`);
   return v;
 }
 
@@ -46,14 +46,7 @@ function digest(v: unknown, where: string): Digest {
 
 /** Parses and validates cache config bytes (every index in range, layer parents acyclic). */
 export function parseCacheConfig(bytes: Uint8Array | string): CacheConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(
-      typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes),
-    );
-  } catch (cause) {
-    throw new InvalidInputError('BAD_CACHE_CONFIG', 'cache config is not valid UTF-8 JSON', { cause });
-  }
+  const raw = parseJson(bytes, { what: 'cache config', code: 'BAD_CACHE_CONFIG' });
   return decodeCacheConfig(raw);
 }
 
@@ -92,16 +85,21 @@ export function decodeCacheConfig(raw: unknown): CacheConfig {
     }
     return layer;
   });
-  layers.forEach((l, i) => {
-    if (l.parent < -1 || l.parent >= layers.length)
-      throw fail(`layers[${i}].parent ${l.parent} is out of range`);
-    // Walk up: a parent loop would hang import.
-    let p = l.parent;
-    for (let steps = 0; p !== -1; steps++) {
-      if (steps > layers.length) throw fail(`layers[${i}] has a parent loop`);
-      p = (layers[p] as CacheLayer).parent;
+  // Every parent chain must end at -1. Walked once per layer at most (a chain already known to end is not walked
+  // again): a long chain would otherwise cost its length squared, and a loop would hang import.
+  const ends = new Array<boolean>(layers.length).fill(false);
+  for (let i = 0; i < layers.length; i++) {
+    const path: number[] = [];
+    const onPath = new Set<number>();
+    for (let p = i; p !== -1 && !ends[p]; p = (layers[p] as CacheLayer).parent) {
+      if (onPath.has(p)) throw fail(`layers[${p}] has a parent loop`);
+      const parent = (layers[p] as CacheLayer).parent;
+      if (parent < -1 || parent >= layers.length) throw fail(`layers[${p}].parent ${parent} is out of range`);
+      onPath.add(p);
+      path.push(p);
     }
-  });
+    for (const p of path) ends[p] = true;
+  }
   const layerIndex = (v: unknown, where: string) => {
     const n = int(v, where);
     if (n < 0 || n >= layers.length) throw fail(`${where} ${n} is out of range (${layers.length} layers)`);
@@ -142,15 +140,28 @@ export function decodeCacheConfig(raw: unknown): CacheConfig {
       ),
     };
   });
-  // A loop of links would send every walk of the graph round forever.
+  // A loop of links would send every walk of the graph round forever. Depth first without recursion: a chain of
+  // many thousand records must not overflow the stack.
   const state = new Array<number>(records.length).fill(0);
-  const visit = (i: number) => {
-    if (state[i] === 2) return;
-    if (state[i] === 1) throw fail(`records[${i}] is part of a loop of input links`);
-    state[i] = 1;
-    for (const ins of (records[i] as CacheRecordSpec).inputs) for (const x of ins) visit(x.link);
-    state[i] = 2;
-  };
-  for (let i = 0; i < records.length; i++) visit(i);
+  const linksOf = (i: number) => (records[i] as CacheRecordSpec).inputs.flat().map((x) => x.link);
+  for (let start = 0; start < records.length; start++) {
+    if (state[start] !== 0) continue;
+    const stack = [{ record: start, links: linksOf(start), next: 0 }];
+    state[start] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as (typeof stack)[number];
+      if (top.next >= top.links.length) {
+        state[top.record] = 2;
+        stack.pop();
+        continue;
+      }
+      const link = top.links[top.next++] as number;
+      if (state[link] === 1) throw fail(`records[${link}] is part of a loop of input links`);
+      if (state[link] === 0) {
+        state[link] = 1;
+        stack.push({ record: link, links: linksOf(link), next: 0 });
+      }
+    }
+  }
   return { layers, records };
 }

@@ -54,14 +54,29 @@ Global options:
   --registries-conf-dir DIR
                          registries.d with the signature lookasides (default ~/.config/containers/registries.d
                          when it exists, else /etc/containers/registries.d)
+  --debug                On failure, print stack traces too (also LADING_DEBUG=1)
   -h, --help             Show help (lading-buildah <command> --help for a command)
   -v, --version          Print the version
 
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 bad input, 4 not found, 5 registry/network, 6 integrity, 130 interrupted.
 `;
 
+/** `--debug` anywhere before a `--` (taken out of the arguments), or LADING_DEBUG set to anything but 0/false. */
+export function takeDebugFlag(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { args: string[]; debug: boolean } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const args = [...head.filter((a) => a !== '--debug'), ...(end < 0 ? [] : argv.slice(end))];
+  const fromEnv =
+    env.LADING_DEBUG !== undefined && !['', '0', 'false'].includes(env.LADING_DEBUG.toLowerCase());
+  return { args, debug: fromEnv || args.length !== argv.length };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const [first, ...rest] = argv;
+  const { args, debug } = takeDebugFlag(argv);
+  const [first, ...rest] = args;
   if (first === '--version' || first === '-v' || first === 'version') {
     process.stdout.write(`lading-buildah version ${version()}\n`);
     return 0;
@@ -72,19 +87,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     return first === undefined ? 2 : 0;
   }
   const { runCli } = await import('./run.js');
-  return runCli(argv, usage);
+  return runCli(args, usage, { debug });
+}
+
+/** Last resort for what escaped every handler (a stream error nobody awaited): one line and an exit code. */
+function fatal(error: unknown, debug: boolean): void {
+  import('./report-error.js').then(
+    ({ reportError }) => process.exit(reportError(error, { debug })),
+    () => {
+      process.stderr.write(`Error: ${String((error as Error)?.message ?? error)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 // Run when executed directly (also through the npm bin symlink), not when imported by tests.
 const invoked = process.argv[1];
 if (invoked !== undefined && /(?:^|[\\/])(?:main\.js|lading-buildah)$/.test(invoked)) {
+  const { debug } = takeDebugFlag(process.argv.slice(2));
+  process.on('uncaughtException', (error) => fatal(error, debug));
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (error: unknown) => {
-      process.stderr.write(`lading-buildah: ${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
+    (error: unknown) => fatal(error, debug),
   );
 }

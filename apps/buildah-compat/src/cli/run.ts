@@ -1,5 +1,5 @@
 import { readBlob } from '@lading/content-store';
-import { exitCodeFor, isLadingError, OptionError, parsePlatform } from '@lading/digest';
+import { isLadingError, OptionError, parseJson, parsePlatform, printable } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
 import {
   type CommitOptions,
@@ -25,6 +25,7 @@ import {
   str,
   table,
 } from './args.js';
+import { printableLine, reportError } from './report-error.js';
 
 interface Globals {
   root: string;
@@ -65,7 +66,7 @@ function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptio
     ...(typeof v['tls-verify'] === 'boolean' ? { tlsVerify: v['tls-verify'] } : {}),
     ...(certDir !== undefined ? { certDir } : {}),
     ...(policyPath !== undefined ? { policyPath } : {}),
-    ...(quiet ? {} : { onProgress: (m: string) => err(`${m}\n`) }),
+    ...(quiet ? {} : { onProgress: (m: string) => err(printableLine(m)) }),
   };
 }
 
@@ -305,7 +306,7 @@ Options:
         unsetEnv: list(v.unsetenv),
         transfer,
         signal: g.signal,
-        ...(quiet ? {} : { report: (line: string) => err(`${line}\n`) }),
+        ...(quiet ? {} : { report: (line: string) => err(printableLine(line)) }),
         ...defined({ compressionLevel: level, timestamp, signaturePolicy: policy }),
         ...(timestamp === undefined && sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
       };
@@ -659,8 +660,7 @@ Options:
           if (r.deleted) out(`${r.deleted}\n`);
         } catch (e) {
           if (targets.length === 1) throw e;
-          err(`Error: ${(e as Error).message}\n`);
-          failed = failed || exitCodeFor(e);
+          failed = failed || reportError(e);
         }
       }
       if (bool(v.prune)) await pruneBlobs(storage);
@@ -730,14 +730,14 @@ function inspectContainer(storage: Storage, c: ContainerState) {
 async function inspectImage(storage: Storage, image: ImageRecord) {
   const manifestBytes = await readBlob(storage.store, image.manifest);
   const manifest = decodeManifest(manifestBytes).value;
-  const config = JSON.parse(Buffer.from(await readBlob(storage.store, manifest.config)).toString('utf8'));
+  const config = parseJson(await readBlob(storage.store, manifest.config), { what: 'image config' });
   return {
     Type: 'buildah 0.0.1',
     FromImage: image.names[0] ?? '',
     FromImageID: image.id,
     FromImageDigest: image.manifest.digest,
     Names: image.names,
-    Manifest: JSON.parse(Buffer.from(manifestBytes).toString('utf8')),
+    Manifest: parseJson(manifestBytes, { what: 'manifest' }),
     ManifestType: image.manifest.mediaType,
     OCIv1: config,
   };
@@ -819,8 +819,18 @@ function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: 
   };
 }
 
+export interface CliOptions {
+  /** `--debug` or LADING_DEBUG: a failure prints its stack. */
+  readonly debug?: boolean;
+}
+
 /** Parses the global options, then dispatches to the command; errors become a message and an exit code. */
-export async function runCli(argv: readonly string[], usage: string): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  usage: string,
+  options: CliOptions = {},
+): Promise<number> {
+  const debug = options.debug ?? false;
   const interrupt = new AbortController();
   const stop = () => interrupt.abort();
   process.once('SIGINT', stop);
@@ -836,13 +846,14 @@ export async function runCli(argv: readonly string[], usage: string): Promise<nu
       out(`lading-buildah version ${packageVersion()}\n`);
       return 0;
     }
-    const def = name === 'help' ? undefined : commands[name];
+    // An own command only: `constructor` or `toString` must not find Object.prototype's members.
+    const def = name === 'help' || !Object.hasOwn(commands, name) ? undefined : commands[name];
     if (def === undefined) {
       if (name === 'help' || name === '--help' || name === '-h') {
         out(usage);
         return 0;
       }
-      err(`lading-buildah: unknown command ${JSON.stringify(name)}\n\n${usage}`);
+      err(`lading-buildah: unknown command ${printable(JSON.stringify(name))}\n\n${usage}`);
       return 2;
     }
     const { values, positionals } = parseCommandArgs(args, def.options, def.bareValues);
@@ -852,9 +863,7 @@ export async function runCli(argv: readonly string[], usage: string): Promise<nu
     }
     return await def.run(globals, values, positionals);
   } catch (error) {
-    const shown = error instanceof Error ? error.message : String(error);
-    err(`Error: ${shown}\n`);
-    return interrupt.signal.aborted ? 130 : exitCodeFor(error);
+    return reportError(error, { debug, interrupted: interrupt.signal.aborted });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix } from 'node:path';
-import { InvalidInputError, NotFoundError } from '@lading/digest';
+import { InvalidInputError, NotFoundError, parseJson } from '@lading/digest';
 import { parseSignedIdentity } from '@lading/sign';
 import { formatImageReference, type ImageReference } from '../transports/reference.js';
 import { normalizeScope, policyScopes } from './scopes.js';
@@ -82,12 +82,7 @@ function validateScope(transport: string, scope: string): void {
 
 /** Parses policy.json with containers/image's strictness: unknown keys and empty requirement lists are errors. */
 export function parsePolicy(text: string): Policy {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new InvalidInputError('POLICY_INVALID', (cause as Error).message, { cause });
-  }
+  const json = parseJson(text, { what: 'the policy', code: 'POLICY_INVALID' });
   if (!isObject(json)) throw bad('the policy must be a JSON object');
   for (const key of Object.keys(json)) {
     if (key !== 'default' && key !== 'transports') throw bad(`Unknown key "${key}"`);

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FileLock, type FullStore, openLocalStore, writeFileAtomic } from '@lading/content-store';
-import { type Descriptor, InvalidInputError, NotFoundError } from '@lading/digest';
+import { type Descriptor, InvalidInputError, NotFoundError, parseJson } from '@lading/digest';
 import type { ImageConfig } from '@lading/image-config';
 import { normalizeImageName } from './names.js';
 
@@ -92,12 +92,17 @@ export class Storage {
   // ---- images ----
 
   async #readImages(): Promise<ImageRecord[]> {
+    const path = join(this.root, 'images.json');
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(this.root, 'images.json'), 'utf8')) as ImageRecord[];
+      text = await readFile(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
+    const images = parseJson(text, { what: path, code: 'STORE_CORRUPT' });
+    if (!Array.isArray(images)) throw new InvalidInputError('STORE_CORRUPT', `${path} must hold a JSON list`);
+    return images as ImageRecord[];
   }
 
   async #writeImages(images: readonly ImageRecord[]): Promise<void> {
@@ -195,7 +200,9 @@ export class Storage {
     const out: ContainerState[] = [];
     for (const id of (await readdir(join(this.root, 'containers'))).sort()) {
       try {
-        out.push(JSON.parse(await readFile(join(this.containerDir(id), 'state.json'), 'utf8')));
+        out.push(
+          parseJson(await readFile(join(this.containerDir(id), 'state.json'), 'utf8')) as ContainerState,
+        );
       } catch {
         // half-created or being removed: not a container
       }

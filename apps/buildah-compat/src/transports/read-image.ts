@@ -13,6 +13,7 @@ import {
   InvalidInputError,
   MediaType,
   NotFoundError,
+  parseJson,
 } from '@lading/digest';
 import { detectCompression } from '@lading/layer';
 import { copyGraph, decodeAny, encodeManifest } from '@lading/manifest';
@@ -22,11 +23,7 @@ import { fileProvider, overlayProvider } from './file-provider.js';
 import { type PrepareOptions, prepareImage } from './prepare.js';
 
 function readJsonFile(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new InvalidInputError('TRANSPORT_BAD_JSON', `${what} is not valid JSON`, { cause });
-  }
+  return parseJson(text, { what, code: 'TRANSPORT_BAD_JSON' });
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -176,7 +173,17 @@ export async function readDockerArchiveImage(
     throw new InvalidInputError('TRANSPORT_BAD_JSON', `${shown}: manifest.json entry lacks Config or Layers`);
   }
   const files = new Map<string, string>();
-  const pathOf = (name: string) => join(root, name);
+  // manifest.json is the archive's: a member it names must be inside the unpacked archive.
+  const pathOf = (name: string) => {
+    const parts = name.split('/');
+    if (name.startsWith('/') || parts.includes('..') || parts.every((p) => p === '' || p === '.')) {
+      throw new InvalidInputError(
+        'ARCHIVE_UNSAFE_PATH',
+        `${shown}: manifest.json names ${JSON.stringify(name)}, which is not a member of the archive`,
+      );
+    }
+    return join(root, name);
+  };
   const configPath = pathOf(item.Config);
   const configBytes = await readFile(configPath).catch((cause: unknown) => {
     throw new NotFoundError('IMAGE_NOT_FOUND', `${shown}: config ${item.Config as string} missing`, {

@@ -31,12 +31,27 @@ Commands:
 Global options:
   -h, --help     Show help (lading <command> --help for a command)
   -v, --version  Print the version
+  --debug        On failure, print stack traces too (also LADING_DEBUG=1)
 
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 bad input, 4 not found, 5 registry/network, 6 integrity, 130 interrupted.
 `;
 
+/** `--debug` anywhere before a `--` (taken out of the arguments), or LADING_DEBUG set to anything but 0/false. */
+export function takeDebugFlag(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { args: string[]; debug: boolean } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const args = [...head.filter((a) => a !== '--debug'), ...(end < 0 ? [] : argv.slice(end))];
+  const fromEnv =
+    env.LADING_DEBUG !== undefined && !['', '0', 'false'].includes(env.LADING_DEBUG.toLowerCase());
+  return { args, debug: fromEnv || args.length !== argv.length };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const [first, ...rest] = argv;
+  const { args, debug } = takeDebugFlag(argv);
+  const [first, ...rest] = args;
   if (first === '--version' || first === '-v' || first === 'version') {
     process.stdout.write(`lading ${version()}\n`);
     return 0;
@@ -51,19 +66,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { runCommand } = await import('./run.js');
-  return runCommand(first as Command, rest);
+  return runCommand(first as Command, rest, { debug });
+}
+
+/** Last resort for what escaped every handler (a stream error nobody awaited): one line and an exit code. */
+function fatal(error: unknown, debug: boolean): void {
+  import('./report-error.js').then(
+    ({ reportError }) => process.exit(reportError(error, { debug })),
+    () => {
+      process.stderr.write(`lading: ${String((error as Error)?.message ?? error)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 // Run when executed directly (also through the npm bin symlink), not when imported by tests.
 const invoked = process.argv[1];
 if (invoked !== undefined && /(?:^|[\\/])(?:main\.js|lading)$/.test(invoked)) {
+  const { debug } = takeDebugFlag(process.argv.slice(2));
+  process.on('uncaughtException', (error) => fatal(error, debug));
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (error: unknown) => {
-      process.stderr.write(`lading: ${(error as Error)?.stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
+    (error: unknown) => fatal(error, debug),
   );
 }

@@ -1,4 +1,4 @@
-import { OptionError } from '@lading/digest';
+import { OptionError, setOwn } from '@lading/digest';
 
 /**
  * Splits one CSV record as Go's encoding/csv does (buildctl reads `--output` with it): fields separated by commas,
@@ -83,7 +83,8 @@ export function parseOutputSpec(input: string, flag = '--output'): OutputSpec {
     const key = field.slice(0, eq).trim().toLowerCase();
     const value = field.slice(eq + 1);
     if (key === 'type') type = value;
-    else attrs[key] = value;
+    // A key named __proto__ is an attribute like any other (assigned, it would vanish into the prototype).
+    else setOwn(attrs, key, value);
   }
   if (type === undefined || type === '') {
     throw new OptionError(

@@ -27,13 +27,13 @@ async function load(command: string): Promise<{ run: Handler; help: string }> {
   }
 }
 
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+export interface RunOptions {
+  /** `--debug` or LADING_DEBUG: a failure prints its stack. */
+  readonly debug?: boolean;
 }
 
-/** Runs one command: help, SIGINT -> abort (exit 130), errors -> message on stderr and DESIGN §6's exit code. */
-export async function runCommand(command: string, args: string[]): Promise<number> {
+/** Runs one command: help, SIGINT -> abort (exit 130), errors -> `reportError` and DESIGN §6's exit code. */
+export async function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     const { helpTexts } = await import('./help.js');
     const text = (helpTexts as Record<string, string>)[command];
@@ -62,20 +62,12 @@ export async function runCommand(command: string, args: string[]): Promise<numbe
   try {
     return await mod.run(args, controller.signal);
   } catch (error) {
-    if (controller.signal.aborted) {
-      process.stderr.write('lading: interrupted\n');
-      return 130;
-    }
-    if (isParseArgsError(error)) {
-      process.stderr.write(`lading ${command}: ${(error as Error).message}\nSee: lading ${command} --help\n`);
-      return 2;
-    }
-    const { exitCodeFor, isLadingError } = await import('@lading/digest');
-    const message = isLadingError(error)
-      ? (error as Error).message
-      : ((error as Error)?.stack ?? String(error));
-    process.stderr.write(`lading ${command}: ${message}\n`);
-    return exitCodeFor(error);
+    const { reportError } = await import('./report-error.js');
+    return reportError(error, {
+      command,
+      debug: options.debug ?? false,
+      interrupted: controller.signal.aborted,
+    });
   } finally {
     process.off('SIGINT', onSigint);
   }

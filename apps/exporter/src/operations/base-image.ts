@@ -12,6 +12,7 @@ import {
   NotFoundError,
   type Platform,
   parseDigest,
+  parseJsonObject,
   platformMatches,
 } from '@lading/digest';
 import { parseHistoryFromConfig } from '@lading/image-config';
@@ -34,12 +35,8 @@ interface ManifestJson {
   manifests?: Descriptor[];
 }
 
-function parseJson(bytes: Uint8Array, what: string): ManifestJson {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as ManifestJson;
-  } catch (cause) {
-    throw new InvalidInputError('BASE_BAD_JSON', `${what} is not valid JSON`, { cause });
-  }
+function parseJson(bytes: Uint8Array | string, what: string): ManifestJson {
+  return parseJsonObject(bytes, { what, code: 'BASE_BAD_JSON' }) as unknown as ManifestJson;
 }
 
 /** `oci:DIR[:TAG]` -> DIR and TAG (the tag may hold no colon; DIR may). */
@@ -66,7 +63,7 @@ export async function readOciLayoutImage(ref: string, platform: Platform): Promi
       cause,
     });
   }
-  const index = JSON.parse(indexText) as { manifests?: Descriptor[] };
+  const index = parseJson(indexText, join(dir, 'index.json'));
   const candidates = (index.manifests ?? []).filter(
     (m) => tag === undefined || m.annotations?.[AnnotationRefName] === tag,
   );

@@ -31,6 +31,7 @@ const valid: [string, string, string][] = [
   ['127.0.0.1:5000/team/app:1.0', '127.0.0.1:5000/team/app:1.0', '127.0.0.1:5000/team/app:1.0'],
   ['registry.example.com/app', 'registry.example.com/app', 'registry.example.com/app'],
   ['registry.example.com:443/a/b/c', 'registry.example.com:443/a/b/c', 'registry.example.com:443/a/b/c'],
+  ['localhost:65535/foo', 'localhost:65535/foo', 'localhost:65535/foo'],
   ['[::1]:5000/foo', '[::1]:5000/foo', '[::1]:5000/foo'],
   ['[2001:db8::1]/foo:v', '[2001:db8::1]/foo:v', '[2001:db8::1]/foo:v'],
   ['my-registry/foo', 'docker.io/my-registry/foo', 'my-registry/foo'],
@@ -83,6 +84,9 @@ const invalid: [string, string][] = [
   ['-registry.com/foo', 'REFERENCE_DOMAIN_INVALID'],
   ['registry.com:port/foo', 'REFERENCE_DOMAIN_INVALID'],
   ['[::1/foo', 'REFERENCE_DOMAIN_INVALID'],
+  ['localhost:65536/foo', 'REFERENCE_PORT_INVALID'],
+  ['registry.example:99999999999999999999/foo:1', 'REFERENCE_PORT_INVALID'],
+  ['[::1]:70000/foo', 'REFERENCE_PORT_INVALID'],
   [H, 'REFERENCE_IMAGE_ID'],
   [`a/${'b'.repeat(254)}`, 'REFERENCE_TOO_LONG'],
 ];
@@ -131,6 +135,7 @@ describe('parseReference (no normalisation)', () => {
     expect(parseReference('ubuntu')).toEqual({ registry: '', repository: 'ubuntu' });
     expect(parseReference('foo/bar:1')).toEqual({ registry: '', repository: 'foo/bar', tag: '1' });
     expect(parseReference('example.com/foo')).toEqual({ registry: 'example.com', repository: 'foo' });
+    expect(() => parseReference('example.com:65536/foo')).toThrow(/port 65536 is above 65535/);
   });
 });
 

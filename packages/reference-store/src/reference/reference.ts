@@ -13,6 +13,7 @@ const legacyDefaultRegistry = 'index.docker.io';
 const officialRepoPrefix = 'library/';
 export const defaultTag = 'latest';
 export const nameTotalLengthMax = 255;
+const maxPort = 65535;
 
 // The distribution reference grammar (distribution/reference regexp.go), written out.
 const alphanumeric = '[a-z0-9]+';
@@ -132,6 +133,11 @@ function parseShown(input: string, shown: string): Reference {
     }
   }
   const { registry, repository } = splitDomain(fullName, { normalize: false });
+  // The grammar takes any run of digits as a port (distribution's does too); a URL cannot be made of one above 65535.
+  const port = /:(\d+)$/.exec(registry)?.[1];
+  if (port !== undefined && Number(port) > maxPort) {
+    throw invalid('REFERENCE_PORT_INVALID', input, `the registry port ${port} is above ${maxPort}`);
+  }
   return {
     registry,
     repository,

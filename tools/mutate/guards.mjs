@@ -81,21 +81,23 @@ export const guards = {
     ],
     tests: ['packages/remote-cache/src/export-cache-errors.test.ts'],
   },
-  /** The moby exporter re-tags a name that already points elsewhere (`force`). Its tests are its owner's. */
+  /** A moby-style tag that names another image moves to the new one (`force`), as moby's exporter tags. */
   'moby-retag-force': {
-    mutate: () => [lines('apps/exporter/src/exporters/moby-exporter.ts', /force: true/, /force: true/)],
-    tests: ['apps/exporter/src/exporters/moby-exporter.test.ts'],
+    mutate: () => [
+      lines('packages/docker-engine/src/data-root/write-data-root.ts', /force: true/, /force: true/),
+    ],
+    tests: ['packages/docker-engine/test/data-root.test.ts'],
   },
-  /** The image exporter drops name-canonical for dangling images. Its tests are its owner's. */
+  /** The image exporter drops name-canonical for dangling images (BuildKit's exporter/containerimage/export.go). */
   'name-canonical-dangling': {
     mutate: () => [
       lines(
-        'apps/exporter/src/exporters/image-exporter.ts',
-        /let nameCanonical = opts\.nameCanonical/,
-        /const names = nameCanonical/,
+        'apps/exporter/src/exporters/image-names.ts',
+        /^export function imageNaming/,
+        /^export function recordNames/,
       ),
     ],
-    tests: ['apps/exporter/src/exporters/image-exporter.test.ts'],
+    tests: ['apps/exporter/src/exporters/image-names.test.ts'],
   },
 };
 

@@ -194,3 +194,26 @@ describe.skipIf(!isRoot || !peers)('writeDataRootImage refuses bad input', () =>
     expect(unsupported).toMatchObject({ code: 'DATA_ROOT_DRIVER_UNSUPPORTED' });
   });
 });
+
+describe.skipIf(!isRoot || !peers)('writeDataRootImage names images as moby does', () => {
+  let tmp: TempDir;
+  let fx: Fixture;
+  beforeAll(async () => {
+    tmp = await makeTempDir('lading-data-root-names-');
+    fx = await makeFixture(tmp.path);
+  });
+  afterAll(async () => {
+    await tmp?.cleanup();
+  });
+
+  it('a name another image holds moves to the new one (moby tags with force); the old image stays by ID', async () => {
+    const { readFileSync } = await import('node:fs');
+    const root = join(tmp.path, 'root');
+    await writeDataRootImage(root, fx.image1, { provider: fx.store, names: ['app:1', 'keep:1'] });
+    await writeDataRootImage(root, fx.image2, { provider: fx.store, names: ['app:1'] });
+    const repos = JSON.parse(readFileSync(join(root, 'image', 'vfs', 'repositories.json'), 'utf8'));
+    expect(repos.Repositories['app']['app:1']).toBe(fx.image2.id);
+    expect(repos.Repositories['keep']['keep:1']).toBe(fx.image1.id);
+    expect(contents(root)).toContain(`content/${fx.image1.id.slice('sha256:'.length)}`);
+  });
+});

@@ -89,7 +89,7 @@ describe('type=image attributes', () => {
     const o = resolveImageAttrs({ 'annotation.org.example': 'v', 'build-arg:x': '1' }, env(), {
       pushDefault: false,
     });
-    expect(o.annotations).toEqual({ 'org.example': 'v' });
+    expect(annotationsFor(o.annotations).manifest).toEqual({ 'org.example': 'v' });
     expect(new TextDecoder().decode(o.meta['build-arg:x'])).toBe('1');
     expect(() => resolveImageAttrs({ 'annotation.': 'v' }, env(), { pushDefault: false })).toThrow(
       OptionError,

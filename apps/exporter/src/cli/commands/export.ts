@@ -6,10 +6,11 @@ import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { ContainerdChoice } from '../../exporters/containerd-export.js';
 import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
-import { exportImage, type OutputRequest } from '../../operations/export.js';
+import { exportImage } from '../../operations/export.js';
 import { loadExporterPlugin } from '../../operations/load-plugin.js';
 import {
   commonOptions,
+  decodeResponse,
   defaultMobyRoot,
   defaultStoreDir,
   printResult,
@@ -17,7 +18,7 @@ import {
   writeMetadataFile,
 } from '../common.js';
 import { helpTexts } from '../help.js';
-import { parseOutputSpec } from '../output-spec.js';
+import { assembleOutputs, checkStdoutOutputs, parseOutputFlag } from '../output-spec.js';
 
 export const help = helpTexts.export;
 
@@ -180,6 +181,9 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       expose: { type: 'string', multiple: true },
       epoch: { type: 'string' },
       output: { type: 'string', short: 'o', multiple: true },
+      push: { type: 'boolean' },
+      load: { type: 'boolean' },
+      annotation: { type: 'string', multiple: true },
       tag: { type: 'string', short: 't', multiple: true },
       compression: { type: 'string' },
       'compression-level': { type: 'string' },
@@ -231,14 +235,25 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     const { checkCacheSpecs } = await import('../../operations/cache.js');
     inlineCache = (await checkCacheSpecs(cacheTo, cacheFromSpecs)).to.some((s) => s.type === 'inline');
   }
-  const tags = values.tag ?? [];
-  const outputs: OutputRequest[] = (values.output ?? ['type=oci,tar=false,dest=./out']).map((spec) => {
-    const o = parseOutputSpec(spec);
-    if (o.attrs.name === undefined && tags.length > 0 && o.type !== 'local' && o.type !== 'tar') {
-      return { type: o.type, attrs: { ...o.attrs, name: tags.join(',') } };
-    }
-    return o;
-  });
+  const { annotationFlagAttrs } = await import('../../exporters/annotations.js');
+  const annotations = annotationFlagAttrs(values.annotation ?? []);
+  const outputs = assembleOutputs(
+    (values.output ?? []).map((spec) => parseOutputFlag(spec)),
+    {
+      ...(values.push ? { push: true } : {}),
+      ...(values.load ? { load: true } : {}),
+      tags: values.tag ?? [],
+      annotations,
+    },
+  );
+  const toStdout = checkStdoutOutputs(outputs, process.stdout.isTTY === true);
+  if (toStdout && values.json) {
+    throw new OptionError(
+      'STDOUT_AND_JSON',
+      '--json and an output to stdout (dest=-) both want stdout: give the output dest=FILE, or drop --json',
+      { key: 'json' },
+    );
+  }
   const epochText = values.epoch ?? process.env.SOURCE_DATE_EPOCH;
   const epoch = epochText !== undefined && epochText !== '' ? parseEpoch(epochText) : undefined;
   const level = values['compression-level'];
@@ -262,6 +277,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
   const containerd = await containerdChoice(values['containerd-address'], values.namespace, values.store);
   const progress = progressFrom(values.progress);
+  if (
+    Object.keys(annotations).length > 0 &&
+    outputs.every((o) => ['local', 'tar', 'moby'].includes(o.type))
+  ) {
+    progress.warn('--annotation: no output writes a manifest (type=local, tar and moby take no annotations)');
+  }
   const started = performance.now();
   let cacheFrom: LayerCacheSource[] = [];
   try {
@@ -299,6 +320,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       progress,
       logger: progress,
       signal,
+      ...(toStdout ? { stdout: process.stdout } : {}),
       ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
       ...(cacheTo.length > 0 ? { cacheKeys: true } : {}),
       ...(inlineCache ? { inlineCache: true } : {}),
@@ -322,16 +344,21 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     const response = Object.assign({}, ...result.outputs.map((o) => o.response)) as Record<string, string>;
     await writeMetadataFile(values['metadata-file'], response);
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
-    printResult(
-      values.json ?? false,
-      { outputs: result.outputs, seconds },
-      result.outputs
-        .map(
-          (o) =>
-            `${o.type}: ${o.response['containerimage.digest'] ?? ''}${o.response['image.name'] ? ` ${o.response['image.name']}` : ''}`,
-        )
-        .join('\n'),
-    );
+    const lines = result.outputs.map((o, i) => {
+      const dest = outputs[i]?.attrs.dest;
+      const what = o.response['containerimage.digest'] ?? (dest === '-' ? 'stdout' : (dest ?? ''));
+      const names = o.response['image.name'];
+      return `${o.type}: ${what}${names ? ` ${names}` : ''}`;
+    });
+    const text = lines.join('\n');
+    // One shape for scripts: the merged response as --metadata-file writes it, then each output's own.
+    const json = {
+      ...decodeResponse(response),
+      outputs: result.outputs.map((o) => ({ type: o.type, response: decodeResponse(o.response) })),
+      seconds,
+    };
+    if (toStdout) process.stderr.write(`${text}\n`);
+    else printResult(values.json ?? false, json, text);
     return 0;
   } finally {
     progress.close();

@@ -7,6 +7,7 @@ import { ImageStore } from '@lading/reference-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeExporterConformance, makeConformanceSource } from '../plugin/conformance.js';
 import type { ExportContext } from '../plugin/types.js';
+import { annotationsFor } from './annotations.js';
 import { imageExporter, registryExporter, resolveImageAttrs } from './image-exporter.js';
 
 let dir: string;

@@ -96,7 +96,9 @@ describe.runIf(havePeers('skopeo'))('annotations and names that skopeo reads', (
       { cwd: dir.path, env: env() },
     );
     expect(r.code).toBe(0);
-    const raw = JSON.parse((await run('skopeo', ['inspect', '--raw', `oci-archive:${at('img.tar')}:2`])).stdout);
+    const raw = JSON.parse(
+      (await run('skopeo', ['inspect', '--raw', `oci-archive:${at('img.tar')}:2`])).stdout,
+    );
     expect(raw.annotations).toEqual({
       'org.opencontainers.image.source': 'https://example.invalid/app',
       'org.example.build': '42',

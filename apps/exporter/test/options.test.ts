@@ -87,7 +87,7 @@ const cases: [string, string[], number, string][] = [
   ['image annotation key empty', ['-o', 'type=image,annotation.=v'], 2, 'expected annotation['],
   [
     'image index annotations on one platform',
-    ['-o', 'type=image,annotation-index.k=v'],
+    ['-o', 'type=image,oci-mediatypes=true,annotation-index.k=v'],
     2,
     'index annotations not supported for single platform export',
   ],

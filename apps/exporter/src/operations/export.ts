@@ -9,6 +9,7 @@ import {
   type Platform,
 } from '@lading/digest';
 import type { MobyDriver } from '@lading/docker-engine';
+import { checkAnnotations, parseAnnotationAttrs } from '../exporters/annotations.js';
 import type { ContainerdChoice } from '../exporters/containerd-export.js';
 import { createImageExporters } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
@@ -110,6 +111,9 @@ function firstHolding(providers: readonly Provider[]): Provider {
   };
 }
 
+/** The built-in outputs that write manifests (and so take annotations). */
+const imageTypes = new Set(['oci', 'docker', 'image', 'registry']);
+
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
 export function exporterTable(
   mobyRoot: string | undefined,
@@ -171,6 +175,17 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     if (exporter.attributes) {
       for (const w of unknownAttributeWarnings(out.type, out.attrs, exporter.attributes))
         options.logger.warn(w);
+    }
+    if (imageTypes.has(out.type)) {
+      // What BuildKit's image writer refuses, refused before any layer is built.
+      const ids = (
+        options.platforms?.length ? options.platforms : [options.platform ?? defaultPlatform()]
+      ).map(formatPlatform);
+      checkAnnotations(parseAnnotationAttrs(out.attrs), {
+        oci: parseBoolAttr(out.attrs, 'oci-mediatypes', out.type === 'oci'),
+        platformIds: ids,
+        multiPlatform: (options.platforms?.length ?? 0) > 1,
+      });
     }
   }
 

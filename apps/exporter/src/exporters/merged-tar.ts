@@ -137,10 +137,77 @@ export async function writeMergedTar(
     entries++;
     options.onEntry?.({ entries, bytes });
   };
+  /** An entry's body and its padding, checked to be the size its header says. */
+  const copyBody = async (entry: TarEntry, size: number, path: string) => {
+    if (size === 0) {
+      entry.resume();
+      return;
+    }
+    let got = 0;
+    for await (const chunk of entry) {
+      got += chunk.byteLength;
+      await sink.write(chunk);
+    }
+    if (got !== size) {
+      throw new IntegrityError(
+        'TAR_ENTRY_SIZE',
+        `layer entry ${path}: ${got} bytes, its header says ${size}`,
+      );
+    }
+    bytes += got;
+    const pad = (512 - (got % 512)) % 512;
+    if (pad > 0) await sink.write(zeros.subarray(0, pad));
+  };
   for (const image of images) {
     const epoch = image.epoch !== undefined ? Math.floor(image.epoch.getTime() / 1000) : undefined;
     const now = epoch ?? Math.floor((options.now ?? new Date()).getTime() / 1000);
     const prefix = image.prefix === '' ? '' : `${image.prefix}/`;
+    if (prefix !== '') {
+      // BuildKit's per-platform directory: 0755, root's, dated the epoch (or 1970).
+      await put({ name: prefix, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: epoch ?? 0 });
+    }
+    if (image.layers.length === 1) {
+      // One layer is its own merged tree: whiteouts hide nothing below it, so one pass copies it.
+      const seen = new Set<string>();
+      for await (const entry of layerEntries(
+        image.layers[0] as MergedTarImage['layers'][number],
+        options.signal,
+      )) {
+        const h = normalizeHeader(entry.header, epoch);
+        const parts = entryParts(h.name);
+        const base = parts.at(-1);
+        if (base === undefined || base.startsWith('.wh.')) {
+          entry.resume();
+          continue;
+        }
+        const path = parts.join('/');
+        // Parents the layer has no entry for are written as the unpacker makes them (0755, root's).
+        for (let n = 1; n < parts.length; n++) {
+          const parent = parts.slice(0, n).join('/');
+          if (seen.has(parent)) continue;
+          seen.add(parent);
+          await put({
+            name: `${prefix}${parent}/`,
+            type: 'directory',
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime: now,
+          });
+        }
+        if (h.type === 'directory') seen.add(path);
+        const linkname =
+          h.type === 'link' ? `${prefix}${entryParts(h.linkname ?? '').join('/')}` : h.linkname;
+        await put({
+          ...h,
+          name: `${prefix}${path}${h.type === 'directory' ? '/' : ''}`,
+          ...(linkname !== undefined ? { linkname } : {}),
+        });
+        await copyBody(entry, h.size, path);
+      }
+      continue;
+    }
     // Pass 1: headers only.
     const tree = new MergedTree();
     for (const [i, layer] of image.layers.entries()) {
@@ -170,10 +237,6 @@ export async function writeMergedTar(
       const parts = path.split('/');
       for (let n = 1; n < parts.length; n++) await directory(parts.slice(0, n).join('/'));
     };
-    if (prefix !== '') {
-      // BuildKit's per-platform directory: 0755, root's, dated the epoch (or 1970).
-      await put({ name: prefix, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: epoch ?? 0 });
-    }
     // Pass 2: the entries the plan keeps, in stream order.
     for (const [i, layer] of image.layers.entries()) {
       let ordinal = 0;
@@ -199,20 +262,7 @@ export async function writeMergedTar(
           entry.resume();
           continue;
         }
-        let got = 0;
-        for await (const chunk of entry) {
-          got += chunk.byteLength;
-          await sink.write(chunk);
-        }
-        if (got !== e.header.size) {
-          throw new IntegrityError(
-            'TAR_ENTRY_SIZE',
-            `layer entry ${e.path}: ${got} bytes, its header says ${e.header.size}`,
-          );
-        }
-        bytes += got;
-        const pad = (512 - (got % 512)) % 512;
-        if (pad > 0) await sink.write(zeros.subarray(0, pad));
+        await copyBody(entry, e.header.size, e.path);
       }
     }
     // Directories no entry placed (made on the way, emptied by a whiteout since).

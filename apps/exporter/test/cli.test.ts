@@ -31,7 +31,7 @@ describe('lading CLI', () => {
   it.each([
     [['frobnicate'], 2, 'unknown command'],
     [['export', '--no-such-flag'], 2, 'Unknown option'],
-    [['export', helloRootfs, '-o', 'dest=x'], 2, 'type=... is required'],
+    [['export', helloRootfs, '-o', 'dest=x,tar=false'], 2, 'type=... is required'],
     [['export', helloRootfs, '-o', 'type=nope'], 2, 'unknown output type "nope"'],
     [['export', helloRootfs, '-o', 'type=image,push=maybe,name=a'], 2, 'non-bool value specified for push'],
     [
@@ -82,7 +82,7 @@ describe('lading CLI', () => {
     const meta = JSON.parse(await readFile(join(dir.path, 'meta.json'), 'utf8'));
     expect(meta['containerimage.digest']).toBe(digest);
     expect(meta['containerimage.descriptor'].digest).toBe(digest);
-    expect(meta['image.name']).toBe('hello:latest');
+    expect(meta['image.name']).toBe('docker.io/library/hello:latest');
     const index = JSON.parse(await readFile(join(dir.path, 'out', 'index.json'), 'utf8'));
     expect(index.manifests[0].digest).toBe(digest);
     const manifestBytes = await readFile(join(dir.path, 'out', 'blobs', 'sha256', digest.slice(7)));

@@ -1,6 +1,10 @@
-import type { FileHandle } from 'node:fs/promises';
 import { IntegrityError } from '@lading/digest';
 import { encodeTarHeader } from './tar-header.js';
+
+/** Where an archive goes: a `FileHandle`, or anything that writes bytes in order (a stream adapter). */
+export interface ArchiveSink {
+  write(data: Uint8Array): Promise<unknown>;
+}
 
 export interface ArchiveWriterOptions {
   /** Modification time of every entry, in seconds (default 0, so the same image gives the same bytes). */
@@ -15,11 +19,11 @@ export interface ArchiveWriterOptions {
  * body whose length is not the size given is an `IntegrityError` (`TAR_ENTRY_SIZE`): the archive would be corrupt.
  */
 export class ArchiveWriter {
-  readonly #fh: FileHandle;
+  readonly #fh: ArchiveSink;
   readonly #mtime: number;
   readonly #fileMode: number;
 
-  constructor(fh: FileHandle, options: ArchiveWriterOptions = {}) {
+  constructor(fh: ArchiveSink, options: ArchiveWriterOptions = {}) {
     this.#fh = fh;
     this.#mtime = options.mtime ?? 0;
     this.#fileMode = options.fileMode ?? 0o644;

@@ -1,4 +1,4 @@
-export { ArchiveWriter, type ArchiveWriterOptions } from './archive-writer.js';
+export { type ArchiveSink, ArchiveWriter, type ArchiveWriterOptions } from './archive-writer.js';
 export type { BuildLayerOptions, BuiltLayer } from './build-layer.js';
 export { buildLayer } from './build-layer.js';
 export type { CompressOptions } from './compress.js';

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OptionError } from '@lading/digest';
@@ -33,22 +33,49 @@ export function progressFrom(value: string | undefined): ProgressReporter {
   return createProgress(mode as ProgressMode);
 }
 
-export async function writeMetadataFile(
-  path: string | undefined,
-  response: Record<string, string>,
-): Promise<void> {
-  if (path === undefined) return;
-  // As buildctl: the descriptor is written as an object, everything else as strings.
-  const out: Record<string, unknown> = { ...response };
-  const desc = response['containerimage.descriptor'];
-  if (desc !== undefined) {
+const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * An exporter response as scripts read it, one shape for `--json` and `--metadata-file`: as buildctl writes its
+ * metadata file (cmd/buildctl/build.go), a value that is base64 of a non-empty JSON object (the
+ * `containerimage.descriptor`) is that object; every other value stays the string it is. Keys in Go's map order.
+ */
+export function decodeResponse(response: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(response).sort()) {
+    const value = response[key] as string;
+    out[key] = value;
+    if (value === '' || !strictBase64.test(value)) continue;
     try {
-      out['containerimage.descriptor'] = JSON.parse(Buffer.from(desc, 'base64').toString('utf8'));
+      const parsed: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+      if (
+        parsed !== null &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        Object.keys(parsed).length > 0
+      )
+        out[key] = parsed;
     } catch {
-      // keep the string
+      // not JSON: the string it is
     }
   }
-  await writeFile(path, `${JSON.stringify(out, null, 2)}\n`);
+  return out;
+}
+
+/** `--metadata-file F`: the merged response, decoded as `decodeResponse` does, written whole (temp + rename). */
+export async function writeMetadataFile(
+  path: string | undefined,
+  response: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (path === undefined) return;
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(decodeResponse(response), null, 2)}\n`);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
 }
 
 export type ImageLocation =

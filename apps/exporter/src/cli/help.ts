@@ -29,10 +29,19 @@ Config:
       --epoch SECONDS      SOURCE_DATE_EPOCH (default: $SOURCE_DATE_EPOCH): clamps times for reproducible images
 
 Output:
-  -o, --output SPEC        BuildKit's grammar, CSV: type=oci|docker|image|registry|moby|<plugin>,KEY=VALUE,...
-                           (default type=oci,tar=false,dest=./out). Repeatable. type=moby, and type=docker
-                           without dest=, go into the Docker Engine of DOCKER_HOST, the docker context, else
-                           /var/run/docker.sock; only the layers it lacks are sent
+  -o, --output SPEC        BuildKit's grammar, CSV: type=oci|docker|image|registry|moby|local|tar|<plugin>,
+                           KEY=VALUE,... (default type=oci,tar=false,dest=./out). Repeatable. type=moby, and
+                           type=docker without dest=, go into the Docker Engine of DOCKER_HOST, the docker
+                           context, else /var/run/docker.sock; only the layers it lacks are sent. As buildx:
+                           -o DIR is type=local,dest=DIR (the filesystem into DIR), -o - is type=tar,dest=-
+                           (the filesystem as a tar on stdout); a tarball output without dest= goes to stdout.
+                           type=local|tar take dest, platform-split, source-date-epoch. An unknown attribute
+                           is a warning ("did you mean ...?")
+      --push               Shorthand for -o type=registry (sets push=true on an image/registry output)
+      --load               Shorthand for -o type=docker: load the image into the Docker Engine
+      --annotation [TYPE[,TYPE]:]K=V
+                           An annotation on every image output, as buildx: TYPE manifest (default),
+                           manifest-descriptor (either with [OS/ARCH] for one platform), index, index-descriptor
   -t, --tag NAME           Name for outputs that do not set name= (repeatable)
       --compression C      uncompressed|gzip|zstd (default gzip, uncompressed into the Docker Engine; an
                            output's compression= wins)
@@ -109,6 +118,11 @@ Examples:
   lading export ./app --base oci:./base:1 --attest type=sbom --attest type=provenance,mode=max \
     -o type=registry,name=localhost:5000/app:1,registry.insecure=true
   lading export ./app --sbom=true --provenance=mode=min -o type=oci,dest=app.tar -t app:1
+  lading export app --base oci:./base:latest -o ./rootfs            # the merged filesystem into ./rootfs
+  lading export app --base oci:./base:latest -o - | tar -tv          # ... as a tar on stdout
+  lading export app -t localhost:5000/app:1 --push --annotation index:org.opencontainers.image.source=URL \
+    --platform linux/amd64,linux/arm64 -o type=image,oci-mediatypes=true,registry.insecure=true
+  lading export app -t app:1 --load                                  # as docker buildx build --load
 `,
   inspect: `Usage: lading inspect IMAGE [options]
 
@@ -118,11 +132,19 @@ IMAGE is oci:DIR[:TAG] or a name in the lading store.
 Options:
       --platform OS/ARCH  Platform to pick from a multi-platform index (default: this machine)
       --config            Print only the config
+      --raw               Print the exact bytes the name points to (an index stays an index, as skopeo
+                          inspect --raw; with --platform, that platform's manifest): sha256sum gives its digest
+  -f, --format TEMPLATE   Go-template subset: {{.Field.Path}}, {{json .X}}, {{index .X "key"}}, {{join .X ","}};
+                          buildah inspect's fields (.FromImage, .FromImageID, .FromImageDigest, .OCIv1,
+                          .Docker, .Manifest, .Config as text, .ImageAnnotations, .History) and lading's own
+                          (.name, .descriptor, .manifest, .config)
       --store DIR         The lading store
 
 Examples:
   lading inspect oci:./out:latest
   lading inspect hello:latest --config
+  lading inspect hello:latest --raw | sha256sum
+  lading inspect hello:latest --format '{{.FromImageID}} {{json .OCIv1.config.Env}}'
 `,
   push: `Usage: lading push IMAGE [DEST] [options]
 
@@ -222,11 +244,23 @@ Examples:
 `,
   ls: `Usage: lading ls [oci:DIR] [options]
 
-List the named images of the lading store (or of an OCI image layout).
+List the named images of the lading store (or of an OCI image layout): NAME, IMAGE ID (the config digest),
+DIGEST (what the name points to), CREATED and SIZE (the bytes of its blobs).
+
+Options:
+      --json              One object per name: name, repository, tag, digest, mediaType, size (of the
+                          manifest or index), id, created, contentSize, platforms
+      --format TEMPLATE   buildah images' fields: .Name .Repository .Tag .ID .Digest .Created .CreatedAt
+                          .CreatedAtRaw .Size .MediaType .Platforms; "table ..." prints a header row
+  -n, --noheading         No header row
+      --no-trunc          Full image IDs
+      --store DIR         The lading store
 
 Examples:
   lading ls
   lading ls oci:./out --json
+  lading ls --format '{{.Name}} {{.Digest}}'
+  lading ls --format 'table {{.Repository}}\t{{.Tag}}\t{{.Size}}'
 `,
   tag: `Usage: lading tag SOURCE NAME... [options]
 

@@ -139,7 +139,7 @@ async function exportUnderLease(
   const written: WrittenImages = await writeImages(client.content, source, {
     oci: opts.oci,
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
-    annotations: opts.annotations,
+    annotationGroups: opts.annotations,
     onWarning: (w) => ctx.logger.warn(w),
   });
   for (const { written: w } of written.images) {

@@ -7,6 +7,7 @@ import { ImageStore } from '@lading/reference-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeExporterConformance, makeConformanceSource } from '../plugin/conformance.js';
 import type { ExportContext } from '../plugin/types.js';
+import { annotationsFor } from './annotations.js';
 import { imageExporter, registryExporter, resolveImageAttrs } from './image-exporter.js';
 
 let dir: string;
@@ -89,7 +90,7 @@ describe('type=image attributes', () => {
     const o = resolveImageAttrs({ 'annotation.org.example': 'v', 'build-arg:x': '1' }, env(), {
       pushDefault: false,
     });
-    expect(o.annotations).toEqual({ 'org.example': 'v' });
+    expect(annotationsFor(o.annotations).manifest).toEqual({ 'org.example': 'v' });
     expect(new TextDecoder().decode(o.meta['build-arg:x'])).toBe('1');
     expect(() => resolveImageAttrs({ 'annotation.': 'v' }, env(), { pushDefault: false })).toThrow(
       OptionError,

@@ -117,6 +117,7 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
   return {
     name: type,
     specificationVersion: 1,
+    attributes: [...known, 'annotation*', 'containerimage.*'],
     resolve(attrs, env): ExporterInstance {
       const opts = resolveImageAttrs(attrs, env, { pushDefault: type === 'registry' });
       return {
@@ -147,7 +148,7 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
             const written = await writeImages(store, source, {
               oci: opts.oci,
               ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
-              annotations: opts.annotations,
+              annotationGroups: opts.annotations,
               onWarning: (w) => ctx.logger.warn(w),
               names: opts.targetName.split(',').filter((n) => n !== '' && n !== '*'),
             });

@@ -2,6 +2,7 @@ import { type Compression, OptionError } from '@lading/digest';
 import { parseEpoch } from '@lading/image-config';
 import { parseBoolAttr, parseIntAttr } from '../plugin/attrs.js';
 import type { ExportImage, ExportSource } from '../plugin/types.js';
+import { type AnnotationGroups, parseAnnotationAttrs } from './annotations.js';
 
 /** The attributes every image-writing exporter shares (BuildKit's image exporter options). */
 export interface ImageOptions {
@@ -10,7 +11,8 @@ export interface ImageOptions {
   readonly compression: Compression | undefined;
   readonly compressionLevel: number | undefined;
   readonly forceCompression: boolean;
-  readonly annotations: Record<string, string>;
+  /** BuildKit's annotation groups (`annotation.K`, `annotation-index.K`, `annotation-manifest[P].K`, ...). */
+  readonly annotations: AnnotationGroups;
   readonly epoch: Date | undefined;
   readonly baseHistoryLength?: number;
 }
@@ -44,20 +46,7 @@ export function imageOptionsFromAttrs(
     min: compression === 'zstd' ? 1 : 0,
     max,
   });
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith('annotation.')) {
-      const key = k.slice('annotation.'.length);
-      if (key === '') throw new OptionError('ANNOTATION_EMPTY', `${k}: annotation key is empty`, { key: k });
-      annotations[key] = v;
-    } else if (k.startsWith('annotation-') || k.startsWith('annotation[')) {
-      throw new OptionError(
-        'ANNOTATION_UNSUPPORTED',
-        `${k}: only manifest annotations (annotation.KEY=VALUE) are supported`,
-        { key: k },
-      );
-    }
-  }
+  const annotations = parseAnnotationAttrs(attrs);
   const epochText = attrs['source-date-epoch'];
   let epoch: Date | undefined;
   if (epochText !== undefined && epochText !== '') {

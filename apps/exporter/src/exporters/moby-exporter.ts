@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Provider } from '@lading/content-store';
 import { type Digest, InvalidInputError } from '@lading/digest';
 import type { EngineClient, MobyDriver } from '@lading/docker-engine';
-import type { Reference } from '@lading/reference-store/reference';
+import { formatReference, type Reference } from '@lading/reference-store/reference';
 import { finalConfig } from '../operations/write-image.js';
 import { imageConfigKey, MetadataKey, ResponseKey } from '../plugin/keys.js';
 import type {
@@ -16,6 +16,7 @@ import type {
 } from '../plugin/types.js';
 import { connectEngine, engineNames, loadIntoEngine } from './engine-load.js';
 import { exportToMobyDataRoot } from './moby-data-root.js';
+import { suggestAttribute } from './unknown-attributes.js';
 
 interface Platforms {
   readonly Platforms?: readonly { readonly ID?: string }[];
@@ -128,8 +129,10 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
           for (const k of Object.keys(attrs)) {
-            if (k !== 'name' && k !== MetadataKey.imageConfig)
-              ctx.logger.warn(`image exporter: unknown option ${k}`);
+            if (k !== 'name' && k !== MetadataKey.imageConfig) {
+              const near = suggestAttribute(k, ['name']);
+              ctx.logger.warn(`image exporter: unknown option ${k}${near ? ` (did you mean ${near}?)` : ''}`);
+            }
           }
           const { image, config } = mobyInput(source, metaConfig);
           const bytes = finalConfig(
@@ -155,7 +158,14 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
                   ctx,
                 )
               : await exportToEngine(engine as EngineClient, bytes, image, names, source.provider, ctx);
-          return { response: { [ResponseKey.imageDigest]: id } };
+          // As moby's exporter (builder-next/exporter/mobyexporter): the config digest (the ID) and the names,
+          // normalised, beside the image ID.
+          const response: Record<string, string> = {
+            [ResponseKey.configDigest]: id,
+            [ResponseKey.imageDigest]: id,
+          };
+          if (names.length > 0) response[ResponseKey.imageName] = names.map(formatReference).join(',');
+          return { response };
         },
       };
     },

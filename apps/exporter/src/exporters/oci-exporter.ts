@@ -1,10 +1,16 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { copyBlob, createMemoryStore, openLocalStore, type Provider } from '@lading/content-store';
-import { AnnotationRefName, type Descriptor, digestEncoded, MediaType, OptionError } from '@lading/digest';
+import { type Descriptor, digestEncoded, MediaType, OptionError } from '@lading/digest';
 import { ArchiveWriter } from '@lading/layer';
 import { hasAttestations } from '../operations/attestations/attach.js';
-import { type SourceImage, sourceImages, type WrittenImage, writeImages } from '../operations/write-image.js';
+import {
+  type SourceImage,
+  sourceEpoch,
+  sourceImages,
+  type WrittenImage,
+  type WrittenImages,
+  writeImages,
+} from '../operations/write-image.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type {
@@ -18,6 +24,8 @@ import type {
 } from '../plugin/types.js';
 import type { DockerLoadTarget } from './docker-load.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
+import { AnnotationCreated, insertNamed, namedEntries, normalizedNames, rfc3339 } from './layout-names.js';
+import { openOutputFile } from './output-file.js';
 
 const ociLayoutFile = new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}');
 
@@ -39,18 +47,6 @@ export function layoutRefName(name: string): string {
   return colon > slash ? base.slice(colon + 1) : base;
 }
 
-function docker(name: string): string {
-  const slash = name.indexOf('/');
-  const first = slash < 0 ? '' : name.slice(0, slash);
-  const qualified =
-    slash < 0 || !(first.includes('.') || first.includes(':') || first === 'localhost')
-      ? `docker.io/${slash < 0 ? 'library/' : ''}${name}`
-      : name;
-  const at = qualified.indexOf('@');
-  const base = at >= 0 ? qualified.slice(0, at) : qualified;
-  return base.lastIndexOf(':') > base.lastIndexOf('/') ? base : `${base}:latest`;
-}
-
 interface OciExportOptions extends ImageOptions {
   /** undefined for type=docker without dest=: the image is loaded into the Engine. */
   readonly dest: string | undefined;
@@ -64,20 +60,12 @@ function resolveAttrs(
   env: ExportEnv,
 ): OciExportOptions {
   const image = imageOptionsFromAttrs(attrs, { ociDefault: type === 'oci' });
+  const named = { ...image, names: normalizedNames(image.names) };
   const tar = parseBoolAttr(attrs, 'tar', true);
-  const dest = attrs.dest;
+  const dest = attrs.dest ?? '';
   // As buildx: type=docker without dest= loads the image into the Engine.
-  if (type === 'docker' && (dest === undefined || dest === '') && tar) {
-    return { ...image, dest: undefined, tar, format: type };
-  }
-  if (dest === undefined || dest === '') {
-    throw new OptionError(
-      'DEST_REQUIRED',
-      `type=${type} needs dest=PATH (a ${tar ? 'tarball' : 'directory'})`,
-      {
-        key: 'dest',
-      },
-    );
+  if (type === 'docker' && dest === '' && tar) {
+    return { ...named, dest: undefined, tar, format: type };
   }
   if (type === 'docker' && !tar) {
     throw new OptionError(
@@ -88,7 +76,18 @@ function resolveAttrs(
       },
     );
   }
-  return { ...image, dest: resolve(env.cwd, dest), tar, format: type };
+  if (!tar) {
+    if (dest === '' || dest === '-') {
+      throw new OptionError(
+        'DEST_REQUIRED',
+        `type=${type},tar=false needs dest=DIR (a directory${dest === '-' ? ', not stdout' : ''})`,
+        { key: 'dest' },
+      );
+    }
+    return { ...named, dest: resolve(env.cwd, dest), tar, format: type };
+  }
+  // As buildx: a tarball without dest= goes to stdout.
+  return { ...named, dest: dest === '' || dest === '-' ? '-' : resolve(env.cwd, dest), tar, format: type };
 }
 
 /** Every layer of every image of the source, each once. */
@@ -102,7 +101,7 @@ function writeOptions(opts: OciExportOptions, ctx: ExportContext) {
   return {
     oci: opts.oci,
     ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
-    annotations: opts.annotations,
+    annotationGroups: opts.annotations,
     onWarning: (w: string) => ctx.logger.warn(w),
     names: opts.names,
   };
@@ -110,32 +109,39 @@ function writeOptions(opts: OciExportOptions, ctx: ExportContext) {
 
 type ToPath = OciExportOptions & { readonly dest: string };
 
+/**
+ * The exported descriptor stamped as BuildKit's OCI exporter stamps it: `org.opencontainers.image.created` (the
+ * epoch, else now), unless an `annotation-manifest-descriptor` or `annotation-index-descriptor` set it.
+ */
+function stampCreated(written: WrittenImages, opts: OciExportOptions, source: ExportSource): WrittenImages {
+  if (written.root.annotations?.[AnnotationCreated] !== undefined) return written;
+  const when = opts.epoch ?? sourceEpoch(source) ?? new Date();
+  return {
+    ...written,
+    root: {
+      ...written.root,
+      annotations: { ...written.root.annotations, [AnnotationCreated]: rfc3339(when) },
+    },
+  };
+}
+
 async function exportLayoutDir(opts: ToPath, source: ExportSource, ctx: ExportContext) {
   const images = sourceImages(source);
   const layout = await openLocalStore(opts.dest);
   ctx.progress.start('layers', 'exporting layers');
   for (const l of allLayers(images)) await copyMissing(source.provider, layout, l);
   ctx.progress.done('layers');
-  const written = await writeImages(layout, source, writeOptions(opts, ctx));
+  const written = stampCreated(await writeImages(layout, source, writeOptions(opts, ctx)), opts, source);
   ctx.progress.start('manifest', `exporting manifest ${written.root.digest}`);
-  const refNames = opts.names.map(layoutRefName);
-  const root = { mediaType: written.root.mediaType, digest: written.root.digest, size: written.root.size };
-  await layout.updateIndex((index) => {
-    const kept = index.manifests.filter((m) => {
-      const n = m.annotations?.[AnnotationRefName];
-      return n === undefined ? m.digest !== root.digest : !refNames.includes(n);
-    });
-    const added =
-      refNames.length === 0
-        ? [{ ...root }]
-        : refNames.map((n) => ({ ...root, annotations: { [AnnotationRefName]: n } }));
-    return { ...index, manifests: [...kept, ...added] };
-  });
+  await layout.updateIndex((index) => ({
+    ...index,
+    manifests: insertNamed(index.manifests, written.root, opts.names),
+  }));
   ctx.progress.done('manifest');
   return written;
 }
 
-async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportContext) {
+async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportContext, env: ExportEnv) {
   const images = sourceImages(source);
   if (opts.format === 'docker' && hasAttestations(source)) {
     // BuildKit's message (exporter/oci/export.go): with attestations the image is an index.
@@ -155,13 +161,11 @@ async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportCont
     );
   }
   const mem = createMemoryStore();
-  const written = await writeImages(mem, source, writeOptions(opts, ctx));
-  await mkdir(dirname(opts.dest), { recursive: true });
-  const tmp = `${opts.dest}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
+  const written = stampCreated(await writeImages(mem, source, writeOptions(opts, ctx)), opts, source);
+  const out = await openOutputFile(opts.dest, env, opts.format);
   try {
     const mtime = opts.epoch ? Math.floor(opts.epoch.getTime() / 1000) : 0;
-    const tar = new ArchiveWriter(fh, { mtime });
+    const tar = new ArchiveWriter(out, { mtime });
     const enc = new TextEncoder();
     const small = async (name: string, bytes: Uint8Array) => tar.bytes(name, bytes);
     const blobName = (d: Descriptor) => `blobs/sha256/${digestEncoded(d.digest)}`;
@@ -199,7 +203,7 @@ async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportCont
       // docker save's format: manifest.json (and repositories) beside the blobs, read by `docker load` and skopeo.
       // docker save writes familiar names (hello:1, not docker.io/library/hello:1).
       const image = images[0]?.image as ExportImage;
-      const tags = names.map((n) => docker(n).replace(/^docker\.io\/(library\/)?/, ''));
+      const tags = names.map((n) => n.replace(/^docker\.io\/(library\/)?/, ''));
       const manifestJson = [
         {
           Config: blobName(single.config),
@@ -219,40 +223,41 @@ async function exportTarball(opts: ToPath, source: ExportSource, ctx: ExportCont
         await small('repositories', enc.encode(JSON.stringify(repos)));
       }
     }
-    const manifests = (names.length === 0 ? [undefined] : names).map((n) => ({
-      mediaType: written.root.mediaType,
-      digest: written.root.digest,
-      size: written.root.size,
-      ...(n !== undefined
-        ? {
-            annotations: {
-              'io.containerd.image.name': opts.format === 'docker' ? docker(n) : n,
-              [AnnotationRefName]: layoutRefName(n),
-            },
-          }
-        : {}),
-    }));
+    // As containerd's archive exporter (BuildKit's for both types): one entry per name, full name and tag.
+    const manifests = namedEntries(written.root, names);
     await small(
       'index.json',
       enc.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests })),
     );
     await small('oci-layout', ociLayoutFile);
     await tar.end();
-    await fh.sync();
   } catch (error) {
-    await fh.close();
-    await rm(tmp, { force: true });
+    await out.abort();
     throw error;
   }
-  await fh.close();
-  await rename(tmp, opts.dest);
+  await out.commit();
   return written;
 }
+
+/** The exporter's own attribute keys (others are warned about); `annotation*` are BuildKit's annotation keys. */
+const attributes = [
+  'name',
+  'dest',
+  'tar',
+  'oci-mediatypes',
+  'compression',
+  'compression-level',
+  'force-compression',
+  'source-date-epoch',
+  'annotation*',
+  'containerimage.*',
+];
 
 function makeExporter(type: 'oci' | 'docker'): Exporter {
   return {
     name: type,
     specificationVersion: 1,
+    attributes,
     resolve(attrs, env): ExporterInstance | Promise<ExporterInstance> {
       const opts = resolveAttrs(type, attrs, env);
       const instance = (load?: DockerLoadTarget): ExporterInstance => ({
@@ -269,7 +274,7 @@ function makeExporter(type: 'oci' | 'docker'): Exporter {
                   ctx,
                 )
               : opts.tar
-                ? await exportTarball({ ...opts, dest }, source, ctx)
+                ? await exportTarball({ ...opts, dest }, source, ctx, env)
                 : await exportLayoutDir({ ...opts, dest }, source, ctx);
           const response: Record<string, string> = {
             [ResponseKey.imageDigest]: written.root.digest,
@@ -290,7 +295,7 @@ function makeExporter(type: 'oci' | 'docker'): Exporter {
   };
 }
 
-/** `type=oci`: an OCI image layout, as a tarball (default) or, with `tar=false`, a directory. */
+/** `type=oci`: an OCI image layout, as a tarball (default; `dest=-` or no dest: stdout) or, with `tar=false`, a directory. */
 export const ociExporter: Exporter = makeExporter('oci');
 /**
  * `type=docker`: a `docker save` tarball (manifest.json, repositories) that also holds an OCI layout; without

@@ -26,6 +26,8 @@ export interface BaseImage {
   readonly layers: readonly ExportLayer[];
   readonly historyLength: number;
   readonly provider: Provider;
+  /** What the name points to (an index, or the manifest itself) and its exact bytes, when read from a store. */
+  readonly root?: { readonly descriptor: Descriptor; readonly bytes: Uint8Array };
 }
 
 interface ManifestJson {
@@ -87,8 +89,10 @@ export async function readStoreImage(
   ref: string,
 ): Promise<BaseImage> {
   let desc = root;
+  let rootBytes: Uint8Array | undefined;
   for (let depth = 0; depth < 4; depth++) {
     const bytes = await readBlob(store, desc, { maxBytes: 4 << 20 });
+    rootBytes ??= bytes;
     const doc = parseJson(bytes, `manifest ${desc.digest}`);
     const mt = doc.mediaType ?? desc.mediaType;
     if (isIndexMediaType(mt) || (doc.manifests !== undefined && doc.layers === undefined)) {
@@ -121,6 +125,7 @@ export async function readStoreImage(
       layers,
       historyLength: parseHistoryFromConfig(config)?.length ?? 0,
       provider: store,
+      root: { descriptor: root, bytes: rootBytes ?? bytes },
     };
   }
   throw new InvalidInputError('BASE_TOO_DEEP', `${ref}: indexes nest too deeply`);

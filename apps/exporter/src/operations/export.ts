@@ -9,11 +9,15 @@ import {
   type Platform,
 } from '@lading/digest';
 import type { MobyDriver } from '@lading/docker-engine';
+import { checkAnnotations, parseAnnotationAttrs } from '../exporters/annotations.js';
 import type { ContainerdChoice } from '../exporters/containerd-export.js';
 import { createImageExporters } from '../exporters/image-exporter.js';
 import { parseCompression } from '../exporters/image-options.js';
+import { localExporter } from '../exporters/local-exporter.js';
 import { createMobyExporter } from '../exporters/moby-exporter.js';
 import { dockerExporter, ociExporter } from '../exporters/oci-exporter.js';
+import { tarExporter } from '../exporters/tar-exporter.js';
+import { unknownAttributeWarnings } from '../exporters/unknown-attributes.js';
 import { parseBoolAttr } from '../plugin/attrs.js';
 import { imageConfigKey, MetadataKey } from '../plugin/keys.js';
 import type {
@@ -77,6 +81,8 @@ export interface ExportImageOptions {
   readonly inlineCache?: boolean;
   /** `--attest`: an SBOM and/or SLSA provenance attached to each image, as BuildKit attaches them. */
   readonly attest?: AttestOptions;
+  /** Where outputs with `dest=-` write (the CLI's stdout); without it they are refused. */
+  readonly stdout?: NodeJS.WritableStream;
 }
 
 export interface ExportImageResult {
@@ -109,6 +115,9 @@ function firstHolding(providers: readonly Provider[]): Provider {
   };
 }
 
+/** The built-in outputs that write manifests (and so take annotations). */
+const imageTypes = new Set(['oci', 'docker', 'image', 'registry']);
+
 /** The exporters by type: the built-in ones and the plugins' (a plugin may not replace a built-in). */
 export function exporterTable(
   mobyRoot: string | undefined,
@@ -123,6 +132,8 @@ export function exporterTable(
     images.image,
     images.registry,
     createMobyExporter({ root: mobyRoot, ...(options.mobyDriver ? { driver: options.mobyDriver } : {}) }),
+    localExporter,
+    tarExporter,
   ]) {
     table.set(e.name, e);
   }
@@ -159,7 +170,7 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     ...(options.mobyDriver ? { mobyDriver: options.mobyDriver } : {}),
     ...(options.containerd ? { containerd: options.containerd } : {}),
   });
-  const env = { cwd, env: process.env };
+  const env = { cwd, env: process.env, ...(options.stdout ? { stdout: options.stdout } : {}) };
   const instances = [];
   for (const out of options.outputs) {
     const exporter = table.get(out.type);
@@ -171,6 +182,21 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       );
     }
     instances.push({ type: out.type, instance: await exporter.resolve(out.attrs, env) });
+    if (exporter.attributes) {
+      for (const w of unknownAttributeWarnings(out.type, out.attrs, exporter.attributes))
+        options.logger.warn(w);
+    }
+    if (imageTypes.has(out.type)) {
+      // What BuildKit's image writer refuses, refused before any layer is built.
+      const ids = (
+        options.platforms?.length ? options.platforms : [options.platform ?? defaultPlatform()]
+      ).map(formatPlatform);
+      checkAnnotations(parseAnnotationAttrs(out.attrs), {
+        oci: parseBoolAttr(out.attrs, 'oci-mediatypes', out.type === 'oci'),
+        platformIds: ids,
+        multiPlatform: (options.platforms?.length ?? 0) > 1,
+      });
+    }
   }
 
   // Layer settings come from the first output that names them (BuildKit builds layers per exporter; one build here).
@@ -188,9 +214,14 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       oci = parseBoolAttr(out.attrs, 'oci-mediatypes');
   }
   // Into a local Docker Engine nothing gains from compression: BuildKit's moby exporter stores layers plain, and
-  // gzip would cost both lading and dockerd CPU on the same machine. Any other output keeps gzip.
+  // gzip would cost both lading and dockerd CPU on the same machine; a filesystem output (local, tar) only reads
+  // the layers back. Any other output keeps gzip.
   const intoEngineOnly = options.outputs.every(
-    (o) => o.type === 'moby' || (o.type === 'docker' && (o.attrs.dest ?? '') === ''),
+    (o) =>
+      o.type === 'moby' ||
+      o.type === 'local' ||
+      o.type === 'tar' ||
+      (o.type === 'docker' && (o.attrs.dest ?? '') === ''),
   );
   compression ??= intoEngineOnly ? 'uncompressed' : undefined;
   const epochAttr = options.outputs

@@ -13,6 +13,12 @@ export interface InspectedImage {
   readonly descriptor: Descriptor;
   readonly manifest: unknown;
   readonly config: unknown;
+  /** The exact bytes (for `inspect --raw`): the manifest shown, its config, and what the name points to. */
+  readonly raw?: {
+    readonly manifest: Uint8Array;
+    readonly config: Uint8Array;
+    readonly root?: { readonly descriptor: Descriptor; readonly bytes: Uint8Array };
+  };
 }
 
 /** Resolves a name in the lading store (exact, or `name:latest`) to its descriptor. */
@@ -46,6 +52,7 @@ export async function inspectImage(
       descriptor: img.manifest,
       manifest: dec(img.manifestBytes),
       config: dec(img.config),
+      raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
     };
   }
   const store = await openLocalStore(storeDir);
@@ -56,6 +63,7 @@ export async function inspectImage(
     descriptor: img.manifest,
     manifest: dec(img.manifestBytes),
     config: dec(img.config),
+    raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
   };
 }
 

@@ -29,6 +29,8 @@ export type { CopyFormat, CopyOptions } from './copy-image.js';
 export { convertImageGraph, copyImage, copyImageGraph } from './copy-image.js';
 export type { ExportImageOptions, ExportImageResult, OutputRequest } from './export.js';
 export { exporterTable, exportImage } from './export.js';
+export type { ImageRow } from './image-rows.js';
+export { listImageRows } from './image-rows.js';
 export type { InspectedImage, ListedImage } from './images.js';
 export { findStoreImage, inspectImage, listImages } from './images.js';
 export { loadExporterPlugin } from './load-plugin.js';

@@ -1,6 +1,7 @@
 import { type Ingester, writeBlob } from '@lading/content-store';
 import {
   type Descriptor,
+  formatPlatform,
   InvalidInputError,
   layerCompression,
   layerMediaType,
@@ -16,6 +17,7 @@ import {
   parseHistoryFromConfig,
   patchImageConfig,
 } from '@lading/image-config';
+import { type AnnotationGroups, annotationsFor, checkAnnotations } from '../exporters/annotations.js';
 import { MetadataKey } from '../plugin/keys.js';
 import type { ExportImage, ExportSource } from '../plugin/types.js';
 import { attestationsOf, hasAttestations, writeSourceAttestations } from './attestations/attach.js';
@@ -28,7 +30,13 @@ export interface WriteImageOptions {
   readonly epoch?: Date;
   /** History entries that belong to the base image (never clamped). */
   readonly baseHistoryLength?: number;
+  /** Manifest annotations of every image (BuildKit's `annotation.KEY`). */
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * BuildKit's annotation groups: manifest annotations per platform, on the manifest descriptors, on the index and
+   * on its descriptor (`annotation-manifest[linux/arm64].K`, `annotation-index.K`, ...); merged over `annotations`.
+   */
+  readonly annotationGroups?: AnnotationGroups;
   readonly onWarning?: (message: string) => void;
   /** The exporter's image names: attestation statements name their subject after them. */
   readonly names?: readonly string[];
@@ -159,6 +167,19 @@ export function sourceImages(source: ExportSource): SourceImage[] {
   }));
 }
 
+/** The platform a config states (`os`, `architecture`, `variant`), for a single image that has no other. */
+export function configPlatform(config: Uint8Array | undefined): { platform?: Platform } {
+  if (config === undefined) return {};
+  try {
+    const c = JSON.parse(new TextDecoder().decode(config)) as Record<string, unknown>;
+    if (typeof c.os !== 'string' || typeof c.architecture !== 'string') return {};
+    const variant = typeof c.variant === 'string' && c.variant !== '' ? { variant: c.variant } : {};
+    return { platform: { os: c.os, architecture: c.architecture, ...variant } };
+  } catch {
+    return {};
+  }
+}
+
 export interface WrittenImages {
   /** The manifest (one image) or the index over the per-platform manifests. */
   readonly root: Descriptor;
@@ -182,19 +203,36 @@ export async function writeImages(
   if (attested && given.oci === false)
     given.onWarning?.('forcibly turning on oci-mediatype mode for attestations');
   const options: WriteImageOptions = attested ? { ...given, oci: true } : given;
+  const sources = sourceImages(source).map((s) =>
+    s.platform !== undefined ? s : { ...s, ...configPlatform(s.image.config) },
+  );
+  const oci = options.oci ?? true;
+  const multi = sources.length > 1 || sources[0]?.platformId !== undefined;
+  checkAnnotations(options.annotationGroups, {
+    oci,
+    platformIds: sources.flatMap((s) => (s.platform !== undefined ? [formatPlatform(s.platform)] : [])),
+    multiPlatform: multi || attested,
+  });
   const images = [];
-  for (const s of sourceImages(source)) {
+  for (const s of sources) {
     // An exporter's own source-date-epoch wins over the build's, as in BuildKit.
     const epoch = options.epoch ?? sourceEpoch(source, s.platformId);
+    const own = annotationsFor(options.annotationGroups, s.platform);
+    const manifestAnnotations = { ...options.annotations, ...own.manifest };
     const written = await writeImage(store, s.image, {
       ...options,
+      annotations: manifestAnnotations,
       ...(epoch !== undefined ? { epoch } : {}),
       ...(s.image.baseHistoryLength !== undefined ? { baseHistoryLength: s.image.baseHistoryLength } : {}),
     });
-    images.push({ ...s, written });
+    const withDescriptorAnnotations =
+      Object.keys(own.manifestDescriptor).length > 0
+        ? { ...written, manifest: { ...written.manifest, annotations: { ...own.manifestDescriptor } } }
+        : written;
+    images.push({ ...s, written: withDescriptorAnnotations });
   }
   const first = images[0] as (typeof images)[number];
-  if (images.length === 1 && first.platformId === undefined && !attested) {
+  if (!multi && !attested) {
     return { root: first.written.manifest, rootBytes: first.written.manifestBytes, images };
   }
   const attestations = attested
@@ -205,6 +243,7 @@ export async function writeImages(
         options.names ?? [],
       )
     : [];
+  const common = annotationsFor(options.annotationGroups);
   const { buildIndex } = await import('@lading/manifest');
   const index = buildIndex(
     [
@@ -214,8 +253,17 @@ export async function writeImages(
       })),
       ...attestations.map((a) => ({ descriptor: a.descriptor, platform: a.descriptor.platform })),
     ].map(({ descriptor, platform }) => ({ descriptor, ...(platform ? { platform } : {}) })),
-    { oci: options.oci ?? true, ...(options.annotations ? { annotations: options.annotations } : {}) },
+    { oci, ...(Object.keys(common.index).length > 0 ? { annotations: common.index } : {}) },
   );
   const root = await writeBlob(store, index.bytes, { mediaType: index.descriptor.mediaType });
-  return { root, rootBytes: index.bytes, images, ...(attested ? { attestations } : {}) };
+  const rootWithAnnotations =
+    Object.keys(common.indexDescriptor).length > 0
+      ? { ...root, annotations: { ...common.indexDescriptor } }
+      : root;
+  return {
+    root: rootWithAnnotations,
+    rootBytes: index.bytes,
+    images,
+    ...(attested ? { attestations } : {}),
+  };
 }

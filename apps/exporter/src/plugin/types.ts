@@ -97,12 +97,19 @@ export interface ExportEnv {
   /** Working directory relative paths resolve against. */
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where `dest=-` writes (the CLI's stdout); an exporter given `dest=-` without it refuses. */
+  readonly stdout?: NodeJS.WritableStream;
 }
 
 export interface Exporter {
   /** The `type=` value selecting it. */
   readonly name: string;
   readonly specificationVersion?: number;
+  /**
+   * The attribute keys it understands (a trailing `*` makes a prefix: `annotation*`). When given, every other key
+   * of an output is warned about before the build, with a suggestion when one is close (`compresion`).
+   */
+  readonly attributes?: readonly string[];
   /** Validates the attributes (OptionError naming the key on a bad one) and returns a ready instance. */
   resolve(
     attrs: Readonly<Record<string, string>>,

@@ -19,6 +19,7 @@ import { loadExporterPlugin } from '../../operations/load-plugin.js';
 import type { SignedImage } from '../../operations/sign-image.js';
 import {
   commonOptions,
+  decodeResponse,
   defaultMobyRoot,
   defaultStoreDir,
   printResult,
@@ -26,7 +27,7 @@ import {
   writeMetadataFile,
 } from '../common.js';
 import { helpTexts } from '../help.js';
-import { parseCsvRecord, parseOutputSpec } from '../output-spec.js';
+import { assembleOutputs, checkStdoutOutputs, parseCsvRecord, parseOutputFlag } from '../output-spec.js';
 
 export const help = helpTexts.export;
 
@@ -248,6 +249,9 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       expose: { type: 'string', multiple: true },
       epoch: { type: 'string' },
       output: { type: 'string', short: 'o', multiple: true },
+      push: { type: 'boolean' },
+      load: { type: 'boolean' },
+      annotation: { type: 'string', multiple: true },
       tag: { type: 'string', short: 't', multiple: true },
       compression: { type: 'string' },
       'compression-level': { type: 'string' },
@@ -306,14 +310,25 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     const { checkCacheSpecs } = await import('../../operations/cache.js');
     inlineCache = (await checkCacheSpecs(cacheTo, cacheFromSpecs)).to.some((s) => s.type === 'inline');
   }
-  const tags = values.tag ?? [];
-  const outputs: OutputRequest[] = (values.output ?? ['type=oci,tar=false,dest=./out']).map((spec) => {
-    const o = parseOutputSpec(spec);
-    if (o.attrs.name === undefined && tags.length > 0 && o.type !== 'local' && o.type !== 'tar') {
-      return { type: o.type, attrs: { ...o.attrs, name: tags.join(',') } };
-    }
-    return o;
-  });
+  const { annotationFlagAttrs } = await import('../../exporters/annotations.js');
+  const annotations = annotationFlagAttrs(values.annotation ?? []);
+  const outputs = assembleOutputs(
+    (values.output ?? []).map((spec) => parseOutputFlag(spec)),
+    {
+      ...(values.push ? { push: true } : {}),
+      ...(values.load ? { load: true } : {}),
+      tags: values.tag ?? [],
+      annotations,
+    },
+  );
+  const toStdout = checkStdoutOutputs(outputs, process.stdout.isTTY === true);
+  if (toStdout && values.json) {
+    throw new OptionError(
+      'STDOUT_AND_JSON',
+      '--json and an output to stdout (dest=-) both want stdout: give the output dest=FILE, or drop --json',
+      { key: 'json' },
+    );
+  }
   const epochText = values.epoch ?? process.env.SOURCE_DATE_EPOCH;
   const epoch = epochText !== undefined && epochText !== '' ? parseEpoch(epochText) : undefined;
   const level = values['compression-level'];
@@ -354,6 +369,12 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     : undefined;
   const signers = prepared?.signers ?? [];
   const progress = progressFrom(values.progress);
+  if (
+    Object.keys(annotations).length > 0 &&
+    outputs.every((o) => ['local', 'tar', 'moby'].includes(o.type))
+  ) {
+    progress.warn('--annotation: no output writes a manifest (type=local, tar and moby take no annotations)');
+  }
   const started = performance.now();
   let cacheFrom: LayerCacheSource[] = [];
   try {
@@ -391,6 +412,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       progress,
       logger: progress,
       signal,
+      ...(toStdout ? { stdout: process.stdout } : {}),
       ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
       ...(cacheTo.length > 0 ? { cacheKeys: true } : {}),
       ...(inlineCache ? { inlineCache: true } : {}),
@@ -434,21 +456,23 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     const response = Object.assign({}, ...result.outputs.map((o) => o.response)) as Record<string, string>;
     await writeMetadataFile(values['metadata-file'], response);
     const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
-    printResult(
-      values.json ?? false,
-      {
-        outputs: result.outputs,
-        seconds,
-        ...(signing && signed.length > 0 ? { signatures: signed.map(signing.signatureSummary) } : {}),
-      },
-      [
-        ...result.outputs.map(
-          (o) =>
-            `${o.type}: ${o.response['containerimage.digest'] ?? ''}${o.response['image.name'] ? ` ${o.response['image.name']}` : ''}`,
-        ),
-        ...(signing ? signed.map(signing.signatureLines) : []),
-      ].join('\n'),
-    );
+    const lines = result.outputs.map((o, i) => {
+      const dest = outputs[i]?.attrs.dest;
+      const what = o.response['containerimage.digest'] ?? (dest === '-' ? 'stdout' : (dest ?? ''));
+      const names = o.response['image.name'];
+      return `${o.type}: ${what}${names ? ` ${names}` : ''}`;
+    });
+    if (signing) lines.push(...signed.map(signing.signatureLines));
+    const text = lines.join('\n');
+    // One shape for scripts: the merged response as --metadata-file writes it, then each output's own.
+    const json = {
+      ...decodeResponse(response),
+      outputs: result.outputs.map((o) => ({ type: o.type, response: decodeResponse(o.response) })),
+      seconds,
+      ...(signing && signed.length > 0 ? { signatures: signed.map(signing.signatureSummary) } : {}),
+    };
+    if (toStdout) process.stderr.write(`${text}\n`);
+    else printResult(values.json ?? false, json, text);
     return 0;
   } finally {
     progress.close();

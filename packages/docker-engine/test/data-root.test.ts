@@ -212,8 +212,8 @@ describe.skipIf(!isRoot || !peers)('writeDataRootImage names images as moby does
     await writeDataRootImage(root, fx.image1, { provider: fx.store, names: ['app:1', 'keep:1'] });
     await writeDataRootImage(root, fx.image2, { provider: fx.store, names: ['app:1'] });
     const repos = JSON.parse(readFileSync(join(root, 'image', 'vfs', 'repositories.json'), 'utf8'));
-    expect(repos.Repositories['app']['app:1']).toBe(fx.image2.id);
-    expect(repos.Repositories['keep']['keep:1']).toBe(fx.image1.id);
+    expect(repos.Repositories.app['app:1']).toBe(fx.image2.id);
+    expect(repos.Repositories.keep['keep:1']).toBe(fx.image1.id);
     expect(contents(root)).toContain(`content/${fx.image1.id.slice('sha256:'.length)}`);
   });
 });

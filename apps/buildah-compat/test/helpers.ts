@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '@lading/testkit';
 
-export const mainJs = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The bundled CLI, as the package's bin runs it.
+export const mainJs = fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url));
 
 export interface CliResult {
   readonly code: number;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '@lading/testkit';
 
-export const mainJs = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The bundled CLI, as the package's bin runs it.
+export const mainJs = fileURLToPath(new URL('../dist/bundle/main.js', import.meta.url));
 export const helloRootfs = fileURLToPath(new URL('../../../examples/hello-rootfs', import.meta.url));
 export const examplePlugin = fileURLToPath(
   new URL('../../../examples/exporter-plugin/index.mjs', import.meta.url),

@@ -1,7 +1,7 @@
-import type { Ingester, Provider } from '@lading/content-store';
-import { type Descriptor, IntegrityError, NotFoundError, verifyStream } from '@lading/digest';
+import type { Ingester, Provider, Writer } from '@lading/content-store';
+import { type Descriptor, IntegrityError, isLadingError, NotFoundError, verifyStream } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
-import { discardBody, header } from './http.js';
+import { discardBody, type HttpResponse, header } from './http.js';
 import type { ProgressListener } from './progress.js';
 import type { RegistryClient } from './registry-client.js';
 import { errorFromResponse } from './registry-errors.js';
@@ -12,17 +12,16 @@ export interface BlobFetchOptions {
 }
 
 /**
- * GET a blob as a verified stream: it follows redirects (to storage backends, without Authorization) and throws
- * `IntegrityError` at the end when the bytes do not match the descriptor.
+ * GET a blob: follows redirects (to storage backends, without Authorization) and refuses a `Content-Length` other
+ * than the descriptor's size before a byte of the body is read.
  */
-export async function* fetchBlob(
+async function openBlob(
   client: RegistryClient,
   repository: string,
   desc: Descriptor,
-  options: BlobFetchOptions = {},
-): AsyncGenerator<Uint8Array> {
-  const { signal } = options;
-  const res = await client.retry(async () => {
+  signal: AbortSignal | undefined,
+): Promise<HttpResponse> {
+  return client.retry(async () => {
     const r = await client.request({
       method: 'GET',
       path: `/v2/${repository}/blobs/${desc.digest}`,
@@ -49,6 +48,19 @@ export async function* fetchBlob(
     }
     return r;
   }, signal);
+}
+
+/**
+ * GET a blob as a verified stream: it follows redirects (to storage backends, without Authorization) and throws
+ * `IntegrityError` at the end when the bytes do not match the descriptor.
+ */
+export async function* fetchBlob(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  options: BlobFetchOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const res = await openBlob(client, repository, desc, options.signal);
   let n = 0;
   let last = 0;
   try {
@@ -86,7 +98,15 @@ export async function hasInStore(store: Pick<Provider, 'info'>, desc: Descriptor
   }
 }
 
-/** Copies one blob from the registry into a store, verified twice (while streaming and by the store's commit). */
+/** Bytes gathered into one store write: fewer, larger writes while the socket keeps filling the next one. */
+const writeBatchBytes = 1 << 20;
+
+/**
+ * Copies one blob from the registry into a store, streamed: the store's writer hashes the bytes as they are written
+ * and its commit checks digest and size before the blob becomes visible (a mismatch leaves nothing behind); a body
+ * longer than the descriptor is cut off at once. One write is in flight while the next megabyte arrives, so memory
+ * stays at about 2 MiB per blob whatever its size.
+ */
 export async function pullBlob(
   client: RegistryClient,
   repository: string,
@@ -98,11 +118,12 @@ export async function pullBlob(
     options.onProgress?.({ digest: desc.digest, bytes: desc.size, total: desc.size, state: 'exists' });
     return 'exists';
   }
+  const expected = { digest: desc.digest, size: desc.size };
   await client.retry(async () => {
     const open = () =>
       store.writer({
         ref: `lading-pull-${desc.digest}`,
-        expected: { digest: desc.digest, size: desc.size },
+        expected,
         ...(options.signal ? { signal: options.signal } : {}),
       });
     let writer = await open();
@@ -112,12 +133,25 @@ export async function pullBlob(
       writer = await open();
     }
     try {
-      for await (const chunk of fetchBlob(client, repository, desc, options)) await writer.write(chunk);
+      const res = await openBlob(client, repository, desc, options.signal);
+      try {
+        await copyBody(res.body, writer, desc, options.onProgress);
+      } finally {
+        if (!res.body.complete) res.body.destroy();
+      }
       // containerd's label: where the blob came from, so a later push to that registry can mount it
-      await writer.commit(
-        { digest: desc.digest, size: desc.size },
-        { labels: { [distributionSourceLabel(client.registry)]: repository } },
-      );
+      await writer
+        .commit(expected, { labels: { [distributionSourceLabel(client.registry)]: repository } })
+        .catch((err: unknown) => {
+          // the store says what did not match; say which blob of which registry it was
+          if (!isLadingError(err) || err.kind !== 'integrity') throw err;
+          const { expected: want, actual } = err as IntegrityError;
+          throw new IntegrityError(
+            err.code,
+            `blob ${desc.digest} from ${client.registry}/${repository}: ${err.message}`,
+            { cause: err, ...(want ? { expected: want } : {}), ...(actual ? { actual } : {}) },
+          );
+        });
     } catch (err) {
       await writer.abort().catch(() => {});
       throw err;
@@ -125,4 +159,58 @@ export async function pullBlob(
   }, options.signal);
   options.onProgress?.({ digest: desc.digest, bytes: desc.size, total: desc.size, state: 'downloaded' });
   return 'downloaded';
+}
+
+/** Streams a response body into a writer, in order, one batched write in flight at a time. */
+async function copyBody(
+  body: AsyncIterable<Uint8Array>,
+  writer: Writer,
+  desc: Descriptor,
+  onProgress: ProgressListener | undefined,
+): Promise<void> {
+  let received = 0;
+  let reported = 0;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const data = batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    await inFlight;
+    inFlight = writer.write(data);
+    // a failure is seen at the next await of inFlight; this only keeps it from counting as unhandled meanwhile
+    inFlight.catch(() => {});
+  };
+  try {
+    for await (const chunk of body) {
+      received += chunk.byteLength;
+      if (received > desc.size) {
+        throw new IntegrityError(
+          'SIZE_MISMATCH',
+          `blob ${desc.digest} is larger than the ${desc.size} bytes of its descriptor`,
+          { expected: String(desc.size), actual: `>${desc.size}` },
+        );
+      }
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= writeBatchBytes) await flush();
+      if (onProgress && received - reported >= 1 << 20) {
+        reported = received;
+        onProgress({ digest: desc.digest, bytes: received, total: desc.size, state: 'downloading' });
+      }
+    }
+    if (batchBytes > 0) await flush();
+    await inFlight;
+  } catch (err) {
+    await inFlight.catch(() => {});
+    throw err;
+  }
+  if (received !== desc.size) {
+    throw new IntegrityError(
+      'SIZE_MISMATCH',
+      `blob ${desc.digest} ended after ${received} of the ${desc.size} bytes of its descriptor`,
+      { expected: String(desc.size), actual: String(received) },
+    );
+  }
 }

@@ -80,7 +80,13 @@ export async function pullImage(
 ): Promise<PullImageResult> {
   const r = toImageReference(ref);
   const client = options.client ?? new RegistryClient(r.registry, options);
-  const { signal } = options;
+  // The first failure stops the other transfers (their writers abort, so no ingest is left behind) before the
+  // pull reports it; the caller's signal stops them all the same way.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  const signal = stop.signal;
   const limit = createLimiter(options.concurrency ?? 4);
   const counts = { exists: 0, downloaded: 0 };
   const want = typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform;
@@ -123,22 +129,37 @@ export async function pullImage(
           `config ${config.digest} of ${r.registry}/${r.repository} is ${config.size} bytes, over the ${caps.config}-byte cap`,
         );
       }
-      await Promise.all(children.map((c) => visit(c, false)));
+      // Largest first: the limiter starts blobs in call order, and the biggest layer sets the pull's length.
+      const order = isManifestMediaType(desc.mediaType)
+        ? [...children].sort((a, b) => b.size - a.size)
+        : children;
+      await Promise.all(order.map((c) => visit(c, false)));
       return;
     }
     const res = await limit(() =>
       pullBlob(client, r.repository, desc, store, {
-        ...(signal ? { signal } : {}),
+        signal,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       }),
     );
     counts[res === 'exists' ? 'exists' : 'downloaded']++;
   };
   try {
-    const root = await resolveImage(r, { client, ...(signal ? { signal } : {}) });
-    await visit(root, true);
+    const root = await resolveImage(r, { client, signal });
+    try {
+      await visit(root, true);
+    } catch (err) {
+      stop.abort(err);
+      // wait for every transfer to wind down (one that was queued may start a visit of its own: loop until none)
+      for (let settled = -1; settled !== seen.size; ) {
+        settled = seen.size;
+        await Promise.allSettled([...seen.values()]);
+      }
+      throw err;
+    }
     return { descriptor: root, ...(chosen ? { manifest: chosen } : {}), blobs: counts };
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     if (!options.client) client.close();
   }
 }

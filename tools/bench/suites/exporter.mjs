@@ -42,7 +42,7 @@ async function makeBuildahContainer(scratch, tree) {
 
 export default async function (bench) {
   const tree = await bench.realTree();
-  const main = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+  const main = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
   const fresh = (path) => async () => rm(path, { recursive: true, force: true });
   const scratch = bench.tmp('');
   await rm(scratch, { recursive: true, force: true });

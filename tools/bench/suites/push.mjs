@@ -128,7 +128,7 @@ export default async function (bench) {
     });
 
     // the `lading push` CLI, warm: start-up plus the push's existence checks (DESIGN: within 3x of skopeo)
-    const cli = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+    const cli = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
     await bench.compare('lading push (CLI), warm (all present), whole process', {
       lading: ['node', cli, 'push', `oci:${layout}:bench`, `docker://${ref}`, '--insecure'],
       peers: {

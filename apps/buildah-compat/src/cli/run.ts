@@ -1,16 +1,10 @@
 import { readBlob } from '@lading/content-store';
 import { isLadingError, OptionError, parseJson, parsePlatform, printable } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
-import {
-  type CommitOptions,
-  commitContainer,
-  packageVersion,
-  parseCompressionFormat,
-  writeIidFile,
-} from '../operations/commit.js';
-import { configureContainer } from '../operations/config.js';
-import { copyIntoContainer, createWorkingContainer, type PullPolicy } from '../operations/containers.js';
-import { pushImage } from '../operations/push.js';
+// The operations that make, copy or move images (layers, tar, transports, the registry client) load when a command
+// needs them, so `images`, `containers` or `inspect` start as fast as a native tool.
+import type { CommitOptions } from '../operations/commit.js';
+import type { PullPolicy } from '../operations/containers.js';
 import { splitName } from '../storage/names.js';
 import { type ContainerState, defaultRoot, type ImageRecord, Storage } from '../storage/storage.js';
 import type { TransferOptions } from '../transports/index.js';
@@ -138,6 +132,7 @@ Examples:
       const name = str(v.name);
       const maxBytes = count(v['max-unpack-bytes'], 'max-unpack-bytes');
       const maxEntries = count(v['max-unpack-entries'], 'max-unpack-entries');
+      const { createWorkingContainer } = await import('../operations/containers.js');
       const c = await createWorkingContainer(storage, image, {
         ...transferFrom(v, bool(v.quiet)),
         unpackLimits: {
@@ -221,6 +216,7 @@ Options:
           shell: s('shell'),
         }),
       };
+      const { configureContainer } = await import('../operations/config.js');
       await configureContainer(storage, c, edits);
       return 0;
     },
@@ -276,6 +272,9 @@ Options:
         throw new OptionError('FORMAT_UNKNOWN', `--format=${format}: use oci or docker`, { key: 'format' });
       }
       const cf = str(v['compression-format']);
+      const { commitContainer, parseCompressionFormat, writeIidFile } = await import(
+        '../operations/commit.js'
+      );
       const compression =
         cf !== undefined
           ? parseCompressionFormat(cf)
@@ -373,11 +372,13 @@ Examples:
         throw new OptionError('FORMAT_UNKNOWN', `--format=${format}: use oci or v2s2`, { key: 'format' });
       }
       const cf = str(v['compression-format']);
+      const { parseCompressionFormat } = await import('../operations/commit.js');
       const compression = cf !== undefined ? parseCompressionFormat(cf) : undefined;
       const retry = intOption(v.retry, 'retry');
       const delay = str(v['retry-delay']);
       const storage = await Storage.open(g.root);
       const quiet = bool(v.quiet);
+      const { pushImage } = await import('../operations/push.js');
       const result = await pushImage(storage, pos[0] as string, pos[1], {
         ...transferFrom(v, quiet),
         ...(g.registriesDir !== undefined ? { registriesDir: g.registriesDir } : {}),
@@ -699,6 +700,7 @@ Options:
       const rest = pos.slice(1);
       const sources = rest.length === 1 ? rest : rest.slice(0, -1);
       const dest = rest.length === 1 ? '' : (rest[rest.length - 1] as string);
+      const { copyIntoContainer } = await import('../operations/containers.js');
       await copyIntoContainer(storage, c, sources, dest === '' ? '.' : dest, {
         extract,
         ...defined({ chown: str(v.chown), chmod: str(v.chmod), contextDir: str(v.contextdir) }),
@@ -843,6 +845,7 @@ export async function runCli(
       return 2;
     }
     if (name === '--version' || name === '-v' || name === 'version') {
+      const { packageVersion } = await import('../operations/commit.js');
       out(`lading-buildah version ${packageVersion()}\n`);
       return 0;
     }

@@ -78,9 +78,14 @@ export interface CopyOptions {
   readonly onProgress?: (message: string) => void;
 }
 
+/**
+ * The source image and a provider of its blobs. A `docker://` source is pulled into `pullInto` (the destination
+ * layout, so each blob is downloaded and written once, as skopeo does) or else into the lading store.
+ */
 async function openSource(
   loc: ImageLocation,
   options: CopyOptions,
+  pullInto?: string,
 ): Promise<{ provider: Provider; desc: Descriptor; close?: () => void }> {
   if (loc.kind === 'containerd') {
     const { openContainerdImage } = await import('./copy-containerd.js');
@@ -102,16 +107,26 @@ async function openSource(
     }
     return { provider: store, desc: matches[0] as Descriptor };
   }
-  const store = await openLocalStore(options.storeDir);
   if (loc.kind === 'store') {
+    const store = await openLocalStore(options.storeDir);
     const { findStoreImage } = await import('./images.js');
     return { provider: store, desc: await findStoreImage(store, loc.name) };
   }
+  const store = await openLocalStore(pullInto ?? options.storeDir);
   const { pullImage } = await import('@lading/push');
   options.onProgress?.(`pulling ${loc.ref}`);
+  const report = options.onProgress;
   const pulled = await pullImage(loc.ref, store, {
     ...(options.insecure ? { insecure: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    // one line per blob when it is done (the byte counts in between would flood a log)
+    ...(report
+      ? {
+          onProgress: (e: { digest: string; state: string; total: number }) => {
+            if (e.state !== 'downloading') report(`${e.digest}: ${e.state} (${e.total} bytes)`);
+          },
+        }
+      : {}),
   });
   return { provider: store, desc: pulled.descriptor };
 }
@@ -176,7 +191,9 @@ export async function copyImage(
   dst: ImageLocation,
   options: CopyOptions,
 ): Promise<Descriptor> {
-  const opened = await openSource(src, options);
+  if (dst.kind === 'oci' && dst.tag === undefined)
+    throw new OptionError('OCI_TAG_REQUIRED', `copy to oci:${dst.dir} needs a tag: oci:${dst.dir}:TAG`, {});
+  const opened = await openSource(src, options, dst.kind === 'oci' ? dst.dir : undefined);
   try {
     return await copyOpened(opened, dst, options);
   } finally {

@@ -1,4 +1,5 @@
 import { lstat, mkdir, readdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { InvalidInputError, NotFoundError } from '@lading/digest';
 import {
@@ -10,12 +11,15 @@ import {
   stagingPrefix,
 } from './graph-driver.js';
 
+const require = createRequire(import.meta.url);
+
 /** overlay2 refuses a chain of more lower directories than this (moby's maxDepth). */
 const maxDepth = 128;
 
 /** `trusted.overlay.opaque=y` on a directory: overlayfs then hides what the lower layers have in it. */
 async function markOpaque(dir: string): Promise<void> {
-  const { setAttribute } = await import('@napi-rs/xattr');
+  // A native module, loaded on first use and resolved from this package (also when bundled into a CLI).
+  const { setAttribute } = require('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
   await setAttribute(dir, 'trusted.overlay.opaque', 'y');
 }
 

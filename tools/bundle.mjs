@@ -112,10 +112,12 @@ const commonJsFacades = {
     });
     b.onLoad({ filter: /.*/, namespace: 'commonjs-facade' }, async (args) => {
       const names = Object.keys(await import(pathToFileURL(args.path).href)).filter(
-        (n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n),
+        (n) => n !== 'default' && n !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(n),
       );
       return {
-        contents: `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+        // require(), not `import m from`: Node's default export is module.exports even when the package sets
+        // `exports.__esModule` (fastest-levenshtein does), where esbuild's import interop would give exports.default.
+        contents: `const m = require(${JSON.stringify(args.path)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
         resolveDir: dirname(args.path),
         loader: 'js',
       };

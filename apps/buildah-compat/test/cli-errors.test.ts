@@ -21,7 +21,8 @@ describe('lading-buildah failures', () => {
     const port = await freePort();
     const r = await ladingBuildah(root, ['from', '-q', `docker://127.0.0.1:${port}/x:y`], { env });
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/^Error: .*ECONNREFUSED/m);
+    expect(r.stderr).toMatch(/^Error: cannot connect to 127\.0\.0\.1:\d+: connection refused/);
+    expect(r.stderr).toMatch(/^ {2}caused by: connect ECONNREFUSED /m);
     expect(r.stderr).not.toMatch(stackLine);
   });
 

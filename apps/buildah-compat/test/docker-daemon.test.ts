@@ -85,9 +85,12 @@ describe('lading-buildah with docker-daemon: and no daemon', () => {
     expect(none.stderr).toContain(
       `cannot reach the Docker Engine at unix://${join(dir.path, 'none.sock')} (DOCKER_HOST)`,
     );
-    expect(none.stderr).toContain('Start Docker or set DOCKER_HOST');
+    expect(none.stderr).toContain('start Docker or set DOCKER_HOST');
     const from = await lbr(['from', 'docker-daemon:app:1']);
     expect(from.code).toBe(5);
-    expect(from.stderr.trim().split('\n')).toHaveLength(1);
+    // One Error: line, then the system's own words as its cause; no stack.
+    const lines = from.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^Error: docker-daemon: cannot reach the Docker Engine/);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^ {2}caused by: connect ENOENT /)]);
   });
 });

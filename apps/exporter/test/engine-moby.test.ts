@@ -37,7 +37,7 @@ describe('no Engine answering', () => {
         `cannot reach the Docker Engine at unix://${join(dir.path, 'no-docker.sock')} (DOCKER_HOST)`,
       );
       expect(lines[0]).toContain('is the Docker daemon running?');
-      expect(lines[0]).toContain(`Start Docker, or ${instead}`);
+      expect(lines[0]).toContain(`; start Docker, or ${instead}`);
       // resolved before the build: the store was never opened
       expect(existsSync(join(dir.path, 'store'))).toBe(false);
     },

@@ -58,7 +58,7 @@ describe('exportCache when a layer write fails', () => {
     expect(error).toMatchObject({
       code: 'CACHE_EXPORT_FAILED',
       kind: 'unexpected',
-      message: `error writing layer blob ${layer.digest}`,
+      message: `error writing layer blob ${layer.digest}: disk on fire`,
     });
     expect((error as Error).cause).toBe(cause);
     expect(events).toEqual([

@@ -67,9 +67,14 @@ describe('parseCacheConfig on hostile input', () => {
 });
 
 describe('importInlineCache on a malformed inline cache', () => {
-  it('is a BAD_CACHE_CONFIG, not a SyntaxError', async () => {
-    const { importInlineCache } = await import('./import-cache.js');
-    const config = { 'moby.buildkit.cache.v0': Buffer.from('not json').toString('base64') };
-    expect(thrown(() => importInlineCache(config, []))).toMatchObject({ code: 'BAD_CACHE_CONFIG' });
+  it('is a BAD_INLINE_CACHE, not a SyntaxError', async () => {
+    const { importInlineCache } = await import('./inline-cache.js');
+    const config = {
+      'moby.buildkit.cache.v0': Buffer.from('not json').toString('base64'),
+      rootfs: { diff_ids: [] },
+    };
+    const error = thrown(() => importInlineCache(config, []));
+    expect(error).not.toBeInstanceOf(SyntaxError);
+    expect(error).toMatchObject({ code: 'BAD_INLINE_CACHE' });
   });
 });

@@ -39,7 +39,7 @@ async function connectDaemon(signal: AbortSignal | undefined): Promise<EngineCli
     if (!isEngineUnreachable(error)) throw error;
     throw new EngineError(
       'ENGINE_UNREACHABLE',
-      `docker-daemon: ${error.message}. Start Docker or set DOCKER_HOST`,
+      `docker-daemon: ${error.message}; start Docker or set DOCKER_HOST`,
       {
         ...(error.address !== undefined ? { address: error.address } : {}),
         cause: error,

@@ -46,7 +46,7 @@ export async function connectEngine(
   } catch (error) {
     engine.close();
     if (!isEngineUnreachable(error)) throw error;
-    throw new EngineError('ENGINE_UNREACHABLE', `${error.message}. Start Docker, or ${instead}`, {
+    throw new EngineError('ENGINE_UNREACHABLE', `${error.message}; start Docker, or ${instead}`, {
       ...(error.address !== undefined ? { address: error.address } : {}),
       cause: error,
     });

@@ -59,9 +59,9 @@ function reachHint(endpoint: EngineEndpoint, code: string, message: string): str
   const path = endpoint.kind === 'unix' ? endpoint.socketPath : `${endpoint.host}:${endpoint.port}`;
   switch (code) {
     case 'ENOENT':
-      return `no socket at ${path}: is the Docker daemon running?`;
+      return `no socket at ${path} (is the Docker daemon running?)`;
     case 'ECONNREFUSED':
-      return `connection refused at ${path}: is the Docker daemon running?`;
+      return `connection refused at ${path} (is the Docker daemon running?)`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied on ${path}: check the socket's permissions (the docker group)`;
@@ -87,7 +87,7 @@ export function connectionError(endpoint: EngineEndpoint, error: NodeJS.ErrnoExc
   if (unreachableCodes.has(code) || isTlsFailure(code)) {
     return new EngineError(
       'ENGINE_UNREACHABLE',
-      `cannot reach the Docker Engine at ${endpoint.address} (${endpoint.source}): ${hint}. Check DOCKER_HOST, the docker context, or the socket's permissions`,
+      `cannot reach the Docker Engine at ${endpoint.address} (${endpoint.source}): ${hint}; check DOCKER_HOST, the docker context, or the socket's permissions`,
       { address: endpoint.address, cause: error },
     );
   }

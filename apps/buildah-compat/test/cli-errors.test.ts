@@ -22,7 +22,7 @@ describe('lading-buildah failures', () => {
     const r = await ladingBuildah(root, ['from', '-q', `docker://127.0.0.1:${port}/x:y`], { env });
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/^Error: cannot connect to 127\.0\.0\.1:\d+: connection refused/);
-    expect(r.stderr).toMatch(/^ {2}caused by: connect ECONNREFUSED /m);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(stackLine);
   });
 

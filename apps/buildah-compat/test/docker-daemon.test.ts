@@ -88,9 +88,8 @@ describe('lading-buildah with docker-daemon: and no daemon', () => {
     expect(none.stderr).toContain('start Docker or set DOCKER_HOST');
     const from = await lbr(['from', 'docker-daemon:app:1']);
     expect(from.code).toBe(5);
-    // One Error: line, then the system's own words as its cause; no stack.
-    const lines = from.stderr.trim().split('\n');
-    expect(lines[0]).toMatch(/^Error: docker-daemon: cannot reach the Docker Engine/);
-    expect(lines.slice(1)).toEqual([expect.stringMatching(/^ {2}caused by: connect ENOENT /)]);
+    expect(from.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Error: docker-daemon: cannot reach the Docker Engine/),
+    ]);
   });
 });

@@ -450,8 +450,11 @@ describe('malformed cache flags are usage errors (exit 2), before any work', () 
         env: env(),
       });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(message);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      // the error in one line, then where to read the usage (as docker's `See 'docker run --help'.`)
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toContain(message);
+      expect(lines.at(-1)).toBe('See: lading export --help');
+      for (const between of lines.slice(1, -1)) expect(between).toMatch(/^ {2}caused by: /);
       expect((await readdir(dir.path)).includes('never.tar')).toBe(false);
     });
   }

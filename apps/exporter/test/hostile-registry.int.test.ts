@@ -156,7 +156,8 @@ describe('lading copy from a registry that lies about sizes', () => {
 });
 
 /** The error lines of a run (its progress lines, `pulling ...`, aside). */
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('lading copy:'));
+const errorLines = (stderr: string) =>
+  stderr.split('\n').filter((l) => l.startsWith('lading:') || l.startsWith('  caused by:'));
 
 describe('lading copy from a registry that cannot be reached', () => {
   it('fails at once with exit 5 and one line that names the host', async () => {

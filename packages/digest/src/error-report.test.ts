@@ -7,11 +7,28 @@ const refused = () =>
 
 describe('formatErrorReport', () => {
   it('prints a lading error as one line, with a line for each typed cause', () => {
-    const fetchFailed = new TypeError('fetch failed', { cause: refused() });
-    const e = new RegistryError('REGISTRY_UNREACHABLE', 'cannot reach 127.0.0.1:1', { cause: fetchFailed });
+    const e = new InvalidInputError('BAD_LAYER', 'layer 2 of app:1 is not a tar', { cause: refused() });
     expect(formatErrorReport(e, { prefix: 'lading: ' })).toBe(
-      'lading: cannot reach 127.0.0.1:1\n  caused by: connect ECONNREFUSED 127.0.0.1:1\n',
+      'lading: layer 2 of app:1 is not a tar\n  caused by: connect ECONNREFUSED 127.0.0.1:1\n',
     );
+  });
+
+  it('prints a network error as its one line: the system error under it is what the line says', () => {
+    const fetchFailed = new TypeError('fetch failed', { cause: refused() });
+    const e = new RegistryError('REGISTRY_UNREACHABLE', 'cannot connect to 127.0.0.1:1: connection refused', {
+      cause: fetchFailed,
+    });
+    expect(formatErrorReport(e, { prefix: 'lading: ' })).toBe(
+      'lading: cannot connect to 127.0.0.1:1: connection refused\n',
+    );
+    // a lading error under it is still said, and --debug shows everything
+    const wrapped = new RegistryError('PUSH_FAILED', 'push failed', {
+      cause: new InvalidInputError('BAD_MANIFEST', 'manifest is not JSON', { cause: refused() }),
+    });
+    expect(formatErrorReport(wrapped, { prefix: '' })).toBe(
+      'push failed\n  caused by: manifest is not JSON\n',
+    );
+    expect(formatErrorReport(e, { prefix: '', debug: true })).toContain('caused by: connect ECONNREFUSED');
   });
 
   it('skips a cause the message already says', () => {
@@ -49,7 +66,7 @@ describe('formatErrorReport', () => {
   });
 
   it('strips terminal controls from every message it prints', () => {
-    const registry = new RegistryError('DENIED', 'denied: \x1b]0;pwned\x07\x1b[2Kok\nlading: pushed', {
+    const registry = new InvalidInputError('DENIED', 'denied: \x1b]0;pwned\x07\x1b[2Kok\nlading: pushed', {
       cause: Object.assign(new Error('\x1b[31mred\x1b[0m'), { code: 'E' }),
     });
     const text = formatErrorReport(registry, { prefix: 'lading: ' });

@@ -38,7 +38,7 @@ function causesOf(error: unknown): unknown[] {
 
 /**
  * What a CLI prints for a failed command: `<prefix><message>`, then a `caused by:` line for each typed cause whose
- * message the line above does not already say. A lading error is the user's to read; anything else is a bug or an
+ * message the line above does not already say (under a network error, lading's causes only). A lading error is the user's to read; anything else is a bug or an
  * unforeseen failure, so it says so and how to see more. Every piece of text goes through `printable`: messages
  * carry what registries, daemons and files said. With `debug`, the stacks follow.
  */
@@ -52,8 +52,12 @@ export function formatErrorReport(error: unknown, options: ErrorReportOptions): 
   else lines.push(`${options.prefix}unexpected error: ${message}${hint}`);
   let said = message;
   const causes = causesOf(error);
+  // lading's network errors (exit 5) are written from the system error under them (host, port, what to check), so
+  // its ECONNREFUSED would only say the same again: a refused connection is one line, as the CLIs promise.
+  const saysSystemCause = isLadingError(error) && exitCodeFor(error) === 5;
   for (const cause of causes) {
     if (!options.debug && !isTyped(cause)) continue;
+    if (!options.debug && saysSystemCause && !isLadingError(cause)) continue;
     const text = printable(messageOf(cause));
     if (text === '' || said.includes(text)) continue;
     lines.push(`  caused by: ${text}`);

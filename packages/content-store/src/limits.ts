@@ -4,8 +4,10 @@
  * refused before a byte is read.
  */
 
-/** Manifests and indexes: containerd and go-containerregistry refuse more than 4 MiB as well. */
-export const maxManifestBytes = 4 * 1024 * 1024;
+import { maxManifestBytes } from '@lading/digest';
+
+/** Manifests and indexes (4 MiB): defined with the other caps in `@lading/digest`, re-exported for existing users. */
+export { maxManifestBytes };
 
 /** `readBlob`'s default: the manifest cap (pass `maxBytes` for configs and other JSON). */
 export const defaultMaxBlobBytes = maxManifestBytes;

@@ -1,8 +1,8 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { Digester } from '@lading/digest';
+import { compareUtf8, Digester } from '@lading/digest';
 import { compileGlobs } from './glob.js';
-import { checkTreeRoot, compareNames, typeOf, type WalkOptions, walkEntries } from './tree-entry.js';
+import { checkTreeRoot, typeOf, type WalkOptions, walkEntries } from './tree-entry.js';
 
 const walkKeyVersion = 'lading-layer-cache-walk-v3';
 
@@ -11,7 +11,7 @@ const beyondSurrogates = /[\uD800-\uFFFF]/;
 
 function sortNames(names: string[]): string[] {
   if (!names.some((n) => beyondSurrogates.test(n))) return names.sort();
-  return names.sort(compareNames);
+  return names.sort(compareUtf8);
 }
 
 /**

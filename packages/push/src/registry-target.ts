@@ -1,9 +1,9 @@
 import type { BlobSink, BlobSource, PutOptions, PutResult } from '@lading/content-store';
-import { type Descriptor, NotFoundError } from '@lading/digest';
+import { createLimiter, type Descriptor, NotFoundError } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
 import { hasBlob, pushBlob } from './blob-push.js';
+import { createDedup } from './dedup.js';
 import { annotationsOf, artifactTypeOf, isManifestLike, subjectOf } from './graph.js';
-import { createDedup, createLimiter } from './limit.js';
 import { getManifest, headManifest, putManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
 import { readSmall } from './read-small.js';

@@ -11,3 +11,6 @@ export { maxManifestBytes };
 
 /** `readBlob`'s default: the manifest cap (pass `maxBytes` for configs and other JSON). */
 export const defaultMaxBlobBytes = maxManifestBytes;
+
+/** A GC removes an ingest nobody has written to for this long (a day), unless the caller says otherwise. */
+export const defaultStaleIngestMs = 24 * 60 * 60 * 1000;

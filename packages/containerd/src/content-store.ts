@@ -14,7 +14,7 @@ import type {
   Writer,
   WriterOptions,
 } from '@lading/content-store';
-import { type Descriptor, type Digest, isLadingError } from '@lading/digest';
+import { type Descriptor, type Digest, isIntegrityError, isLadingError } from '@lading/digest';
 import { ContentWriter, normalizeExpectation, withoutEmpty } from './content-writer.js';
 import { isAlreadyExistsError, isNotFoundError } from './errors.js';
 import { LeaseService } from './leases.js';
@@ -321,7 +321,7 @@ export class ContainerdContentStore implements Store, BlobSink {
         return 'written';
       } catch (error) {
         // A resumed ingest whose earlier bytes were not this blob's: start once more from 0.
-        if (!fresh && isLadingError(error) && error.kind === 'integrity') {
+        if (!fresh && isIntegrityError(error)) {
           fresh = true;
           continue;
         }

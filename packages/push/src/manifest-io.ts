@@ -6,6 +6,7 @@ import {
   IntegrityError,
   InvalidInputError,
   isDigest,
+  isNotFoundError,
   MediaType,
   NotFoundError,
   parseDigest,
@@ -69,7 +70,7 @@ export async function headManifest(
   try {
     return (await getManifest(client, repository, tagOrDigest, options)).descriptor;
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    if (isNotFoundError(err)) return undefined;
     throw err;
   }
 }

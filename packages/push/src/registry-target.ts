@@ -1,5 +1,5 @@
 import type { BlobSink, BlobSource, PutOptions, PutResult } from '@lading/content-store';
-import { createLimiter, type Descriptor, NotFoundError } from '@lading/digest';
+import { createLimiter, type Descriptor, isNotFoundError, NotFoundError } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
 import { hasBlob, pushBlob } from './blob-push.js';
 import { createDedup } from './dedup.js';
@@ -151,7 +151,7 @@ export class RegistryTarget implements BlobSink {
           })
         ).bytes;
       } catch (err) {
-        if (err instanceof NotFoundError) {
+        if (isNotFoundError(err)) {
           throw new NotFoundError(
             'MANIFEST_NOT_FOUND',
             `cannot tag ${this.repository}:${tag}: manifest ${desc.digest} is not in the repository; push it first`,

@@ -5,6 +5,8 @@ import {
   digestOf,
   goJson,
   isLadingError,
+  isNotFoundError,
+  isOptionError,
   LadingError,
   MediaType,
   mapLimit,
@@ -91,7 +93,7 @@ export async function exportCache(
   try {
     return await exportUnchecked(chains.marshal(options.mode ? { mode: options.mode } : {}), target, options);
   } catch (error) {
-    if (options.ignoreError && !(error instanceof OptionError) && !options.signal?.aborted) {
+    if (options.ignoreError && !isOptionError(error) && !options.signal?.aborted) {
       return { response: {}, error: error as Error };
     }
     throw error;
@@ -142,7 +144,7 @@ async function exportUnchecked(
       try {
         await target.sink.put(blob.descriptor, blobSourceFrom(provider, blob.descriptor), putOptions);
       } catch (cause) {
-        if (isLadingError(cause) && cause.kind === 'not-found') {
+        if (isNotFoundError(cause)) {
           throw new NotFoundError(
             'CACHE_BLOB_MISSING',
             `layer blob ${l.blob} is not in its store; rebuild the layer or export with ignore-error=true`,

@@ -42,6 +42,7 @@ export {
   sortedMap,
   splitObject,
 } from './go-json.js';
+export { parseGoBool } from './go-strconv.js';
 export { formatGoTime } from './go-time.js';
 export type { Expected, HashResult } from './hash.js';
 export { checkHash, Digester, digestOf, hashStream, verifyStream } from './hash.js';

@@ -3,7 +3,7 @@ import { createLimiter, type Descriptor, isNotFoundError, NotFoundError } from '
 import { repositoryScope } from './authorizer.js';
 import { hasBlob, pushBlob } from './blob-push.js';
 import { createDedup } from './dedup.js';
-import { annotationsOf, artifactTypeOf, isManifestLike, subjectOf } from './graph.js';
+import { isManifestLike, referrerFieldsOf } from './graph.js';
 import { getManifest, headManifest, putManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
 import { readSmall } from './read-small.js';
@@ -103,10 +103,10 @@ export class RegistryTarget implements BlobSink {
     ociSubject: string | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    const subject = subjectOf(bytes);
-    if (!subject || ociSubject !== undefined) return;
-    const artifactType = artifactTypeOf(bytes);
-    const annotations = annotationsOf(bytes);
+    if (ociSubject !== undefined) return;
+    const fields = referrerFieldsOf(desc, bytes);
+    if (!fields) return;
+    const { subject, artifactType, annotations } = fields;
     await addReferrerToFallbackTag(
       this.client,
       this.repository,

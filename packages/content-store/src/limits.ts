@@ -1,5 +1,5 @@
 /**
- * Caps on what is read whole into memory, one definition each (DESIGN §5: reads of JSON are capped). A read is
+ * Caps on what is read whole into memory, one definition each (reads of JSON are capped). A read is
  * capped at the smaller of the cap and the size its descriptor declares, and a declared size above the cap is
  * refused before a byte is read.
  */

@@ -9,7 +9,7 @@ export { buildDiffLayer, diffTarItems, diffTreeEntries } from './diff-trees.js';
 export { GzipPool } from './gzip-pool.js';
 export type { Layer, LayerProgress, LayerWriteOptions } from './layer.js';
 export type { CachedLayer } from './layer-cache.js';
-export { readCachedLayer, treeCacheKey, writeCachedLayer } from './layer-cache.js';
+export { readCachedLayer, writeCachedLayer } from './layer-cache.js';
 export type { TarballLayerOptions } from './layer-from-tarball.js';
 export { layerFromTarball } from './layer-from-tarball.js';
 export type { TarItem, TarOptions } from './tar-from-tree.js';

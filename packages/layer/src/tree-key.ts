@@ -65,7 +65,7 @@ class KeyWriter {
 }
 
 /**
- * The cache key of a tree straight from the file system, cheaper than listing `TreeEntry`s for `treeCacheKey`:
+ * The cache key of a tree straight from the file system, without listing `TreeEntry`s first:
  * the entries `walkTree` lists (same order, include/exclude) with their path, mode, owner, size, mtime and ctime,
  * inode, device, link count, rdev and link target, plus the settings that change the bytes. Contents are never
  * read, so a content write is seen through mtime/ctime. This walk is all a warm rebuild costs.

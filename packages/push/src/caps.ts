@@ -8,7 +8,7 @@ import {
 } from '@lading/digest';
 import { type HttpResponse, header } from './http.js';
 
-/** The caps of everything `@lading/push` reads whole (DESIGN §5), defined once. */
+/** The caps of everything `@lading/push` reads whole, defined once. */
 export const caps = {
   /** Manifests, indexes and referrers lists: what `@lading/manifest` decodes (4 MiB). */
   manifest: maxManifestBytes,

@@ -27,7 +27,7 @@ export const manifestAccept = [
   '*/*;q=0.1',
 ].join(', ');
 
-/** Manifests are read whole; this caps them (DESIGN §5): `caps.manifest`, the cap `@lading/manifest` decodes. */
+/** Manifests are read whole; this caps them: `caps.manifest`, the cap `@lading/manifest` decodes. */
 export const defaultMaxManifestBytes = caps.manifest;
 
 export interface ManifestRequestOptions {

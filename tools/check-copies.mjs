@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -45,10 +45,12 @@ try {
   const clones = report.duplicates ?? [];
   if (clones.length > 0) {
     for (const c of clones) {
-      const at = (f) => `${f.name}:${f.start}-${f.end}`;
+      const at = (f) => `${relative(root, f.name)}:${f.start}-${f.end}`;
       console.error(`copy: ${at(c.firstFile)} = ${at(c.secondFile)} (${c.lines} lines, ${c.tokens} tokens)`);
     }
-    console.error(`check-copies: ${clones.length} copied block(s) in packages/*/src; give each idea one home`);
+    console.error(
+      `check-copies: ${clones.length} copied block(s) in packages/*/src; give each idea one home`,
+    );
     process.exit(1);
   }
   console.log(`check-copies: no copied block of ${minTokens} tokens or more in ${dirs.length} packages`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Fails when an import in shipped code breaks the package graph of DESIGN §2, when source code imports a package it does not
+// Fails when an import in shipped code breaks the package graph of ARCHITECTURE.md, when source code imports a package it does not
 // declare, reaches into a path another package does not export, or production code imports the testkit.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-/** Who may import whom (DESIGN §2). Entries name a package or `package/subpath`. */
+/** Who may import whom (ARCHITECTURE.md, "Who owns what"). Entries name a package or `package/subpath`. */
 const allowed = {
   digest: [],
   layer: ['digest', 'content-store'],
@@ -114,7 +114,7 @@ for (const [short, w] of workspace) {
         const rules = allowed[short];
         if (!rules) {
           problems.push(
-            `${where}: ${short} is not in the package graph (add it to tools/check-deps.mjs and DESIGN §2)`,
+            `${where}: ${short} is not in the package graph (add it to tools/check-deps.mjs and ARCHITECTURE.md)`,
           );
           continue;
         }

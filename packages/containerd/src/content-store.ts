@@ -14,7 +14,8 @@ import type {
   Writer,
   WriterOptions,
 } from '@lading/content-store';
-import { type Descriptor, type Digest, isLadingError } from '@lading/digest';
+import { labelsMatch } from '@lading/content-store';
+import { type Descriptor, type Digest, isIntegrityError, isLadingError } from '@lading/digest';
 import { ContentWriter, normalizeExpectation, withoutEmpty } from './content-writer.js';
 import { isAlreadyExistsError, isNotFoundError } from './errors.js';
 import { LeaseService } from './leases.js';
@@ -321,7 +322,7 @@ export class ContainerdContentStore implements Store, BlobSink {
         return 'written';
       } catch (error) {
         // A resumed ingest whose earlier bytes were not this blob's: start once more from 0.
-        if (!fresh && isLadingError(error) && error.kind === 'integrity') {
+        if (!fresh && isIntegrityError(error)) {
           fresh = true;
           continue;
         }
@@ -354,16 +355,4 @@ function statusFrom(m: Message): IngestStatus {
     startedAt: timestampToDate(m.startedAt),
     updatedAt: timestampToDate(m.updatedAt),
   };
-}
-
-function labelsMatch(
-  labels: Readonly<Record<string, string>>,
-  filter: Readonly<Record<string, string>> | undefined,
-): boolean {
-  if (!filter) return true;
-  for (const [k, v] of Object.entries(filter)) {
-    if (!Object.hasOwn(labels, k)) return false;
-    if (v !== '*' && labels[k] !== v) return false;
-  }
-  return true;
 }

@@ -116,9 +116,8 @@ export function fromGrpcError(error: unknown, context: ErrorContext): Error {
   }
 }
 
-export function isNotFoundError(error: unknown): boolean {
-  return isLadingError(error) && error.kind === 'not-found';
-}
+/** containerd's NotFound, as every lading error of that kind (one predicate, from `@lading/digest`). */
+export { isNotFoundError } from '@lading/digest';
 
 export function isAlreadyExistsError(error: unknown): boolean {
   return isLadingError(error) && error.code === 'CONTAINERD_ALREADY_EXISTS';

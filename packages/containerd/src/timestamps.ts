@@ -4,9 +4,3 @@ export function timestampToDate(value: unknown): Date {
   const t = value as { seconds?: unknown; nanos?: unknown };
   return new Date(Number(t.seconds ?? 0) * 1000 + Math.floor(Number(t.nanos ?? 0) / 1e6));
 }
-
-export function dateToTimestamp(date: Date): { seconds: number; nanos: number } {
-  const ms = date.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
-}

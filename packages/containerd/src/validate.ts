@@ -1,3 +1,4 @@
+import { requireSize, requireLabels as requireStoreLabels } from '@lading/content-store';
 import { type Digest, InvalidInputError, parseDigest } from '@lading/digest';
 
 /** Parses a digest before any call: bad strings are InvalidInputError, as in every lading store. */
@@ -36,49 +37,36 @@ export function isIdentifier(value: string): boolean {
   return value.length > 0 && value.length <= 76 && identifier.test(value);
 }
 
+/** An identifier as containerd accepts it, or InvalidInputError `code` with the message `why` gives for it. */
+function requireIdentifier(value: unknown, code: string, why: (shown: string) => string): string {
+  if (typeof value !== 'string' || !isIdentifier(value))
+    throw new InvalidInputError(code, why(JSON.stringify(value)));
+  return value;
+}
+
 export function requireLeaseId(id: unknown): string {
-  if (typeof id !== 'string' || !isIdentifier(id)) {
-    throw new InvalidInputError(
-      'LEASE_ID_INVALID',
-      `invalid lease id ${JSON.stringify(id)}: containerd takes 1-76 letters and digits, joined by single . _ or -`,
-    );
-  }
-  return id;
+  return requireIdentifier(
+    id,
+    'LEASE_ID_INVALID',
+    (shown) =>
+      `invalid lease id ${shown}: containerd takes 1-76 letters and digits, joined by single . _ or -`,
+  );
 }
 
 /** A namespace name as containerd accepts it; checked before the first call so the message can say why. */
 export function requireNamespace(namespace: unknown): string {
-  if (typeof namespace !== 'string' || !isIdentifier(namespace)) {
-    throw new InvalidInputError(
-      'NAMESPACE_INVALID',
-      `invalid containerd namespace ${JSON.stringify(namespace)}: use 1-76 letters and digits, joined by single . _ or - (e.g. default, k8s.io)`,
-    );
-  }
-  return namespace;
+  return requireIdentifier(
+    namespace,
+    'NAMESPACE_INVALID',
+    (shown) =>
+      `invalid containerd namespace ${shown}: use 1-76 letters and digits, joined by single . _ or - (e.g. default, k8s.io)`,
+  );
 }
 
+/** Labels as containerd's `labels.Validate` takes them: key and value together at most 4096 bytes. */
 export function requireLabels(labels: unknown): Readonly<Record<string, string>> {
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
-    throw new InvalidInputError('LABELS_INVALID', 'labels must be an object of string values');
-  }
-  for (const [k, v] of Object.entries(labels)) {
-    // containerd's labels.Validate: key and value together at most 4096 bytes.
-    if (k.length === 0 || typeof v !== 'string' || Buffer.byteLength(k) + Buffer.byteLength(v) > 4096) {
-      throw new InvalidInputError(
-        'LABELS_INVALID',
-        `invalid label ${JSON.stringify(k)}: keys must be non-empty, values strings, key+value at most 4096 bytes`,
-      );
-    }
-  }
-  return labels as Record<string, string>;
+  return requireStoreLabels(labels, { unit: 'bytes' });
 }
 
-export function requireSize(size: unknown, what = 'size'): number {
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new InvalidInputError(
-      'SIZE_INVALID',
-      `invalid ${what} ${String(size)}: expected a non-negative integer`,
-    );
-  }
-  return size;
-}
+/** A size: a non-negative safe integer (the content store's check). */
+export { requireSize };

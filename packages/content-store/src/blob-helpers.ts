@@ -10,7 +10,7 @@ import {
   InvalidInputError,
 } from '@lading/digest';
 import { defaultMaxBlobBytes } from './limits.js';
-import { storeHas, storePut } from './put-blob.js';
+import { ingestBlob, storeHas, storePut } from './put-blob.js';
 import type {
   BlobRef,
   BlobSink,
@@ -144,15 +144,7 @@ export async function copyBlob(
   const source = blobSourceFrom(src, desc);
   if (isSink(dst)) return dst.put(desc, source, options);
   // A bare ingester: nothing to ask about presence, the commit of an existing digest is success.
-  const provider: Provider = {
-    read: () => {
-      throw new Error('unreachable');
-    },
-    info: async (digest: Digest) => {
-      throw Object.assign(new Error(`not known: ${digest}`), { kind: 'not-found' });
-    },
-  };
-  return storePut({ ...provider, writer: (o) => dst.writer(o) }, desc, source, options);
+  return ingestBlob(dst, desc, source, options, async () => false);
 }
 
 /** Makes any Store a BlobSink (`has` by `info`, `put` by a verified write). */

@@ -10,4 +10,5 @@ export type { LocalStoreOptions } from './local-store.js';
 export { openLocalStore } from './local-store.js';
 export { createMemoryStore } from './memory-store.js';
 export type * from './types.js';
+export { labelsMatch, requireLabels, requireSize } from './validate.js';
 export { fsyncDir, writeFileAtomic } from './write-file-atomic.js';

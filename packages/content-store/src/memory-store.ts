@@ -10,6 +10,8 @@ import {
   NotFoundError,
 } from '@lading/digest';
 import { markLive } from './gc-mark.js';
+import { defaultStaleIngestMs } from './limits.js';
+import { validateIndex } from './oci-index.js';
 import { storeHas, storePut } from './put-blob.js';
 import { RwGate } from './rw-gate.js';
 import type {
@@ -65,7 +67,6 @@ interface MemLease {
   readonly resources: Set<Digest>;
 }
 
-export const defaultStaleIngestMs = 24 * 60 * 60 * 1000;
 const octetStream = 'application/octet-stream';
 const emptyIndex: OciIndex = {
   schemaVersion: 2,
@@ -371,31 +372,4 @@ function statusOf(ing: MemIngest): IngestStatus {
     startedAt: ing.startedAt,
     updatedAt: ing.updatedAt,
   };
-}
-
-/** Checks the shape of an index before it replaces the store's. */
-export function validateIndex(value: unknown): OciIndex {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidInputError(
-      'INDEX_INVALID',
-      'index must be an object with schemaVersion 2 and a manifests array',
-    );
-  }
-  const v = value as Record<string, unknown>;
-  if (v.schemaVersion !== 2 || !Array.isArray(v.manifests)) {
-    throw new InvalidInputError('INDEX_INVALID', 'index must have schemaVersion 2 and a manifests array');
-  }
-  for (const m of v.manifests as unknown[]) {
-    const d = m as Record<string, unknown>;
-    if (
-      typeof m !== 'object' ||
-      m === null ||
-      typeof d.mediaType !== 'string' ||
-      typeof d.size !== 'number'
-    ) {
-      throw new InvalidInputError('INDEX_INVALID', 'every index entry needs mediaType, digest and size');
-    }
-    requireDigest(d.digest);
-  }
-  return value as OciIndex;
 }

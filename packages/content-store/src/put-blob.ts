@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Descriptor } from '@lading/digest';
+import { type Descriptor, isNotFoundError } from '@lading/digest';
 import type { BlobSink, BlobSource, Ingester, Provider, PutOptions, PutResult } from './types.js';
 import { requireDigest, requireSize } from './validate.js';
 
@@ -10,26 +10,40 @@ export async function storeHas(store: Provider, desc: Descriptor): Promise<boole
     const info = await store.info(digest);
     return info.size === desc.size;
   } catch (error) {
-    if (isNotFound(error)) return false;
+    if (isNotFoundError(error)) return false;
     throw error;
   }
 }
 
 /** `BlobSink.put` for a store: 'exists' when present, else streams the source into a verified commit. */
-export async function storePut(
+export function storePut(
   store: Provider & Ingester,
   desc: Descriptor,
   source: BlobSource,
   options: PutOptions = {},
 ): Promise<PutResult> {
-  const digest = requireDigest(desc.digest);
-  const size = requireSize(desc.size);
   const has = (d: Descriptor) =>
     typeof (store as Partial<BlobSink>).has === 'function'
       ? (store as unknown as BlobSink).has(d)
       : storeHas(store, d);
+  return ingestBlob(store, desc, source, options, has);
+}
+
+/**
+ * Streams `source` into a verified commit unless `has` finds the blob, before the write and again once the
+ * ingest is held (another writer may have committed it meanwhile).
+ */
+export async function ingestBlob(
+  ingester: Ingester,
+  desc: Descriptor,
+  source: BlobSource,
+  options: PutOptions,
+  has: (d: Descriptor) => Promise<boolean>,
+): Promise<PutResult> {
+  const digest = requireDigest(desc.digest);
+  const size = requireSize(desc.size);
   if (await has(desc)) return 'exists';
-  const writer = await store.writer({
+  const writer = await ingester.writer({
     ref: `put-${digest}-${randomUUID()}`,
     expected: { digest, size },
     ...(options.signal ? { signal: options.signal } : {}),
@@ -53,8 +67,4 @@ export async function storePut(
     await writer.abort().catch(() => {});
     throw error;
   }
-}
-
-export function isNotFound(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { kind?: unknown }).kind === 'not-found';
 }

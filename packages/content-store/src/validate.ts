@@ -31,15 +31,24 @@ export function requireLeaseId(id: unknown): string {
   return id;
 }
 
-export function requireLabels(labels: unknown): Readonly<Record<string, string>> {
+/**
+ * Labels as a store takes them: non-empty keys, string values, key and value together at most 4096 characters, or
+ * with `unit: 'bytes'` 4096 bytes of UTF-8 (containerd's `labels.Validate`).
+ */
+export function requireLabels(
+  labels: unknown,
+  options: { readonly unit?: 'characters' | 'bytes' } = {},
+): Readonly<Record<string, string>> {
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
     throw new InvalidInputError('LABELS_INVALID', 'labels must be an object of string values');
   }
+  const unit = options.unit ?? 'characters';
+  const length = unit === 'bytes' ? (s: string) => Buffer.byteLength(s) : (s: string) => s.length;
   for (const [k, v] of Object.entries(labels)) {
-    if (k.length === 0 || typeof v !== 'string' || k.length + v.length > 4096) {
+    if (k.length === 0 || typeof v !== 'string' || length(k) + length(v) > 4096) {
       throw new InvalidInputError(
         'LABELS_INVALID',
-        `invalid label ${JSON.stringify(k)}: keys must be non-empty, values strings, key+value at most 4096 characters`,
+        `invalid label ${JSON.stringify(k)}: keys must be non-empty, values strings, key+value at most 4096 ${unit}`,
       );
     }
   }
@@ -98,6 +107,7 @@ export function applyLabels(
   return next;
 }
 
+/** Whether labels pass a walk filter: every filter key present, with its value or `*` for any value. */
 export function labelsMatch(
   labels: Readonly<Record<string, string>>,
   filter: Readonly<Record<string, string>> | undefined,

@@ -4,7 +4,12 @@ import {
   exitCodeFor,
   IntegrityError,
   InvalidInputError,
+  isIntegrityError,
+  isInvalidInputError,
   isLadingError,
+  isNotFoundError,
+  isOptionError,
+  isRegistryError,
   LadingError,
   NotFoundError,
   OptionError,
@@ -66,5 +71,41 @@ describe('media types', () => {
       expect(layerCompression(layerMediaType(c, { oci: false }))).toBe(c);
     }
     expect(layerCompression(MediaType.ociConfig)).toBeUndefined();
+  });
+});
+
+describe('one predicate per error kind', () => {
+  const all = {
+    invalid: new InvalidInputError('X', 'x'),
+    integrity: new IntegrityError('X', 'x'),
+    notFound: new NotFoundError('X', 'x'),
+    registry: new RegistryError('X', 'x'),
+    option: new OptionError('X', 'x'),
+  };
+  const predicates = {
+    invalid: isInvalidInputError,
+    integrity: isIntegrityError,
+    notFound: isNotFoundError,
+    registry: isRegistryError,
+    option: isOptionError,
+  };
+  it('each accepts its own kind and no other', () => {
+    for (const [name, is] of Object.entries(predicates)) {
+      for (const [other, error] of Object.entries(all)) expect(is(error)).toBe(name === other);
+    }
+  });
+  it('recognises an error of another install of the package by its marker and kind', () => {
+    const foreign = Object.assign(new Error('not found elsewhere'), {
+      [Symbol.for('lading.error')]: true,
+      kind: 'not-found',
+      code: 'X',
+    });
+    expect(isNotFoundError(foreign)).toBe(true);
+    expect(isRegistryError(foreign)).toBe(false);
+  });
+  it('refuses a plain object that only claims a kind, and non-errors', () => {
+    expect(isNotFoundError({ kind: 'not-found' })).toBe(false);
+    expect(isNotFoundError(new LadingError('X', 'x'))).toBe(false);
+    expect(isNotFoundError(undefined)).toBe(false);
   });
 });

@@ -95,6 +95,25 @@ export function isLadingError(value: unknown): value is LadingError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
 }
 
+/**
+ * A lading error of one kind, told by its `kind` (containerd's `errdefs.IsNotFound`), so an error from a duplicate
+ * install of this package is recognised too: call sites use these, never `instanceof`.
+ */
+function isKind<T extends LadingError>(kind: ErrorKind): (value: unknown) => value is T {
+  return (value: unknown): value is T => isLadingError(value) && value.kind === kind;
+}
+
+/** Bad input: a digest, reference, JSON, media type or tar entry (exit 3). */
+export const isInvalidInputError = isKind<InvalidInputError>('invalid-input');
+/** A digest or size that does not match (exit 6). */
+export const isIntegrityError = isKind<IntegrityError>('integrity');
+/** A blob, manifest, lease, image or tag that is not there (exit 4). */
+export const isNotFoundError = isKind<NotFoundError>('not-found');
+/** A registry or network failure (exit 5). */
+export const isRegistryError = isKind<RegistryError>('registry');
+/** A bad exporter attribute or command-line flag (exit 2). */
+export const isOptionError = isKind<OptionError>('option');
+
 /** Drops userinfo, query and fragment: what may appear in an error or a log line. */
 export function redactUrl(url: string): string {
   try {

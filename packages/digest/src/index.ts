@@ -1,3 +1,4 @@
+export { maxConfigBytes, maxManifestBytes, maxSignatureBytes } from './caps.js';
 export type { Descriptor, Platform } from './descriptor.js';
 export { AnnotationCreated, AnnotationRefName } from './descriptor.js';
 export type { Algorithm, Digest } from './digest.js';
@@ -17,13 +18,32 @@ export {
   exitCodeFor,
   IntegrityError,
   InvalidInputError,
+  isIntegrityError,
+  isInvalidInputError,
   isLadingError,
+  isNotFoundError,
+  isOptionError,
+  isRegistryError,
   LadingError,
   NotFoundError,
   OptionError,
   RegistryError,
   redactUrl,
 } from './errors.js';
+export {
+  compactJson,
+  encodeRawMap,
+  goEscape,
+  goJson,
+  goMap,
+  goString,
+  goStruct,
+  goValue,
+  sortedMap,
+  splitObject,
+} from './go-json.js';
+export { parseGoBool } from './go-strconv.js';
+export { formatGoTime } from './go-time.js';
 export type { Expected, HashResult } from './hash.js';
 export { checkHash, Digester, digestOf, hashStream, verifyStream } from './hash.js';
 export type { ParseJsonOptions } from './json.js';
@@ -35,6 +55,7 @@ export {
   parseJsonObject,
   setOwn,
 } from './json.js';
+export { createLimiter, mapLimit } from './limit.js';
 export type { Compression, KnownMediaType } from './media-type.js';
 export {
   isConfigMediaType,
@@ -54,3 +75,4 @@ export {
 } from './platform.js';
 export type { PrintableOptions } from './printable.js';
 export { printable } from './printable.js';
+export { compareUtf8 } from './utf8-order.js';

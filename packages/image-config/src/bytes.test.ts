@@ -1,9 +1,8 @@
-import { parseDigest } from '@lading/digest';
+import { encodeRawMap, goString, parseDigest } from '@lading/digest';
 import { describe, expect, it } from 'vitest';
 import { withAuthor, withEnv, withLabels, withUser } from './edit.js';
 import { encodeImageConfig } from './encode.js';
 import { clampCreatedLabel } from './epoch.js';
-import { encodeRawMap, goString } from './go-json.js';
 import { parseImageConfig } from './parse.js';
 import { patchImageConfig } from './patch.js';
 import { rewriteImageConfig, withoutCreated } from './rewrite.js';

@@ -14,7 +14,7 @@ const D1 = parseDigest(`sha256:${'1'.repeat(64)}`);
 const D2 = parseDigest(`sha256:${'2'.repeat(64)}`);
 
 describe('emptyImageConfig', () => {
-  it('writes the bytes Go writes for linux/amd64 (by hand from the seed and the image-spec struct)', () => {
+  it('writes the bytes Go writes for linux/amd64 (by hand from moby mobyexporter/writer.go and the image-spec struct)', () => {
     expect(text(emptyImageConfigBytes({ os: 'linux', architecture: 'amd64' }))).toBe(
       '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":null}}',
     );
@@ -76,7 +76,7 @@ describe('patchImageConfig', () => {
     expect(() => patchImageConfig(input, [], undefined)).toThrow(InvalidInputError);
   });
 
-  it('says "null image config" for null, as the seed does', () => {
+  it('says "null image config" for null, as moby mobyexporter/writer.go does', () => {
     expect(() => patchImageConfig('null', [], undefined)).toThrow(/null image config/);
   });
 });

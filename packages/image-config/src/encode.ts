@@ -1,4 +1,4 @@
-import { goMap, goString, goStruct, goValue } from './go-json.js';
+import { goMap, goString, goStruct, goValue } from '@lading/digest';
 import type { ContainerConfig, Healthcheck, History, ImageConfig, RootFS } from './types.js';
 
 // The Go structs lading writes, as json.Marshal writes them: fields in declaration order, omitempty left out when

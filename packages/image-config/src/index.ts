@@ -1,3 +1,5 @@
+// Moved to @lading/digest (one home for Go compatibility); kept here so existing imports keep working.
+export { compactJson, goEscape } from '@lading/digest';
 export {
   parsePort,
   withAuthor,
@@ -16,7 +18,6 @@ export {
 export { defaultPathEnv, emptyImageConfig, emptyImageConfigBytes } from './empty.js';
 export { encodeImageConfig } from './encode.js';
 export { clampCreatedLabel, clampToEpoch, createdLabel } from './epoch.js';
-export { compactJson, goEscape } from './go-json.js';
 export { imageId } from './image-id.js';
 export type { NormalizedHistory } from './normalize-history.js';
 export { exporterHistoryComment, normalizeLayersAndHistory } from './normalize-history.js';

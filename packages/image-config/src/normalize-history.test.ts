@@ -9,7 +9,7 @@ const T2 = '2022-02-02T00:00:00Z';
 const T3 = '2023-03-03T00:00:00Z';
 const C = 'buildkit.exporter.image.v0';
 
-describe('normalizeLayersAndHistory (each branch of the seed, expected values by hand)', () => {
+describe('normalizeLayersAndHistory (each branch of moby mobyexporter/writer.go, expected values by hand)', () => {
   it('no layers, no history: nothing changes, history stays absent', () => {
     expect(normalizeLayersAndHistory([], undefined)).toEqual({
       diffIds: [],

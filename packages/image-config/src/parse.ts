@@ -1,11 +1,19 @@
-import { type Digest, InvalidInputError, isJsonObject, parseDigest, parseJson, setOwn } from '@lading/digest';
+import {
+  type Digest,
+  InvalidInputError,
+  isJsonObject,
+  maxConfigBytes,
+  parseDigest,
+  parseJson,
+  setOwn,
+} from '@lading/digest';
 import { normalizeTime } from './time.js';
 import type { ContainerConfig, History, ImageConfig } from './types.js';
 
 type Obj = Record<string, unknown>;
 
-/** The largest image config read: real ones are a few KiB; 8 MiB leaves room for long histories and labels. */
-export const maxConfigBytes = 8 * 1024 * 1024;
+/** The largest image config read (defined with the other caps in `@lading/digest`). */
+export { maxConfigBytes } from '@lading/digest';
 
 function fail(message: string, cause?: unknown): never {
   throw new InvalidInputError('CONFIG_INVALID', message, cause === undefined ? {} : { cause });

@@ -1,6 +1,5 @@
-import { type Digest, InvalidInputError } from '@lading/digest';
+import { type Digest, encodeRawMap, goString, InvalidInputError, splitObject } from '@lading/digest';
 import { encodeHistoryList, encodeRootFS } from './encode.js';
-import { encodeRawMap, goString, splitObject } from './go-json.js';
 import { parseJsonObject } from './parse.js';
 import { formatTime, normalizeTime, timeValue } from './time.js';
 import type { History } from './types.js';

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
+import { encodeRawMap, splitObject } from '@lading/digest';
 import { containerConfigFieldNames, encodeContainerConfig, encodeImageMember } from './encode.js';
-import { encodeRawMap, splitObject } from './go-json.js';
 import { parseImageConfig } from './parse.js';
 import type { ContainerConfig, ImageConfig } from './types.js';
 

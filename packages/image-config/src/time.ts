@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@lading/digest';
+import { formatGoTime, InvalidInputError } from '@lading/digest';
 
 // RFC 3339 as Go's time.Time UnmarshalJSON reads it (time/format_rfc3339.go): an upper-case T and Z, a fraction of
 // any length (only nine digits are kept), and the field ranges checked below.
@@ -80,9 +80,12 @@ export function normalizeTime(s: string, field = 'time'): string {
   return `${t.date}T${t.clock}${fraction ? `.${fraction}` : ''}${zone}`;
 }
 
-/** Formats a Date as Go formats a UTC time.Time. */
+/**
+ * Formats a Date as Go formats a UTC time.Time (`formatGoTime`); a year Go's MarshalJSON refuses (past 9999) is
+ * a CONFIG_INVALID error here, as when such a time is read.
+ */
 export function formatTime(date: Date): string {
-  return normalizeTime(date.toISOString());
+  return normalizeTime(formatGoTime(date));
 }
 
 /** Nanoseconds since the epoch, for ordering times with different offsets. */

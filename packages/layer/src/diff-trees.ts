@@ -2,10 +2,8 @@ import type { Ingester } from '@lading/content-store';
 import type { Layer, LayerWriteOptions } from './layer.js';
 import { type TarItem, type TarOptions, tarItemsFromEntries, writeTar } from './tar-from-tree.js';
 import { readTreeEntries, type TreeEntry, type WalkOptions } from './tree-entry.js';
+import { opaqueWhiteout, whiteoutPrefix } from './whiteouts.js';
 import { writeLayer } from './write-layer.js';
-
-export const whiteoutPrefix = '.wh.';
-export const opaqueWhiteout = '.wh..wh..opq';
 
 export interface DiffOptions extends Omit<TarOptions, 'prefix' | 'onEntry'>, WalkOptions {}
 

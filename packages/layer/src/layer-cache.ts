@@ -1,34 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Provider } from '@lading/content-store';
-import { Digester, parseDigest } from '@lading/digest';
+import { parseDigest } from '@lading/digest';
 import type { Layer } from './layer.js';
-import type { TreeEntry } from './tree-entry.js';
 
 const cacheVersion = 'lading-layer-cache-v1';
-
-/**
- * The cache key of a tree: every listed entry's path, type and permission bits, owner, size, mtime and ctime in
- * nanoseconds, inode, device, link count, rdev and link target, plus the options that change the bytes. A content
- * write changes mtime or ctime, so any change to any file gives another key; contents are never read.
- */
-export function treeCacheKey(
-  entries: readonly TreeEntry[],
-  settings: Readonly<Record<string, unknown>>,
-): string {
-  const d = new Digester('sha256');
-  d.update(Buffer.from(`${cacheVersion}\n${JSON.stringify(settings, Object.keys(settings).sort())}\n`));
-  let batch = '';
-  for (const e of entries) {
-    batch += `${e.path}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.mtimeNs}\0${e.ctimeNs}\0${e.ino}\0${e.dev}\0${e.nlink}\0${e.rdev}\0${e.linkTarget ?? ''}\n`;
-    if (batch.length > 1 << 16) {
-      d.update(Buffer.from(batch));
-      batch = '';
-    }
-  }
-  d.update(Buffer.from(batch));
-  return d.digest().slice('sha256:'.length);
-}
 
 interface CacheRecord {
   readonly version: string;

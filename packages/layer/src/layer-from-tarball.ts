@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Ingester } from '@lading/content-store';
 import type { Compression } from '@lading/digest';
-import { type Digester, InvalidInputError } from '@lading/digest';
+import { type Digester, InvalidInputError, isInvalidInputError } from '@lading/digest';
 import { commitLayer } from './commit-layer.js';
 import { decompressStream, detectCompression, peekStream } from './decompress.js';
 import type { Layer, LayerWriteOptions } from './layer.js';
@@ -87,7 +87,7 @@ export async function layerFromTarball(
   } catch (error) {
     if (
       error instanceof Error &&
-      !(error instanceof InvalidInputError) &&
+      !isInvalidInputError(error) &&
       /gzip|zstd|header|check/i.test(error.message)
     ) {
       throw new InvalidInputError('BAD_TARBALL', `the tarball is not valid ${found}: ${error.message}`, {

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidInputError, NotFoundError } from '@lading/digest';
+import { compareUtf8, InvalidInputError, NotFoundError } from '@lading/digest';
 import { compileGlobs } from './glob.js';
 import type { TarEntryType } from './tar-header.js';
 
@@ -176,11 +176,5 @@ const beyondSurrogates = /[\uD800-\uFFFF]/;
 function sortNames(names: string[]): string[] {
   // Below U+D800, comparing UTF-16 code units gives the UTF-8 byte order: the default sort, without encoding.
   if (!names.some((n) => beyondSurrogates.test(n))) return names.sort();
-  return names.sort(compareNames);
-}
-
-/** Byte order of the UTF-8 names, as Go's sort of file names gives. */
-export function compareNames(a: string, b: string): number {
-  if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return names.sort(compareUtf8);
 }

@@ -1,8 +1,8 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { Digester } from '@lading/digest';
+import { compareUtf8, Digester } from '@lading/digest';
 import { compileGlobs } from './glob.js';
-import { checkTreeRoot, compareNames, typeOf, type WalkOptions, walkEntries } from './tree-entry.js';
+import { checkTreeRoot, typeOf, type WalkOptions, walkEntries } from './tree-entry.js';
 
 const walkKeyVersion = 'lading-layer-cache-walk-v3';
 
@@ -11,7 +11,7 @@ const beyondSurrogates = /[\uD800-\uFFFF]/;
 
 function sortNames(names: string[]): string[] {
   if (!names.some((n) => beyondSurrogates.test(n))) return names.sort();
-  return names.sort(compareNames);
+  return names.sort(compareUtf8);
 }
 
 /**
@@ -65,7 +65,7 @@ class KeyWriter {
 }
 
 /**
- * The cache key of a tree straight from the file system, cheaper than listing `TreeEntry`s for `treeCacheKey`:
+ * The cache key of a tree straight from the file system, without listing `TreeEntry`s first:
  * the entries `walkTree` lists (same order, include/exclude) with their path, mode, owner, size, mtime and ctime,
  * inode, device, link count, rdev and link target, plus the settings that change the bytes. Contents are never
  * read, so a content write is seen through mtime/ctime. This walk is all a warm rebuild costs.

@@ -1,7 +1,6 @@
 import { type BlobSink, copyBlob, type Provider, readBlob } from '@lading/content-store';
-import { type Descriptor, isIndexMediaType, isManifestMediaType } from '@lading/digest';
+import { createLimiter, type Descriptor, isIndexMediaType, isManifestMediaType } from '@lading/digest';
 import { decodeIndex, decodeManifest, maxManifestBytes } from './decode.js';
-import { createLimit } from './limit.js';
 
 /** Context given to a walk handler: `children()` reads and decodes the node (manifests and indexes only). */
 export interface WalkContext {
@@ -48,7 +47,7 @@ export async function walk(
   handler: WalkHandler,
   options: WalkOptions = {},
 ): Promise<Map<string, { readonly descriptor: Descriptor; readonly children: readonly Descriptor[] }>> {
-  const limit = createLimit(options.concurrency ?? 4);
+  const limit = createLimiter(slots(options.concurrency));
   const seen = new Map<string, { descriptor: Descriptor; children: readonly Descriptor[] }>();
   const pending = new Map<string, Promise<void>>();
   const visit = (desc: Descriptor): Promise<void> => {
@@ -87,7 +86,7 @@ export async function copyGraph(
   options: CopyGraphOptions = {},
 ): Promise<void> {
   const graph = await walk(src, root, (_d, c) => c.children(), options);
-  const limit = createLimit(options.concurrency ?? 4);
+  const limit = createLimiter(slots(options.concurrency));
   const done = new Map<string, Promise<void>>();
   const copy = (desc: Descriptor): Promise<void> => {
     const existing = done.get(desc.digest);
@@ -108,4 +107,9 @@ export async function copyGraph(
     return p;
   };
   await copy(root);
+}
+
+/** A concurrency option as a limiter's slot count: 4 by default, and at least one (a walk never refuses 0). */
+function slots(concurrency = 4): number {
+  return Math.max(1, Math.ceil(concurrency));
 }

@@ -1,5 +1,12 @@
 import type { Ingester, Provider, Writer } from '@lading/content-store';
-import { type Descriptor, IntegrityError, isLadingError, NotFoundError, verifyStream } from '@lading/digest';
+import {
+  type Descriptor,
+  IntegrityError,
+  isLadingError,
+  isNotFoundError,
+  NotFoundError,
+  verifyStream,
+} from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
 import { discardBody, type HttpResponse, header } from './http.js';
 import type { ProgressListener } from './progress.js';
@@ -93,7 +100,7 @@ export async function hasInStore(store: Pick<Provider, 'info'>, desc: Descriptor
     const info = await store.info(desc.digest);
     return info.size === desc.size;
   } catch (err) {
-    if (err instanceof NotFoundError || (err as { kind?: string })?.kind === 'not-found') return false;
+    if (isNotFoundError(err)) return false;
     throw err;
   }
 }

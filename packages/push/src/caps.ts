@@ -1,13 +1,19 @@
-import { IntegrityError, InvalidInputError, type LadingError, RegistryError } from '@lading/digest';
-import { maxManifestBytes } from '@lading/manifest';
+import {
+  IntegrityError,
+  InvalidInputError,
+  type LadingError,
+  maxConfigBytes,
+  maxManifestBytes,
+  RegistryError,
+} from '@lading/digest';
 import { type HttpResponse, header } from './http.js';
 
-/** The caps of everything `@lading/push` reads whole (DESIGN §5), defined once. */
+/** The caps of everything `@lading/push` reads whole, defined once. */
 export const caps = {
   /** Manifests, indexes and referrers lists: what `@lading/manifest` decodes (4 MiB). */
   manifest: maxManifestBytes,
   /** Image configs: what `@lading/image-config` parses (8 MiB). */
-  config: 8 * 1024 * 1024,
+  config: maxConfigBytes,
   /** A token server's answer. */
   token: 1024 * 1024,
   /** A registry's error body: only its codes and messages are kept. */

@@ -29,35 +29,32 @@ export function isForeign(desc: Descriptor): boolean {
   );
 }
 
-/** The subject a manifest refers to (OCI 1.1), if any. */
-export function subjectOf(bytes: Uint8Array): Descriptor | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as { subject?: Descriptor };
-    return v.subject && typeof v.subject.digest === 'string' ? v.subject : undefined;
-  } catch {
-    return undefined;
-  }
+/** What the referrers list says of a manifest that has a subject (OCI 1.1). */
+export interface ReferrerFields {
+  readonly subject: Descriptor;
+  /** Its own artifactType, else its config's media type. */
+  readonly artifactType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** artifactType of a manifest for the referrers list: its own, else its config's media type. */
-export function artifactTypeOf(bytes: Uint8Array): string | undefined {
+/**
+ * The subject, artifactType and annotations of a manifest or index, decoded by `@lading/manifest` from its exact
+ * bytes; undefined when it has no subject or is not a manifest `@lading/manifest` reads.
+ */
+export function referrerFieldsOf(desc: Descriptor, bytes: Uint8Array): ReferrerFields | undefined {
+  let decoded: ReturnType<typeof decodeAny>;
   try {
-    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
-      artifactType?: string;
-      config?: { mediaType?: string };
-      annotations?: Record<string, string>;
-    };
-    return v.artifactType ?? v.config?.mediaType;
+    decoded = decodeAny(bytes, { expected: desc });
   } catch {
     return undefined;
   }
-}
-
-export function annotationsOf(bytes: Uint8Array): Readonly<Record<string, string>> | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as { annotations?: Record<string, string> };
-    return v.annotations && typeof v.annotations === 'object' ? v.annotations : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = decoded.value;
+  if (v.subject === undefined) return undefined;
+  const artifactType =
+    v.artifactType ?? (decoded.kind === 'manifest' ? decoded.value.config.mediaType : undefined);
+  return {
+    subject: v.subject,
+    ...(artifactType !== undefined ? { artifactType } : {}),
+    ...(v.annotations !== undefined ? { annotations: v.annotations } : {}),
+  };
 }

@@ -6,6 +6,7 @@ import {
   IntegrityError,
   InvalidInputError,
   isDigest,
+  isNotFoundError,
   MediaType,
   NotFoundError,
   parseDigest,
@@ -26,7 +27,7 @@ export const manifestAccept = [
   '*/*;q=0.1',
 ].join(', ');
 
-/** Manifests are read whole; this caps them (DESIGN §5): `caps.manifest`, the cap `@lading/manifest` decodes. */
+/** Manifests are read whole; this caps them: `caps.manifest`, the cap `@lading/manifest` decodes. */
 export const defaultMaxManifestBytes = caps.manifest;
 
 export interface ManifestRequestOptions {
@@ -69,7 +70,7 @@ export async function headManifest(
   try {
     return (await getManifest(client, repository, tagOrDigest, options)).descriptor;
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    if (isNotFoundError(err)) return undefined;
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { type Ingester, type Provider, readBlob, writeBlob } from '@lading/content-store';
 import {
+  createLimiter,
   type Descriptor,
   formatPlatform,
   InvalidInputError,
@@ -13,7 +14,6 @@ import {
 import { distributionSourceLabel, hasInStore, pullBlob } from './blob-fetch.js';
 import { caps } from './caps.js';
 import { childrenOf, isForeign, isManifestLike } from './graph.js';
-import { createLimiter } from './limit.js';
 import { getManifest, headManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
 import { type ImageReference, toImageReference } from './reference.js';

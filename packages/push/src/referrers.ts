@@ -4,6 +4,7 @@ import {
   digestAlgorithm,
   digestEncoded,
   digestOf,
+  isNotFoundError,
   MediaType,
   NotFoundError,
 } from '@lading/digest';
@@ -73,8 +74,7 @@ async function readFallback(
       manifests: [...decodeIndex(got.bytes).value.manifests],
     };
   } catch (err) {
-    if (err instanceof NotFoundError)
-      return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+    if (isNotFoundError(err)) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
     throw err;
   }
 }

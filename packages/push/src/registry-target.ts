@@ -1,9 +1,9 @@
 import type { BlobSink, BlobSource, PutOptions, PutResult } from '@lading/content-store';
-import { type Descriptor, NotFoundError } from '@lading/digest';
+import { createLimiter, type Descriptor, isNotFoundError, NotFoundError } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
 import { hasBlob, pushBlob } from './blob-push.js';
-import { annotationsOf, artifactTypeOf, isManifestLike, subjectOf } from './graph.js';
-import { createDedup, createLimiter } from './limit.js';
+import { createDedup } from './dedup.js';
+import { isManifestLike, referrerFieldsOf } from './graph.js';
 import { getManifest, headManifest, putManifest } from './manifest-io.js';
 import type { ProgressListener } from './progress.js';
 import { readSmall } from './read-small.js';
@@ -103,10 +103,10 @@ export class RegistryTarget implements BlobSink {
     ociSubject: string | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    const subject = subjectOf(bytes);
-    if (!subject || ociSubject !== undefined) return;
-    const artifactType = artifactTypeOf(bytes);
-    const annotations = annotationsOf(bytes);
+    if (ociSubject !== undefined) return;
+    const fields = referrerFieldsOf(desc, bytes);
+    if (!fields) return;
+    const { subject, artifactType, annotations } = fields;
     await addReferrerToFallbackTag(
       this.client,
       this.repository,
@@ -151,7 +151,7 @@ export class RegistryTarget implements BlobSink {
           })
         ).bytes;
       } catch (err) {
-        if (err instanceof NotFoundError) {
+        if (isNotFoundError(err)) {
           throw new NotFoundError(
             'MANIFEST_NOT_FOUND',
             `cannot tag ${this.repository}:${tag}: manifest ${desc.digest} is not in the repository; push it first`,

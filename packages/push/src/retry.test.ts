@@ -1,7 +1,7 @@
 import { RegistryError } from '@lading/digest';
 import { describe, expect, it } from 'vitest';
+import { createDedup } from './dedup.js';
 import { NetworkError } from './http.js';
-import { createDedup, createLimiter } from './limit.js';
 import { isRetryable, isRetryableStatus, withRetries, withRetryAfter } from './retry.js';
 
 describe('withRetries', () => {
@@ -88,23 +88,7 @@ describe('withRetries', () => {
   });
 });
 
-describe('limits', () => {
-  it('runs at most n tasks at once', async () => {
-    const limit = createLimiter(2);
-    let active = 0;
-    let peak = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, () =>
-        limit(async () => {
-          active++;
-          peak = Math.max(peak, active);
-          await new Promise((r) => setTimeout(r, 5));
-          active--;
-        }),
-      ),
-    );
-    expect(peak).toBe(2);
-  });
+describe('createDedup', () => {
   it('shares one in-flight task per key', async () => {
     const dedup = createDedup<number>();
     let runs = 0;

@@ -1,4 +1,4 @@
-import { isLadingError, type RegistryError } from '@lading/digest';
+import { isLadingError, isRegistryError, type RegistryError } from '@lading/digest';
 
 export interface RetryOptions {
   /** Attempts after the first (default 5). */
@@ -25,9 +25,7 @@ export function withRetryAfter<E extends object>(error: E, headerValue: string |
  * that could not be reached at the first request (`NetworkError` carries the decision in `retryable`).
  */
 export function isRetryable(error: unknown): boolean {
-  if (isLadingError(error) && (error as RegistryError).kind === 'registry')
-    return (error as RegistryError).retryable;
-  return false;
+  return isRegistryError(error) && error.retryable;
 }
 
 export function isRetryableStatus(status: number): boolean {

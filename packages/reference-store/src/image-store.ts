@@ -4,6 +4,7 @@ import {
   type Descriptor,
   type Digest,
   InvalidInputError,
+  isNotFoundError,
   NotFoundError,
 } from '@lading/digest';
 
@@ -150,7 +151,7 @@ export class ImageStore {
     try {
       return await this.update(input);
     } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+      if (!isNotFoundError(e)) throw e;
       return this.create(input);
     }
   }

@@ -1,7 +1,6 @@
 import type { Provider } from '@lading/content-store';
 import type { Descriptor, Digest } from '@lading/digest';
-import { InvalidInputError, OptionError, parseDigest } from '@lading/digest';
-import { compareBytes, formatGoTime } from './go-json.js';
+import { compareUtf8, formatGoTime, InvalidInputError, OptionError, parseDigest } from '@lading/digest';
 import { convertLayerMediaType } from './layer-media-types.js';
 import {
   annotationCreatedAt,
@@ -348,10 +347,10 @@ export function sortConfig(cc: {
     return key;
   };
   layerOrder.sort((a, b) => {
-    if (a.l.blob !== b.l.blob) return compareBytes(a.l.blob, b.l.blob);
+    if (a.l.blob !== b.l.blob) return compareUtf8(a.l.blob, b.l.blob);
     if (a.l.parent === -1 || b.l.parent === -1)
       return a.l.parent === b.l.parent ? 0 : a.l.parent === -1 ? -1 : 1;
-    return compareBytes(chainKey(a.l.parent), chainKey(b.l.parent));
+    return compareUtf8(chainKey(a.l.parent), chainKey(b.l.parent));
   });
   const newLayer = new Array<number>(cc.layers.length);
   layerOrder.forEach((x, n) => {
@@ -388,16 +387,16 @@ export function sortConfig(cc: {
     inputs: r.inputs.map((ins) =>
       [...ins].sort(
         (a, b) =>
-          compareBytes(a.selector, b.selector) ||
-          compareBytes(digestOf(a.link), digestOf(b.link)) ||
-          compareBytes(recKey(a.link), recKey(b.link)),
+          compareUtf8(a.selector, b.selector) ||
+          compareUtf8(digestOf(a.link), digestOf(b.link)) ||
+          compareUtf8(recKey(a.link), recKey(b.link)),
       ),
     ),
   }));
   recOrder.sort((x, y) => {
     const ri = canonical[x.i] as Pick<CacheRecordSpec, 'digest' | 'inputs'>;
     const rj = canonical[y.i] as Pick<CacheRecordSpec, 'digest' | 'inputs'>;
-    if (ri.digest !== rj.digest) return compareBytes(ri.digest, rj.digest);
+    if (ri.digest !== rj.digest) return compareUtf8(ri.digest, rj.digest);
     if (ri.inputs.length !== rj.inputs.length) return ri.inputs.length - rj.inputs.length;
     for (let i = 0; i < ri.inputs.length; i++) {
       const a = ri.inputs[i] as readonly { selector: string; link: number }[];
@@ -406,13 +405,13 @@ export function sortConfig(cc: {
       for (let j = 0; j < a.length; j++) {
         const ia = a[j] as { selector: string; link: number };
         const ib = b[j] as { selector: string; link: number };
-        if (ia.selector !== ib.selector) return compareBytes(ia.selector, ib.selector);
+        if (ia.selector !== ib.selector) return compareUtf8(ia.selector, ib.selector);
         const da = digestOf(ia.link);
         const db = digestOf(ib.link);
-        if (da !== db) return compareBytes(da, db);
+        if (da !== db) return compareUtf8(da, db);
       }
     }
-    return compareBytes(recKey(x.i), recKey(y.i));
+    return compareUtf8(recKey(x.i), recKey(y.i));
   });
   const newRec = new Array<number>(cc.records.length);
   recOrder.forEach((x, n) => {
@@ -428,7 +427,7 @@ export function sortConfig(cc: {
     inputs: r.inputs.map((ins) =>
       ins
         .map((inp) => ({ selector: inp.selector, link: newRec[inp.link] as number }))
-        .sort((a, b) => a.link - b.link || compareBytes(a.selector, b.selector)),
+        .sort((a, b) => a.link - b.link || compareUtf8(a.selector, b.selector)),
     ),
   }));
   return { layers, records };

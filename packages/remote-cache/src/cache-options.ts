@@ -1,4 +1,4 @@
-import { OptionError } from '@lading/digest';
+import { OptionError, parseGoBool } from '@lading/digest';
 import type { CacheMode } from './cache-chains.js';
 
 export type CacheCompression = 'gzip' | 'zstd' | 'uncompressed' | 'estargz';
@@ -26,12 +26,8 @@ export interface CacheExportOptions {
   readonly ignoreError?: boolean;
 }
 
-/** Go's strconv.ParseBool, which BuildKit parses these attributes with; undefined for anything else. */
-export function parseGoBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  return undefined;
-}
+/** Go's strconv.ParseBool, from `@lading/digest`; re-exported for existing importers. */
+export { parseGoBool };
 
 function bool(key: string, v: string, emptyIsTrue = false): boolean {
   if (emptyIsTrue && v === '') return true;

@@ -1,4 +1,4 @@
-import { goJson, sortedMap } from './go-json.js';
+import { goJson, sortedMap } from '@lading/digest';
 import type { CacheConfig, CacheLayer, CacheRecordSpec } from './spec.js';
 
 /** The cache config's exact bytes, as BuildKit's json.Marshal writes them (field order and omitempty rules). */

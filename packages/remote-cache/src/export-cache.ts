@@ -3,16 +3,20 @@ import {
   type Descriptor,
   type Digest,
   digestOf,
+  goJson,
   isLadingError,
+  isNotFoundError,
+  isOptionError,
   LadingError,
   MediaType,
+  mapLimit,
   NotFoundError,
   OptionError,
+  sortedMap,
 } from '@lading/digest';
 import type { CacheChains, MarshalledCache } from './cache-chains.js';
 import type { CacheExportOptions } from './cache-options.js';
 import { encodeCacheConfig } from './encode-cache-config.js';
-import { goJson, sortedMap } from './go-json.js';
 import { convertLayerMediaType } from './layer-media-types.js';
 import { cacheConfigMediaType } from './spec.js';
 
@@ -89,7 +93,7 @@ export async function exportCache(
   try {
     return await exportUnchecked(chains.marshal(options.mode ? { mode: options.mode } : {}), target, options);
   } catch (error) {
-    if (options.ignoreError && !(error instanceof OptionError) && !options.signal?.aborted) {
+    if (options.ignoreError && !isOptionError(error) && !options.signal?.aborted) {
       return { response: {}, error: error as Error };
     }
     throw error;
@@ -140,7 +144,7 @@ async function exportUnchecked(
       try {
         await target.sink.put(blob.descriptor, blobSourceFrom(provider, blob.descriptor), putOptions);
       } catch (cause) {
-        if (isLadingError(cause) && cause.kind === 'not-found') {
+        if (isNotFoundError(cause)) {
           throw new NotFoundError(
             'CACHE_BLOB_MISSING',
             `layer blob ${l.blob} is not in its store; rebuild the layer or export with ignore-error=true`,
@@ -210,24 +214,4 @@ async function exportUnchecked(
     descriptor: rootDesc,
     config: { descriptor: configDesc, bytes: configBytes },
   };
-}
-
-/** Maps with at most `limit` tasks in flight, started in order; the first failure rejects once all have settled. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i] as T);
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed) throw failed.error;
-  return out;
 }

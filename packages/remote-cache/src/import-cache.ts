@@ -5,6 +5,7 @@ import {
   type Digest,
   InvalidInputError,
   isLadingError,
+  isNotFoundError,
   MediaType,
   NotFoundError,
   parseDigest,
@@ -218,7 +219,7 @@ export async function importLocalCache(
         // The kind is read from the blob itself.
         root = { mediaType: MediaType.ociIndex, digest, size: info.size };
       } catch (cause) {
-        if (isLadingError(cause) && cause.kind === 'not-found') {
+        if (isNotFoundError(cause)) {
           throw new NotFoundError('CACHE_NOT_FOUND', `no cache root ${digest} in ${dir}`, { cause });
         }
         throw cause;

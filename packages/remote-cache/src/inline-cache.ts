@@ -1,8 +1,14 @@
 import type { Provider } from '@lading/content-store';
-import { type Descriptor, type Digest, InvalidInputError, parseDigest, parseJson } from '@lading/digest';
+import {
+  type Descriptor,
+  type Digest,
+  goJson,
+  InvalidInputError,
+  parseDigest,
+  parseJson,
+} from '@lading/digest';
 import { CacheChains, type CacheRecord } from './cache-chains.js';
 import { recordJson } from './encode-cache-config.js';
-import { goJson } from './go-json.js';
 import { type ImportedCache, importCacheConfig } from './imported-cache.js';
 import { decodeCacheConfig } from './parse-cache-config.js';
 import {

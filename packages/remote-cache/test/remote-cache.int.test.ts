@@ -168,7 +168,7 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('registry cache', () => {
 
   const cases: [string, { ociMediatypes?: boolean; imageManifest?: boolean }, string, string][] = [
     [
-      'manifest list (seed 003)',
+      'manifest list (early BuildKit cache/remotecache/export.go)',
       { ociMediatypes: false },
       'list',
       'application/vnd.docker.distribution.manifest.list.v2+json',

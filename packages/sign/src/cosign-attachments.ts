@@ -6,6 +6,7 @@ import {
   digestOf,
   InvalidInputError,
   MediaType,
+  maxSignatureBytes,
 } from '@lading/digest';
 import { decodeManifest, type Encoded, encodeManifest, type ImageManifest } from '@lading/manifest';
 import { cosignSignatureArtifactType, type ImageSignature } from './signature.js';
@@ -135,7 +136,7 @@ export async function signaturesOf(
   const m = decodeManifest(manifestBytes).value;
   const out: SigstoreSignature[] = [];
   for (const layer of m.layers) {
-    if (layer.size > 4 << 20) {
+    if (layer.size > maxSignatureBytes) {
       throw new InvalidInputError(
         'SIGNATURE_TOO_LARGE',
         `signature payload ${layer.digest}: ${layer.size} bytes, more than a signature can be`,

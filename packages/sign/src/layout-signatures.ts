@@ -1,5 +1,5 @@
 import { type FullStore, readBlob, writeBlob } from '@lading/content-store';
-import { AnnotationRefName, type Descriptor, type Digest } from '@lading/digest';
+import { AnnotationRefName, type Descriptor, type Digest, maxManifestBytes } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
 import {
   cosignSignatureTag,
@@ -10,7 +10,8 @@ import {
 
 type LayoutStore = Pick<FullStore, 'readIndex' | 'updateIndex' | 'info' | 'read' | 'writer'>;
 
-const cap = { maxBytes: 4 << 20 };
+// A `.sig` manifest, its config and its payloads are all small JSON: the manifest cap covers each.
+const cap = { maxBytes: maxManifestBytes };
 
 /**
  * Keeps cosign signatures of `subject` next to it in an OCI layout: the `.sig` manifest (as a registry holds it) in

@@ -16,10 +16,6 @@ export function isArmoredOpenPgpPrivateKey(text: string): boolean {
   return text.includes(armoredPrivate);
 }
 
-export function isArmoredOpenPgpPublicKey(text: string): boolean {
-  return text.includes(armoredPublic);
-}
-
 /** An OpenPGP key ready to sign: decrypted, with its primary fingerprint (upper-case hex, as gpgme prints it). */
 export interface OpenPgpSigningKey {
   readonly key: PrivateKey;

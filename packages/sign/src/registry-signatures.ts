@@ -1,5 +1,5 @@
 import type { BlobSource } from '@lading/content-store';
-import { type Descriptor, type Digest, MediaType, NotFoundError } from '@lading/digest';
+import { type Descriptor, type Digest, isNotFoundError, MediaType, NotFoundError } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
 import {
   fetchBlob,
@@ -92,7 +92,7 @@ export async function writeRegistrySignatures(
     const manifest = decodeManifest(got.bytes).value;
     existing = { manifest, config: await readSmall(client, repository, manifest.config, signal) };
   } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
+    if (!isNotFoundError(err)) throw err;
   }
   const next = withSignatures(existing, signatures);
   const result: { tag?: string; referrer?: Descriptor } = {};
@@ -126,7 +126,7 @@ export async function readRegistrySignatures(
     const got = await getManifest(client, repository, cosignSignatureTag(subject), sig);
     out.push(...(await signaturesOf(got.bytes, read)));
   } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
+    if (!isNotFoundError(err)) throw err;
   }
   for (const d of await listReferrers(client, repository, subject, {
     ...sig,

@@ -7,13 +7,14 @@ import {
   digestAlgorithm,
   digestEncoded,
   InvalidInputError,
+  maxSignatureBytes,
   RegistryError,
   redactUrl,
 } from '@lading/digest';
 import { decodeSignatureBlob, encodeSignatureBlob, type ImageSignature } from './signature.js';
 
-/** containers/image's cap on one signature (`internal/iolimits` MaxSignatureBodySize). */
-export const maxSignatureBytes = 4 << 20;
+/** containers/image's cap on one signature (`internal/iolimits` MaxSignatureBodySize), from `@lading/digest`. */
+export { maxSignatureBytes };
 
 /** `<base>@sha256=<hex>/signature-<n>` (containers/image `docker/registries_d.go`, docs/signature-protocols.md). */
 export function lookasideUrl(base: URL, manifestDigest: Digest, index: number): URL {

@@ -15,6 +15,7 @@ export type {
 export { startHostileRegistry } from './hostile-registry.js';
 export type { PeerName } from './peers.js';
 export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
+export { firstTsBlock, runReadmeExample } from './readme-example.js';
 export type { RegistryOptions, RunningRegistry } from './registry.js';
 export { freePort, startRegistry } from './registry.js';
 export type {

@@ -1,4 +1,4 @@
-import { isLadingError } from '@lading/digest';
+import { isLadingError, isNotFoundError } from '@lading/digest';
 import { familiarString, type Reference, withDefaultTag } from '@lading/reference-store/reference';
 import type { EngineApi } from './engine-api.js';
 import { checkEngineTag } from './tag-rules.js';
@@ -34,7 +34,7 @@ export async function findImage(
   try {
     return await inspectImage(api, name, options);
   } catch (error) {
-    if (isLadingError(error) && error.kind === 'not-found') return undefined;
+    if (isNotFoundError(error)) return undefined;
     throw error;
   }
 }

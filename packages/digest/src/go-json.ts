@@ -1,8 +1,9 @@
 /**
  * What Go's encoding/json does to bytes, so that configs we write are the bytes moby and BuildKit write:
  * `<`, `>`, `&`, U+2028 and U+2029 escaped inside strings, raw values compacted, map keys sorted by their bytes,
- * struct fields in declaration order.
+ * struct fields in declaration order. One home for every package that writes bytes a Go program also writes.
  */
+import { compareUtf8 } from './utf8-order.js';
 
 const htmlUnsafe = /[<>&\u2028\u2029]/g;
 const escapes: Record<string, string> = {
@@ -33,6 +34,21 @@ export function goString(s: string): string {
 }
 
 /**
+ * A value as Go's json.Marshal writes it when the caller already put the keys in Go's order (struct fields in
+ * declaration order, maps sorted with `sortedMap`): JSON.stringify's compact text with Go's HTML-safe escaping.
+ */
+export function goJson(value: unknown): string {
+  return goEscape(JSON.stringify(value));
+}
+
+/** A string map with its keys in Go's map order (by their UTF-8 bytes), for `goJson`. */
+export function sortedMap(map: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(map).sort(compareUtf8)) out[k] = map[k] as string;
+  return out;
+}
+
+/**
  * A decoded JSON value as Go writes it back from an `interface{}`: objects are maps, so their keys are sorted by
  * their UTF-8 bytes (JSON.stringify would keep insertion order and put integer-like keys first).
  */
@@ -49,7 +65,7 @@ export function goValue(value: unknown): string {
 
 /** A Go map from already-encoded values: keys sorted by their bytes. */
 export function goMap(members: Iterable<readonly [string, string]>): string {
-  const sorted = [...members].sort(([a], [b]) => byUtf8(a, b));
+  const sorted = [...members].sort(([a], [b]) => compareUtf8(a, b));
   return `{${sorted.map(([k, v]) => `${goString(k)}:${v}`).join(',')}}`;
 }
 
@@ -147,11 +163,4 @@ function endOfValue(text: string, i: number): number {
 /** Encodes members as Go encodes a `map[string]json.RawMessage`: sorted keys, compacted and escaped values. */
 export function encodeRawMap(members: ReadonlyMap<string, string>): string {
   return goMap([...members].map(([k, v]) => [k, goEscape(compactJson(v))]));
-}
-
-/** Go sorts map keys by their UTF-8 bytes (UTF-16 order differs once surrogate pairs meet U+E000..U+FFFF). */
-export function byUtf8(a: string, b: string): number {
-  const ab = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
-  return Buffer.compare(ab, bb);
 }

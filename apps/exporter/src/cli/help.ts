@@ -127,9 +127,11 @@ Examples:
   inspect: `Usage: lading inspect IMAGE [options]
 
 Print an image's manifest descriptor, manifest and config as JSON.
-IMAGE is oci:DIR[:TAG] or a name in the lading store.
+IMAGE is oci:DIR[:TAG], docker://REF (read from the registry: only the manifests and the config are fetched, as
+skopeo inspect docker:// and crane manifest), or a name in the lading store.
 
 Options:
+      --insecure          docker://: allow plain HTTP and unverified TLS (skopeo's --tls-verify=false)
       --platform OS/ARCH  Platform to pick from a multi-platform index (default: this machine)
       --config            Print only the config
       --raw               Print the exact bytes the name points to (an index stays an index, as skopeo
@@ -145,6 +147,7 @@ Examples:
   lading inspect hello:latest --config
   lading inspect hello:latest --raw | sha256sum
   lading inspect hello:latest --format '{{.FromImageID}} {{json .OCIv1.config.Env}}'
+  lading inspect docker://localhost:5000/app:1 --insecure --raw   # the registry's manifest bytes
 `,
   push: `Usage: lading push IMAGE [DEST] [options]
 

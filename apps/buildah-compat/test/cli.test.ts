@@ -151,8 +151,10 @@ describe('working containers', () => {
     // A bare --pull takes no value: the image stays the positional argument (and is absent from this empty oci: dir).
     const bare = await ladingBuildah(root, ['from', '--pull', `oci:${join(tmp.path, 'no-such-layout')}`]);
     expect(bare.code).not.toBe(2);
+    // no transport reads it and it is no image name: a usage error naming the transports
     const bad = await ladingBuildah(root, ['from', 'Upper/Case']);
-    expect(bad.code).toBe(3);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('oci-archive: dir: docker-archive: docker:// docker-daemon:');
     expect(await lb(root, ['containers', '-q'])).toBe('');
   });
 

@@ -112,6 +112,18 @@ async function openSource(
     const { findStoreImage } = await import('./images.js');
     return { provider: store, desc: await findStoreImage(store, loc.name) };
   }
+  if (loc.kind === 'transport') {
+    // read as lading-buildah reads it (every blob verified), into the destination layout or the store, as a pull
+    const store = await openLocalStore(pullInto ?? options.storeDir);
+    const { formatImageReference, readImage } = await import('@lading/transports');
+    options.onProgress?.(`reading ${formatImageReference(loc.ref)}`);
+    const read = await readImage(loc.ref, store, {
+      all: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { provider: store, desc: read.manifest };
+  }
   const store = await openLocalStore(pullInto ?? options.storeDir);
   const { pullImage } = await import('@lading/push');
   options.onProgress?.(`pulling ${loc.ref}`);
@@ -185,7 +197,10 @@ function overlay(first: FullStore, second: Provider): Provider {
   };
 }
 
-/** Copies an image between `oci:DIR:TAG`, `docker://REF` and names in the lading store. Returns the root. */
+/**
+ * Copies an image between `oci:DIR:TAG`, `docker://REF`, `containerd://NAME`, names in the lading store and the
+ * transports of @lading/transports (`oci-archive:`, `docker-archive:`, `dir:`, `docker-daemon:`). Returns the root.
+ */
 export async function copyImage(
   src: ImageLocation,
   dst: ImageLocation,
@@ -230,6 +245,22 @@ async function copyOpened(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return r.descriptor;
+  }
+  if (dst.kind === 'transport') {
+    const { formatImageReference, writeImage } = await import('@lading/transports');
+    const to = dst.ref;
+    options.onProgress?.(`writing ${formatImageReference(to)}`);
+    await writeImage(
+      to,
+      { store: provider, manifest: desc },
+      {
+        // a docker save archive and the Docker Engine hold one platform's image: this machine's, as skopeo picks
+        all: to.transport !== 'docker-archive' && to.transport !== 'docker-daemon',
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+    );
+    return desc;
   }
   if (dst.kind === 'oci') {
     if (dst.tag === undefined)

@@ -73,9 +73,15 @@ export async function inspectImage(
       raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
     };
   }
-  const store = await openLocalStore(storeDir);
-  const desc = await findStoreImage(store, location);
-  const img = await readStoreImage(store, desc, platform, location);
+  const { parseImageReference } = await import('@lading/transports');
+  const ref = parseImageReference(location);
+  const img =
+    ref.transport === 'containers-storage'
+      ? await (async () => {
+          const store = await openLocalStore(storeDir);
+          return readStoreImage(store, await findStoreImage(store, ref.name), platform, location);
+        })()
+      : await (await import('./transport-image.js')).readTransportImage(ref, platform, options);
   return {
     name: location,
     descriptor: img.manifest,

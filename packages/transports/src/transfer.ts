@@ -1,8 +1,6 @@
 import type { Provider, Store } from '@lading/content-store';
 import { type Descriptor, OptionError, type Platform } from '@lading/digest';
 import { parseNormalizedReference, referenceName } from '@lading/reference-store/reference';
-import { loadPolicy } from '../policy/policy.js';
-import { openPolicyImage } from '../policy/policy-image.js';
 import { readDockerDaemon, writeDockerDaemon } from './docker-daemon.js';
 import { layoutProvider } from './file-provider.js';
 import { prepareImage } from './prepare.js';
@@ -22,10 +20,7 @@ import { requireSingleImage, writeDirImage, writeOciArchive, writeOciLayout } fr
 export interface ImageSource {
   store: Provider;
   manifest: Descriptor;
-  /**
-   * Where the image comes from, for the signature policy (containers/image checks the source of every copy).
-   * Default: an unnamed image of the local storage, as buildah's commit source is.
-   */
+  /** Where the image comes from, for a caller's policy check (the transfer itself does not read it). */
   reference?: ImageReference;
 }
 
@@ -48,36 +43,17 @@ export interface TransferOptions {
   certDir?: string;
   retry?: number;
   retryDelayMs?: number;
-  /** `--signature-policy`; default: $HOME/.config/containers/policy.json, else /etc/containers/policy.json. */
-  policyPath?: string;
-  /** registries.d for signature lookasides (buildah's `--registries-conf-dir`); default as containers/image. */
-  registriesDir?: string;
   signal?: AbortSignal;
   /** buildah-style report lines ("Copying blob sha256:…"). */
   onProgress?: (message: string) => void;
 }
 
-/** The storage transport's reference for an image without a name (buildah's commit source has none). */
-const unnamedLocalImage: ImageReference = { transport: 'containers-storage', name: '' };
-
-/**
- * Checks the signature policy on the source of a copy, as containers/image's copy.Image does before it reads
- * anything. The destination is not checked: containers/image never evaluates policy on a destination, and issue #9
- * asks for enforcement "as containers/image does" on every write (commit, push, from), i.e. on each copy's source.
- */
-async function checkSource(ref: ImageReference, opts: TransferOptions): Promise<Descriptor | undefined> {
-  const policy = await loadPolicy(opts.policyPath);
-  const image = openPolicyImage(ref, {
-    ...(ref.transport === 'docker' ? { registry: registryOptions(opts) } : {}),
-    ...(opts.registriesDir !== undefined ? { registriesDir: opts.registriesDir } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  try {
-    await policy.check(ref, image);
-    return image.judged();
-  } finally {
-    image.close();
-  }
+export interface ReadImageOptions extends TransferOptions {
+  /**
+   * For docker://: the manifest a policy judged before the read; the pull is pinned to its digest, so a tag moved in
+   * between cannot slip another image in.
+   */
+  judged?: Descriptor;
 }
 
 /** The format a destination needs when none is asked for: OCI layouts take OCI only, docker save Docker only. */
@@ -88,8 +64,7 @@ function formatFor(dest: RemoteReference, asked: TransferOptions['format']): 'oc
 }
 
 /**
- * Writes an image to a transport (buildah push): the policy is checked on the source, the image narrowed to one
- * platform unless `all`, converted and recompressed as asked, then written. File destinations appear complete or not
+ * Writes an image to a transport (buildah push, lading copy): the image narrowed to one platform unless `all`, converted and recompressed as asked, then written. File destinations appear complete or not
  * at all; a registry gets blobs before the manifests that name them.
  */
 export async function writeImage(
@@ -97,7 +72,6 @@ export async function writeImage(
   src: ImageSource,
   opts: TransferOptions,
 ): Promise<{ manifestDigest: string; manifest: Descriptor }> {
-  await checkSource(src.reference ?? unnamedLocalImage, opts);
   const registry = dest.transport === 'docker' ? registryOptions(opts) : undefined;
   opts.onProgress?.('Getting image source signatures');
   const prepared = await prepareImage(src.store, src.manifest, {
@@ -160,17 +134,15 @@ export async function writeImage(
 }
 
 /**
- * Reads an image from a transport into a store (what `from IMAGE` and `pull` use): the policy is checked on the
- * source, a list is narrowed to one platform unless `all`, and every blob is verified against its digest as it is
+ * Reads an image from a transport into a store (what `from IMAGE`, `pull` and `lading copy` use): a list is narrowed to one platform unless `all`, and every blob is verified against its digest as it is
  * stored. Returns the stored root (the platform's manifest, or the list with `all`).
  */
 export async function readImage(
   src: RemoteReference,
   into: Store,
-  opts: TransferOptions,
+  opts: ReadImageOptions,
 ): Promise<{ manifest: Descriptor }> {
-  // the manifest the policy judged is the one read: a tag moved in between cannot slip another image in
-  const judged = await checkSource(src, opts);
+  const { judged } = opts;
   const shown = formatImageReference(src);
   const common = { all: opts.all, platform: opts.platform, signal: opts.signal, onProgress: opts.onProgress };
   switch (src.transport) {

@@ -22,7 +22,7 @@ export function registryOptions(flags: RegistryFlags): RegistryClientOptions {
     if (colon <= 0) {
       throw new OptionError(
         'CREDS_INVALID',
-        '--creds needs USERNAME:PASSWORD (lading-buildah never prompts for a password)',
+        '--creds needs USERNAME:PASSWORD (lading never prompts for a password)',
         { key: 'creds' },
       );
     }

@@ -59,7 +59,7 @@ class Scratch {
   // Layers are recompressed concurrently: every caller must share the one store the first call opens.
   store(): Promise<FullStore> {
     this.#opening ??= (async () => {
-      this.#dir = await mkdtemp(join(tmpdir(), 'lading-buildah-transfer-'));
+      this.#dir = await mkdtemp(join(tmpdir(), 'lading-transfer-'));
       this.#store = await openLocalStore(this.#dir);
       return this.#store;
     })();

@@ -33,6 +33,8 @@ export interface TransferOptions {
   platform?: Platform;
   /** Recompress layers not already in this compression; default: layers are copied as they are. */
   compression?: 'gzip' | 'zstd' | 'uncompressed';
+  /** With `compression`: compress only uncompressed layers (see PrepareOptions.onlyUncompressed). */
+  onlyUncompressed?: boolean;
   compressionLevel?: number;
   /** `USER:PASS` for docker:// (never logged). */
   creds?: string;
@@ -79,6 +81,7 @@ export async function writeImage(
     all: opts.all,
     platform: opts.platform,
     compression: dest.transport === 'docker-archive' ? 'uncompressed' : opts.compression,
+    onlyUncompressed: dest.transport !== 'docker-archive' && opts.onlyUncompressed === true,
     compressionLevel: opts.compressionLevel,
     signal: opts.signal,
     onProgress: opts.onProgress,

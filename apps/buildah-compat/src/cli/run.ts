@@ -232,7 +232,9 @@ the image ID to stdout.
 
 Options:
   -f, --format oci|docker        Manifest and config format (default oci)
-  -D, --disable-compression      Don't compress the new layer (default true; --disable-compression=false: gzip)
+  -D, --disable-compression      Don't compress the new layer (default true; --disable-compression=false: gzip).
+                                 Given explicitly, a docker:// or oci: destination gets every layer as it is;
+                                 otherwise uncompressed layers are gzipped there, as buildah pushes them
   --compression-format gzip|zstd Compress the new layer (bzip2 and xz are not supported)
   --compression-level N          gzip 0-9, zstd 1-22
   --tag NAME                     Another name in local storage (repeatable; a lading extension)
@@ -298,6 +300,7 @@ Options:
       const options: CommitOptions = {
         format,
         compression,
+        ...(v['disable-compression'] === true ? { disableCompression: true } : {}),
         additionalTags: list(v.tag),
         omitHistory: bool(v['omit-history']),
         identityLabel: bool(v['identity-label'], true),
@@ -326,8 +329,10 @@ registry reference. The signature policy is checked before anything is written.
 
 Options:
   -f, --format oci|v2s2          Manifest format at the destination (default: as stored)
-  --compression-format gzip|zstd Compress uncompressed layers on the way (default gzip for registries)
+  --compression-format gzip|zstd Recompress every layer into this format on the way
   --compression-level N
+  -D, --disable-compression      Send layers as they are stored (default: to docker://, oci: and oci-archive:
+                                 uncompressed layers are gzipped, compressed ones sent as they are)
   --all                          With an index, push every image it lists
   --digestfile FILE              Write the pushed manifest's digest to FILE
   --retry N                      Retries of a failed registry operation (default 3)
@@ -386,7 +391,8 @@ Examples:
         all: bool(v.all),
         ...defined({
           format: format === 'docker' ? 'v2s2' : (format as 'oci' | 'v2s2' | undefined),
-          compression: v['disable-compression'] === true ? 'uncompressed' : compression,
+          compression,
+          disableCompression: v['disable-compression'] === true ? true : undefined,
           compressionLevel: intOption(v['compression-level'], 'compression-level'),
           retry,
           retryDelayMs: delay === undefined ? undefined : parseDuration(delay),

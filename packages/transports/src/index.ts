@@ -5,6 +5,7 @@ export { prepareImage } from './prepare.js';
 export { findInLayout, readDirImage, readDockerArchiveImage } from './read-image.js';
 export type { ImageReference, RemoteReference, TransportName } from './reference.js';
 export { formatImageReference, knownTransports, parseImageReference } from './reference.js';
+export { defaultRegistriesConf, isInsecureRegistry, readInsecureRegistries } from './registries-conf.js';
 export type { RegistryFlags } from './registry-options.js';
 export { registryOptions } from './registry-options.js';
 export type { ImageSource, ReadImageOptions, TransferOptions } from './transfer.js';

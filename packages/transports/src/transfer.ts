@@ -41,6 +41,10 @@ export interface TransferOptions {
   authFile?: string;
   /** false: plain HTTP or unverified TLS for docker:// */
   tlsVerify?: boolean;
+  /** HTTPS only unless `tlsVerify` is false or the registry is in `insecureRegistries` (buildah's rule). */
+  tlsRequired?: boolean;
+  /** registries.conf's insecure registries. */
+  insecureRegistries?: readonly string[];
   /** CA certificates and client certificates for docker:// (buildah's `--cert-dir`). */
   certDir?: string;
   retry?: number;
@@ -74,7 +78,10 @@ export async function writeImage(
   src: ImageSource,
   opts: TransferOptions,
 ): Promise<{ manifestDigest: string; manifest: Descriptor }> {
-  const registry = dest.transport === 'docker' ? registryOptions(opts) : undefined;
+  const registry =
+    dest.transport === 'docker'
+      ? registryOptions(opts, parseNormalizedReference(dest.ref).registry)
+      : undefined;
   opts.onProgress?.('Getting image source signatures');
   const prepared = await prepareImage(src.store, src.manifest, {
     format: formatFor(dest, opts.format),
@@ -176,7 +183,7 @@ export async function readImage(
           ? src.ref
           : `${referenceName(parseNormalizedReference(src.ref))}@${judged.digest}`;
       const pulled = await pullImage(pinned, into, {
-        ...registryOptions(opts),
+        ...registryOptions(opts, parseNormalizedReference(src.ref).registry),
         ...(opts.all
           ? {}
           : { platform: opts.platform ?? (await import('@lading/digest')).defaultPlatform() }),

@@ -1,6 +1,7 @@
 import { readBlob } from '@lading/content-store';
 import { isLadingError, OptionError, parseJson, parsePlatform, printable } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
+import { defaultRegistriesConf, readInsecureRegistries } from '@lading/transports';
 // The operations that make, copy or move images (layers, tar, transports, the registry client) load when a command
 // needs them, so `images`, `containers` or `inspect` start as fast as a native tool.
 import type { CommitOptions } from '../operations/commit.js';
@@ -19,7 +20,7 @@ import {
   str,
   table,
 } from './args.js';
-import { printableLine, reportError } from './report-error.js';
+import { buildahFailureExit, printableLine, reportError, wantsDetailedExitCodes } from './report-error.js';
 
 interface Globals {
   root: string;
@@ -49,6 +50,14 @@ const registryOptions = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
+/** `--registries-conf FILE` among the global options (parseGlobals sets it), else containers/image's default. */
+let registriesConfFlag: string | undefined;
+/** `--log-level L` among the global options, for the error report. */
+let logLevelFlag: string | undefined;
+function registriesConfPath(): string {
+  return registriesConfFlag ?? defaultRegistriesConf();
+}
+
 function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptions {
   const creds = str(v.creds);
   const authFile = str(v.authfile) ?? process.env.REGISTRY_AUTH_FILE;
@@ -58,6 +67,9 @@ function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptio
     ...(creds !== undefined ? { creds } : {}),
     ...(authFile !== undefined ? { authFile } : {}),
     ...(typeof v['tls-verify'] === 'boolean' ? { tlsVerify: v['tls-verify'] } : {}),
+    // as buildah: plain HTTP needs --tls-verify=false or an insecure entry in registries.conf
+    tlsRequired: true,
+    insecureRegistries: readInsecureRegistries(registriesConfPath()),
     ...(certDir !== undefined ? { certDir } : {}),
     ...(policyPath !== undefined ? { policyPath } : {}),
     ...(quiet ? {} : { onProgress: (m: string) => err(printableLine(m)) }),
@@ -233,7 +245,7 @@ the image ID to stdout.
 Options:
   -f, --format oci|docker        Manifest and config format (default oci)
   -D, --disable-compression      Don't compress the new layer (default true; --disable-compression=false: gzip).
-                                 Given explicitly, a docker:// or oci: destination gets every layer as it is;
+                                 Given explicitly, a docker:// destination gets every layer as it is;
                                  otherwise uncompressed layers are gzipped there, as buildah pushes them
   --compression-format gzip|zstd Compress the new layer (bzip2 and xz are not supported)
   --compression-level N          gzip 0-9, zstd 1-22
@@ -811,6 +823,8 @@ function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: 
     if (value === undefined) throw usageError(`--${m[1]} needs a value`);
     if (m[1] === 'root') root = value;
     if (m[1] === 'registries-conf-dir') registriesDir = value;
+    if (m[1] === 'registries-conf') registriesConfFlag = value;
+    if (m[1] === 'log-level') logLevelFlag = value;
     if (m[1] === 'storage-driver' && value !== 'vfs' && value !== 'overlay' && value !== '') {
       throw new OptionError(
         'STORAGE_DRIVER',
@@ -862,8 +876,8 @@ export async function runCli(
         out(usage);
         return 0;
       }
-      err(`lading-buildah: unknown command ${printable(JSON.stringify(name))}\n\n${usage}`);
-      return 2;
+      err(`Error: unknown command ${printable(JSON.stringify(name))} for "lading-buildah"\n\n${usage}`);
+      return wantsDetailedExitCodes() ? 2 : buildahFailureExit;
     }
     const { values, positionals } = parseCommandArgs(args, def.options, def.bareValues);
     if (values.help === true) {
@@ -872,7 +886,12 @@ export async function runCli(
     }
     return await def.run(globals, values, positionals);
   } catch (error) {
-    return reportError(error, { debug, interrupted: interrupt.signal.aborted });
+    return reportError(error, {
+      debug,
+      interrupted: interrupt.signal.aborted,
+      logLevel: logLevelFlag,
+      detailedExitCodes: wantsDetailedExitCodes(),
+    });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -274,9 +274,12 @@ export async function commitContainer(
         ...(options.transfer ?? {}),
         onProgress: report,
         format: oci ? 'oci' : 'v2s2',
-        // the new layer is already as asked; the base's pass as they are, except that registries and OCI layouts
-        // get uncompressed layers gzipped as containers/image does, unless --disable-compression was given
-        ...(options.disableCompression === true || compression !== 'uncompressed'
+        // the new layer is already as asked; the base's pass as they are, except that a registry gets uncompressed
+        // layers gzipped as buildah sends them, unless --disable-compression was given (buildah 1.28 writes an
+        // uncompressed commit to oci: as it is: only the registry is compressed for)
+        ...(options.disableCompression === true ||
+        compression !== 'uncompressed' ||
+        dest.transport !== 'docker'
           ? {}
           : defaultCompression(dest)),
         ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),

@@ -125,7 +125,7 @@ export async function signWritten(
     case 'docker': {
       const { getManifest, RegistryClient } = await import('@lading/push');
       const ref = withDefaultTag(parseNormalizedReference(dest.ref));
-      const client = new RegistryClient(ref.registry, registryOptions(options));
+      const client = new RegistryClient(ref.registry, registryOptions(options, ref.registry));
       const sig = options.signal ? { signal: options.signal } : {};
       try {
         const registries = await sign.loadRegistriesConfig(

@@ -1,5 +1,6 @@
 import type { Store } from '@lading/content-store';
 import type { Descriptor } from '@lading/digest';
+import { parseNormalizedReference } from '@lading/reference-store/reference';
 import {
   type ImageReference,
   type ImageSource,
@@ -30,7 +31,9 @@ const unnamedLocalImage: ImageReference = { transport: 'containers-storage', nam
 async function checkSource(ref: ImageReference, opts: TransferOptions): Promise<Descriptor | undefined> {
   const policy = await loadPolicy(opts.policyPath);
   const image = openPolicyImage(ref, {
-    ...(ref.transport === 'docker' ? { registry: registryOptions(opts) } : {}),
+    ...(ref.transport === 'docker'
+      ? { registry: registryOptions(opts, parseNormalizedReference(ref.ref).registry) }
+      : {}),
     ...(opts.registriesDir !== undefined ? { registriesDir: opts.registriesDir } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });

@@ -67,7 +67,13 @@ describe('lading-buildah failures', () => {
   it('a bad flag: exit 2, one line', async () => {
     const r = await ladingBuildah(root, ['images', '--frob'], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("Error: Unknown option '--frob'");
+    expect(r.stderr.trim()).toBe('Error: unknown flag: --frob');
+  });
+
+  it('an unknown flag close to a known one is answered with it (issue 19 item 11)', async () => {
+    const r = await ladingBuildah(root, ['commit', '--sqash', 'ctr'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('Error: unknown flag: --sqash (did you mean --squash?)');
   });
 
   // issue 19 item 9: buildah exits 125 for its own errors (cmd/buildah/main.go); lading-buildah does the same by

@@ -76,6 +76,30 @@ describe('global behaviour', () => {
     expect(bad.stderr).toMatch(/frob/);
   });
 
+  it('every command has --help with Options and Examples (issue 19 item 11)', async () => {
+    const root = newRoot();
+    const commands = ['from', 'copy', 'add', 'config', 'commit', 'push', 'containers', 'rm', 'mount'];
+    for (const c of [...commands, 'inspect', 'images', 'tag', 'rmi']) {
+      const r = await ladingBuildah(root, [c, '--help']);
+      expect(r.code, c).toBe(0);
+      expect(r.stdout, c).toContain(`Usage: lading-buildah ${c}`);
+      expect(r.stdout, c).toContain('Options:');
+      expect(r.stdout, c).toContain('Examples:');
+    }
+  });
+
+  it("config takes lading's spellings too: --workdir for --workingdir, --expose for --port (issue 19 item 9)", async () => {
+    const root = newRoot();
+    const c = await lb(root, ['from', 'scratch']);
+    await lb(root, ['config', '--workdir', '/srv', '--expose', '8081/tcp', '--port', '8080', c]);
+    const shown = JSON.stringify(JSON.parse(await lb(root, ['inspect', c])));
+    expect(shown).toContain('"WorkingDir":"/srv"');
+    expect(shown).toContain('"8081/tcp"');
+    expect(shown).toContain('"8080/tcp"');
+    const both = await ladingBuildah(root, ['config', '--workdir', '/a', '--workingdir', '/b', c]);
+    expect(both.code).toBe(2);
+  });
+
   it('accepts --storage-driver vfs|overlay and refuses others', async () => {
     const root = newRoot();
     expect((await ladingBuildah(root, ['--storage-driver', 'vfs', 'containers'])).code).toBe(0);

@@ -173,16 +173,20 @@ Options:
   --env KEY=VALUE          Environment variable ($VAR expands from the existing environment)
   --cmd CMD                Default command: a JSON array, or words split like a shell does
   --entrypoint EP          A JSON array (exec form) or a string run by /bin/sh -c; '' clears it
-  --workingdir DIR         Working directory
+  --workingdir DIR         Working directory (--workdir, lading's and buildx's spelling, is the same flag)
   --user USER[:GROUP]      User the command runs as
   --label KEY=VALUE        Image label
-  --port PORT[/PROTO]      Exposed port
+  --port PORT[/PROTO]      Exposed port (--expose, lading's and Dockerfile's spelling, is the same flag)
   --volume PATH            Volume
   --annotation KEY=VALUE   Manifest annotation
   --author AUTHOR          Author
   --created-by TEXT        The history entry of the next commit
   --os OS, --arch ARCH, --variant V
   --stop-signal SIG, --shell SHELL
+
+Examples:
+  lading-buildah config --env PATH=/usr/bin:/bin --workingdir /app --port 8080/tcp "$ctr"
+  lading-buildah config --entrypoint '["/app/server"]' --cmd '--listen :8080' --label version=1 "$ctr"
 `,
     options: {
       ...help,
@@ -190,9 +194,11 @@ Options:
       cmd: { type: 'string' },
       entrypoint: { type: 'string' },
       workingdir: { type: 'string' },
+      workdir: { type: 'string' },
       user: { type: 'string', short: 'u' },
       label: { type: 'string', short: 'l', multiple: true },
       port: { type: 'string', short: 'p', multiple: true },
+      expose: { type: 'string', multiple: true },
       volume: { type: 'string', short: 'v', multiple: true },
       annotation: { type: 'string', short: 'a', multiple: true },
       author: { type: 'string' },
@@ -205,19 +211,21 @@ Options:
     },
     async run(g, v, pos) {
       if (pos.length !== 1) throw usageError('config takes exactly one container');
+      if (v.workingdir !== undefined && v.workdir !== undefined)
+        throw usageError('--workingdir and --workdir are the same flag: give one');
       const storage = await Storage.open(g.root);
       const c = await storage.getContainer(pos[0] as string);
       const s = (k: string) => str(v[k]);
       const edits = {
         env: list(v.env),
         labels: list(v.label),
-        ports: list(v.port),
+        ports: [...list(v.port), ...list(v.expose)],
         volumes: list(v.volume),
         annotations: list(v.annotation),
         ...defined({
           cmd: s('cmd'),
           entrypoint: s('entrypoint'),
-          workingDir: s('workingdir'),
+          workingDir: s('workingdir') ?? s('workdir'),
           user: s('user'),
           author: s('author'),
           createdBy: s('created-by'),
@@ -260,6 +268,11 @@ Options:
   --iidfile FILE                 Write the image ID (sha256:...) to FILE
   -q, --quiet                    No progress report
   --creds, --authfile, --tls-verify, --signature-policy   for registry destinations
+
+Examples:
+  lading-buildah commit "$ctr" myapp:1                        # into local storage
+  lading-buildah commit --rm "$ctr" docker://localhost:5000/myapp:1 --tls-verify=false
+  lading-buildah commit --format docker --disable-compression=false "$ctr" oci-archive:./myapp.tar:1
 `,
     options: {
       ...help,
@@ -429,6 +442,10 @@ Options:
   -q, --quiet      Only IDs
   -n, --noheading  No header line
   --notruncate     Full IDs
+
+Examples:
+  lading-buildah containers
+  lading-buildah containers -q --all
 `,
     options: {
       ...help,
@@ -477,6 +494,10 @@ Removes working containers and their root filesystems.
 
 Options:
   -a, --all   Remove every working container
+
+Examples:
+  lading-buildah rm "$ctr"
+  lading-buildah rm --all
 `,
     options: { ...help, all: { type: 'boolean', short: 'a' } },
     async run(g, v, pos) {
@@ -496,6 +517,13 @@ Options:
 
 Prints the root filesystem path of working containers (nothing is mounted: it is a plain directory). Without
 arguments, lists every container with its path.
+
+Options:
+  -h, --help    Show this help
+
+Examples:
+  lading-buildah mount "$ctr"                                  # then: ls "$(lading-buildah mount "$ctr")"
+  lading-buildah mount
 `,
     options: { ...help, notruncate: { type: 'boolean' }, json: { type: 'boolean' } },
     async run(g, v, pos) {
@@ -531,6 +559,10 @@ JSON, in buildah's shape.
 Options:
   -t, --type container|image   What NAME is (default: a container, else an image)
   -f, --format json            Only json is supported
+
+Examples:
+  lading-buildah inspect "$ctr"
+  lading-buildah inspect --type image myapp:1
 `,
     options: { ...help, type: { type: 'string', short: 't' }, format: { type: 'string', short: 'f' } },
     async run(g, v, pos) {
@@ -574,6 +606,11 @@ Options:
   --no-trunc       Full image IDs
   -n, --noheading  No header line
   -a, --all        Accepted (every image is listed)
+
+Examples:
+  lading-buildah images
+  lading-buildah images --json
+  lading-buildah images -q myapp
 `,
     options: {
       ...help,
@@ -641,6 +678,12 @@ Options:
     usage: `Usage: lading-buildah tag IMAGE NAME...
 
 Adds names to an image in local storage (a name without registry gets localhost/, without tag :latest).
+
+Options:
+  -h, --help    Show this help
+
+Examples:
+  lading-buildah tag myapp:1 myapp:latest registry.example/team/myapp:1
 `,
     options: { ...help },
     async run(g, _v, pos) {
@@ -660,6 +703,10 @@ Options:
   -a, --all     Remove every image
   -f, --force   Remove even if a working container uses it
   -p, --prune   Also remove blobs no image or container uses (garbage collection)
+
+Examples:
+  lading-buildah rmi myapp:1
+  lading-buildah rmi --all
 `,
     options: {
       ...help,
@@ -703,6 +750,15 @@ Options:
   --chmod MODE           Octal permission bits of the copied files
   --contextdir DIR       Directory relative sources are taken from
   -q, --quiet            Accepted
+
+Examples:
+  lading-buildah ${name} "$ctr" ./app /app
+  lading-buildah ${name} --chown 1000:1000 --chmod 0755 "$ctr" ./bin/server /usr/local/bin/${
+    extract
+      ? `
+  lading-buildah add "$ctr" ./rootfs.tar.gz /`
+      : ''
+  }
 `,
     options: {
       ...help,

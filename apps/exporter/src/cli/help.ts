@@ -22,10 +22,10 @@ Config:
   -e, --env K=V            Set an environment variable (repeatable; K- removes K)
       --entrypoint JSON|S  Entrypoint: a JSON array, or a string run with /bin/sh -c
       --cmd JSON|S         Cmd, the same way
-      --workdir DIR        Working directory
+      --workdir DIR        Working directory (--workingdir, buildah's spelling, is the same flag)
       --user USER          User
       --label K=V          Label (repeatable)
-      --expose PORT[/PROTO] Exposed port (repeatable)
+      --expose PORT[/PROTO] Exposed port (repeatable; --port, buildah's spelling, is the same flag)
       --epoch SECONDS      SOURCE_DATE_EPOCH (default: $SOURCE_DATE_EPOCH): clamps times for reproducible images
 
 Output:

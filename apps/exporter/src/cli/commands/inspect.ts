@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Digest, digestEncoded, OptionError, parsePlatform } from '@lading/digest';
 import { type InspectedImage, inspectImage } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
 import { parseTemplate, renderTemplate } from '../go-template.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.inspect;
 

@@ -95,7 +95,7 @@ describe('global behaviour', () => {
     const shown = JSON.stringify(JSON.parse(await lb(root, ['inspect', c])));
     expect(shown).toContain('"WorkingDir":"/srv"');
     expect(shown).toContain('"8081/tcp"');
-    expect(shown).toContain('"8080/tcp"');
+    expect(shown).toContain('"8080":{}');
     const both = await ladingBuildah(root, ['config', '--workdir', '/a', '--workingdir', '/b', c]);
     expect(both.code).toBe(2);
   });

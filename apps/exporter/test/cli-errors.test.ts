@@ -51,7 +51,8 @@ describe('lading failures a user can cause', () => {
     const port = await freePort();
     const r = await lading(['copy', `docker://127.0.0.1:${port}/x:y`, `oci:${dir.path}/o:t`], { env: env() });
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/^lading: .*ECONNREFUSED/m);
+    expect(r.stderr).toMatch(/^lading: cannot connect to 127\.0\.0\.1:\d+: connection refused/m);
+    expect(r.stderr).toMatch(/^ {2}caused by: connect ECONNREFUSED /m);
     expect(r.stderr).not.toMatch(stackLine);
   });
 

@@ -72,7 +72,9 @@ function unknownFlagError(error: unknown, options: OptionSpec): OptionError | un
   const typed = flag.replace(/^-+/, '').replace(/=.*$/, '');
   const names = Object.keys(options);
   const near = names.length > 0 && typed.length > 1 ? closest(typed, names) : undefined;
-  const close = near !== undefined && distance(typed, near) <= Math.max(1, Math.floor(typed.length / 3));
+  const close =
+    near !== undefined &&
+    distance(typed, near) <= (typed.length < 3 ? 1 : Math.max(2, Math.floor(typed.length / 3)));
   return new OptionError(
     'UNKNOWN_FLAG',
     `unknown flag: ${flag}${close ? ` (did you mean --${near}?)` : ''}`,

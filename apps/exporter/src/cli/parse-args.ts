@@ -15,11 +15,13 @@ export function unknownFlagError(
   const names = Object.keys(options ?? {});
   const typed = flag.replace(/^-+/, '').replace(/=.*$/, '');
   const near = names.length > 0 && typed.length > 1 ? closest(typed, names) : undefined;
-  const close = near !== undefined && distance(typed, near) <= Math.max(1, Math.floor(typed.length / 3));
+  const close =
+    near !== undefined &&
+    distance(typed, near) <= (typed.length < 3 ? 1 : Math.max(2, Math.floor(typed.length / 3)));
   return new OptionError(
     'UNKNOWN_FLAG',
     `unknown flag: ${flag}${close ? ` (did you mean --${near}?)` : ''}`,
-    { key: typed, cause: error },
+    { key: typed },
   );
 }
 

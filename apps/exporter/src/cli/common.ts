@@ -25,11 +25,16 @@ export const commonOptions = {
 } as const;
 
 export function progressFrom(value: string | undefined): ProgressReporter {
-  const mode = value ?? 'auto';
+  // buildx spells the JSON stream `rawjson`
+  const mode = value === 'rawjson' ? 'json' : (value ?? 'auto');
   if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(mode)) {
-    throw new OptionError('PROGRESS_MODE', `--progress=${mode}: use auto, plain, tty, json or quiet`, {
-      key: 'progress',
-    });
+    throw new OptionError(
+      'PROGRESS_MODE',
+      `--progress=${mode}: use auto, plain, tty, json (rawjson) or quiet`,
+      {
+        key: 'progress',
+      },
+    );
   }
   return createProgress(mode as ProgressMode);
 }

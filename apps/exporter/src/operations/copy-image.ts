@@ -135,7 +135,8 @@ async function openSource(
     ...(report
       ? {
           onProgress: (e: { digest: string; state: string; total: number }) => {
-            if (e.state !== 'downloading') report(`${e.digest}: ${e.state} (${e.total} bytes)`);
+            if (e.state === 'exists') report(`${e.digest}: CACHED (already in the destination)`);
+            else if (e.state !== 'downloading') report(`${e.digest}: ${e.state} (${e.total} bytes)`);
           },
         }
       : {}),
@@ -240,9 +241,22 @@ async function copyOpened(
   if (dst.kind === 'docker') {
     const { pushImage } = await import('@lading/push');
     options.onProgress?.(`pushing ${dst.ref}`);
+    const report = options.onProgress;
     const r = await pushImage(provider, desc, dst.ref, {
       ...(options.insecure ? { insecure: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      // one line per blob when it is done; what the registry had is CACHED, as BuildKit marks it
+      ...(report
+        ? {
+            onProgress: (e: { digest: string; state: string; total: number }) => {
+              if (e.state === 'exists' || e.state === 'mounted')
+                report(
+                  `${e.digest}: CACHED (${e.state === 'mounted' ? 'mounted' : 'already in the registry'})`,
+                );
+              else if (e.state === 'uploaded') report(`${e.digest}: pushed (${e.total} bytes)`);
+            },
+          }
+        : {}),
     });
     return r.descriptor;
   }

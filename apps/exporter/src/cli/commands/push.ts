@@ -47,6 +47,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       ...(values.insecure ? { insecure: true } : {}),
       ...(format ? { format } : {}),
       signal,
+      onProgress: (m) => values.progress !== 'quiet' && process.stderr.write(`${m}\n`),
     },
   );
   const signed =

@@ -28,6 +28,15 @@ const allowed = {
   containerd: ['manifest', 'content-store', 'digest'],
   sign: ['push', 'reference-store/reference', 'manifest', 'content-store', 'digest'],
   sbom: ['layer', 'digest'],
+  transports: [
+    'push',
+    'docker-engine',
+    'layer',
+    'reference-store/reference',
+    'manifest',
+    'content-store',
+    'digest',
+  ],
   testkit: ['digest', 'content-store'],
 };
 // `layer` writes into an Ingester, whose interface lives in content-store: the type-level edge is allowed.

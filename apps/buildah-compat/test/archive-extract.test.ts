@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createMemoryStore, writeBlob } from '@lading/content-store';
 import { makeTempDir, type TempDir } from '@lading/testkit';
 import { type RawTarEntry, rawTar } from '@lading/testkit/layer-fixtures';
+import { writeDockerArchive } from '@lading/transports';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { extractArchive, readImage } from '../src/transports/index.js';
-import { writeDockerArchive } from '../src/transports/write-docker-archive.js';
 import { ladingBuildah } from './helpers.js';
 
 // Hostile image archives, built here byte by byte: an archive is input, and nothing it holds may land outside the

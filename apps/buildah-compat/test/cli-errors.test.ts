@@ -67,6 +67,38 @@ describe('lading-buildah failures', () => {
   it('a bad flag: exit 2, one line', async () => {
     const r = await ladingBuildah(root, ['images', '--frob'], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("Error: Unknown option '--frob'");
+    expect(r.stderr.trim()).toBe('Error: unknown flag: --frob');
   });
+
+  it('an unknown flag close to a known one is answered with it (issue 19 item 11)', async () => {
+    const r = await ladingBuildah(root, ['commit', '--sqash', 'ctr'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('Error: unknown flag: --sqash (did you mean --squash?)');
+  });
+
+  // issue 19 item 9: buildah exits 125 for its own errors (cmd/buildah/main.go); lading-buildah does the same by
+  // default, and the typed detail stays in the message and, at --log-level=debug, in one more line.
+  it.each([
+    [['inspect', 'no-such-image'], 'not-found', 4],
+    [['from', 'Upper/Case'], 'option', 2],
+    [['images', '--frob'], 'option', 2],
+    [['frobnicate'], undefined, 2],
+  ] as const)(
+    '%j exits 125 by default, its class at --log-level=debug, %s with detailed codes',
+    async (args, kind, code) => {
+      const buildahLike = await ladingBuildah(root, args, { env: { ...env, LADING_BUILDAH_EXIT_CODES: '' } });
+      expect(buildahLike.code).toBe(125);
+      expect(buildahLike.stderr).toMatch(/^Error: /);
+      expect(buildahLike.stderr).not.toContain('level=debug');
+      expect((await ladingBuildah(root, args, { env })).code).toBe(code);
+      if (kind !== undefined) {
+        const debug = await ladingBuildah(root, ['--log-level=debug', ...args], {
+          env: { ...env, LADING_BUILDAH_EXIT_CODES: '' },
+        });
+        expect(debug.code).toBe(125);
+        expect(debug.stderr).toContain(`error class: ${kind} `);
+        expect(debug.stderr).toContain(`lading exit code ${code}`);
+      }
+    },
+  );
 });

@@ -76,6 +76,30 @@ describe('global behaviour', () => {
     expect(bad.stderr).toMatch(/frob/);
   });
 
+  it('every command has --help with Options and Examples (issue 19 item 11)', async () => {
+    const root = newRoot();
+    const commands = ['from', 'copy', 'add', 'config', 'commit', 'push', 'containers', 'rm', 'mount'];
+    for (const c of [...commands, 'inspect', 'images', 'tag', 'rmi']) {
+      const r = await ladingBuildah(root, [c, '--help']);
+      expect(r.code, c).toBe(0);
+      expect(r.stdout, c).toContain(`Usage: lading-buildah ${c}`);
+      expect(r.stdout, c).toContain('Options:');
+      expect(r.stdout, c).toContain('Examples:');
+    }
+  });
+
+  it("config takes lading's spellings too: --workdir for --workingdir, --expose for --port (issue 19 item 9)", async () => {
+    const root = newRoot();
+    const c = await lb(root, ['from', 'scratch']);
+    await lb(root, ['config', '--workdir', '/srv', '--expose', '8081/tcp', '--port', '8080', c]);
+    const shown = JSON.stringify(JSON.parse(await lb(root, ['inspect', c])));
+    expect(shown).toContain('"WorkingDir":"/srv"');
+    expect(shown).toContain('"8081/tcp"');
+    expect(shown).toContain('"8080":{}');
+    const both = await ladingBuildah(root, ['config', '--workdir', '/a', '--workingdir', '/b', c]);
+    expect(both.code).toBe(2);
+  });
+
   it('accepts --storage-driver vfs|overlay and refuses others', async () => {
     const root = newRoot();
     expect((await ladingBuildah(root, ['--storage-driver', 'vfs', 'containers'])).code).toBe(0);
@@ -151,8 +175,10 @@ describe('working containers', () => {
     // A bare --pull takes no value: the image stays the positional argument (and is absent from this empty oci: dir).
     const bare = await ladingBuildah(root, ['from', '--pull', `oci:${join(tmp.path, 'no-such-layout')}`]);
     expect(bare.code).not.toBe(2);
+    // no transport reads it and it is no image name: a usage error naming the transports
     const bad = await ladingBuildah(root, ['from', 'Upper/Case']);
-    expect(bad.code).toBe(3);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('oci-archive: dir: docker-archive: docker:// docker-daemon:');
     expect(await lb(root, ['containers', '-q'])).toBe('');
   });
 

@@ -12,7 +12,11 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the built `lading-buildah` as a whole process with `--root ROOT` (whatever its exit code). */
+/**
+ * Runs the built `lading-buildah` as a whole process with `--root ROOT` (whatever its exit code). Failures exit with
+ * lading's detailed codes (LADING_BUILDAH_EXIT_CODES=detailed), so a test tells a not-found from a bad input; the
+ * default, buildah's 125, is asserted in cli-errors.test.ts (pass `LADING_BUILDAH_EXIT_CODES: ''` to get it).
+ */
 export function ladingBuildah(
   root: string,
   args: readonly string[],
@@ -20,7 +24,7 @@ export function ladingBuildah(
 ): Promise<CliResult> {
   return run(process.execPath, [mainJs, '--root', root, ...args], {
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, LADING_BUILDAH_EXIT_CODES: 'detailed', ...options.env },
     allowFailure: true,
   });
 }

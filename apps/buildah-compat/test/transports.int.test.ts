@@ -249,9 +249,7 @@ describe.runIf(havePeers('skopeo', 'tar'))('push to each file transport, read by
     expect(raw.config.digest).toBe(image.config.digest);
     // an OCI layout given a Docker image without --format gets OCI types back (it takes OCI only)
     const back = join(tmp.path, 'oci-from-docker');
-    const { provider, root } = await import('../src/transports/read-image.js').then((m) =>
-      m.readDirImage(dir),
-    );
+    const { provider, root } = await import('@lading/transports').then((m) => m.readDirImage(dir));
     await writeImage({ transport: 'oci', dir: back, ref: 'x' }, { store: provider, manifest: root }, opts());
     expect(await skopeo('inspect', '--raw', `oci:${back}:x`)).toBe(
       new TextDecoder().decode(image.manifestBytes),

@@ -30,7 +30,13 @@ describe('lading CLI', () => {
 
   it.each([
     [['frobnicate'], 2, 'unknown command'],
-    [['export', '--no-such-flag'], 2, 'Unknown option'],
+    [['export', '--no-such-flag'], 2, 'unknown flag: --no-such-flag'],
+    [
+      ['export', '--tga', 'a:1'],
+      2,
+      'lading: unknown flag: --tga (did you mean --tag?)\nSee: lading export --help',
+    ],
+    [['push', '--insecur', 'a:1'], 2, 'unknown flag: --insecur (did you mean --insecure?)'],
     [['export', helloRootfs, '-o', 'dest=x,tar=false'], 2, 'type=... is required'],
     [['export', helloRootfs, '-o', 'type=nope'], 2, 'unknown output type "nope"'],
     [['export', helloRootfs, '-o', 'type=image,push=maybe,name=a'], 2, 'non-bool value specified for push'],

@@ -1,6 +1,7 @@
 import { readBlob } from '@lading/content-store';
 import { isLadingError, OptionError, parseJson, parsePlatform, printable } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
+import { defaultRegistriesConf, readInsecureRegistries } from '@lading/transports';
 // The operations that make, copy or move images (layers, tar, transports, the registry client) load when a command
 // needs them, so `images`, `containers` or `inspect` start as fast as a native tool.
 import type { CommitOptions } from '../operations/commit.js';
@@ -19,7 +20,7 @@ import {
   str,
   table,
 } from './args.js';
-import { printableLine, reportError } from './report-error.js';
+import { buildahFailureExit, printableLine, reportError, wantsDetailedExitCodes } from './report-error.js';
 
 interface Globals {
   root: string;
@@ -49,6 +50,14 @@ const registryOptions = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
+/** `--registries-conf FILE` among the global options (parseGlobals sets it), else containers/image's default. */
+let registriesConfFlag: string | undefined;
+/** `--log-level L` among the global options, for the error report. */
+let logLevelFlag: string | undefined;
+function registriesConfPath(): string {
+  return registriesConfFlag ?? defaultRegistriesConf();
+}
+
 function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptions {
   const creds = str(v.creds);
   const authFile = str(v.authfile) ?? process.env.REGISTRY_AUTH_FILE;
@@ -58,6 +67,9 @@ function transferFrom(v: Record<string, unknown>, quiet: boolean): TransferOptio
     ...(creds !== undefined ? { creds } : {}),
     ...(authFile !== undefined ? { authFile } : {}),
     ...(typeof v['tls-verify'] === 'boolean' ? { tlsVerify: v['tls-verify'] } : {}),
+    // as buildah: plain HTTP needs --tls-verify=false or an insecure entry in registries.conf
+    tlsRequired: true,
+    insecureRegistries: readInsecureRegistries(registriesConfPath()),
     ...(certDir !== undefined ? { certDir } : {}),
     ...(policyPath !== undefined ? { policyPath } : {}),
     ...(quiet ? {} : { onProgress: (m: string) => err(printableLine(m)) }),
@@ -161,16 +173,20 @@ Options:
   --env KEY=VALUE          Environment variable ($VAR expands from the existing environment)
   --cmd CMD                Default command: a JSON array, or words split like a shell does
   --entrypoint EP          A JSON array (exec form) or a string run by /bin/sh -c; '' clears it
-  --workingdir DIR         Working directory
+  --workingdir DIR         Working directory (--workdir, lading's and buildx's spelling, is the same flag)
   --user USER[:GROUP]      User the command runs as
   --label KEY=VALUE        Image label
-  --port PORT[/PROTO]      Exposed port
+  --port PORT[/PROTO]      Exposed port (--expose, lading's and Dockerfile's spelling, is the same flag)
   --volume PATH            Volume
   --annotation KEY=VALUE   Manifest annotation
   --author AUTHOR          Author
   --created-by TEXT        The history entry of the next commit
   --os OS, --arch ARCH, --variant V
   --stop-signal SIG, --shell SHELL
+
+Examples:
+  lading-buildah config --env PATH=/usr/bin:/bin --workingdir /app --port 8080/tcp "$ctr"
+  lading-buildah config --entrypoint '["/app/server"]' --cmd '--listen :8080' --label version=1 "$ctr"
 `,
     options: {
       ...help,
@@ -178,9 +194,11 @@ Options:
       cmd: { type: 'string' },
       entrypoint: { type: 'string' },
       workingdir: { type: 'string' },
+      workdir: { type: 'string' },
       user: { type: 'string', short: 'u' },
       label: { type: 'string', short: 'l', multiple: true },
       port: { type: 'string', short: 'p', multiple: true },
+      expose: { type: 'string', multiple: true },
       volume: { type: 'string', short: 'v', multiple: true },
       annotation: { type: 'string', short: 'a', multiple: true },
       author: { type: 'string' },
@@ -193,19 +211,21 @@ Options:
     },
     async run(g, v, pos) {
       if (pos.length !== 1) throw usageError('config takes exactly one container');
+      if (v.workingdir !== undefined && v.workdir !== undefined)
+        throw usageError('--workingdir and --workdir are the same flag: give one');
       const storage = await Storage.open(g.root);
       const c = await storage.getContainer(pos[0] as string);
       const s = (k: string) => str(v[k]);
       const edits = {
         env: list(v.env),
         labels: list(v.label),
-        ports: list(v.port),
+        ports: [...list(v.port), ...list(v.expose)],
         volumes: list(v.volume),
         annotations: list(v.annotation),
         ...defined({
           cmd: s('cmd'),
           entrypoint: s('entrypoint'),
-          workingDir: s('workingdir'),
+          workingDir: s('workingdir') ?? s('workdir'),
           user: s('user'),
           author: s('author'),
           createdBy: s('created-by'),
@@ -232,7 +252,9 @@ the image ID to stdout.
 
 Options:
   -f, --format oci|docker        Manifest and config format (default oci)
-  -D, --disable-compression      Don't compress the new layer (default true; --disable-compression=false: gzip)
+  -D, --disable-compression      Don't compress the new layer (default true; --disable-compression=false: gzip).
+                                 Given explicitly, a docker:// destination gets every layer as it is;
+                                 otherwise uncompressed layers are gzipped there, as buildah pushes them
   --compression-format gzip|zstd Compress the new layer (bzip2 and xz are not supported)
   --compression-level N          gzip 0-9, zstd 1-22
   --tag NAME                     Another name in local storage (repeatable; a lading extension)
@@ -246,6 +268,11 @@ Options:
   --iidfile FILE                 Write the image ID (sha256:...) to FILE
   -q, --quiet                    No progress report
   --creds, --authfile, --tls-verify, --signature-policy   for registry destinations
+
+Examples:
+  lading-buildah commit "$ctr" myapp:1                        # into local storage
+  lading-buildah commit --rm "$ctr" docker://localhost:5000/myapp:1 --tls-verify=false
+  lading-buildah commit --format docker --disable-compression=false "$ctr" oci-archive:./myapp.tar:1
 `,
     options: {
       ...help,
@@ -298,6 +325,7 @@ Options:
       const options: CommitOptions = {
         format,
         compression,
+        ...(v['disable-compression'] === true ? { disableCompression: true } : {}),
         additionalTags: list(v.tag),
         omitHistory: bool(v['omit-history']),
         identityLabel: bool(v['identity-label'], true),
@@ -326,8 +354,10 @@ registry reference. The signature policy is checked before anything is written.
 
 Options:
   -f, --format oci|v2s2          Manifest format at the destination (default: as stored)
-  --compression-format gzip|zstd Compress uncompressed layers on the way (default gzip for registries)
+  --compression-format gzip|zstd Recompress every layer into this format on the way
   --compression-level N
+  -D, --disable-compression      Send layers as they are stored (default: to docker://, oci: and oci-archive:
+                                 uncompressed layers are gzipped, compressed ones sent as they are)
   --all                          With an index, push every image it lists
   --digestfile FILE              Write the pushed manifest's digest to FILE
   --retry N                      Retries of a failed registry operation (default 3)
@@ -386,7 +416,8 @@ Examples:
         all: bool(v.all),
         ...defined({
           format: format === 'docker' ? 'v2s2' : (format as 'oci' | 'v2s2' | undefined),
-          compression: v['disable-compression'] === true ? 'uncompressed' : compression,
+          compression,
+          disableCompression: v['disable-compression'] === true ? true : undefined,
           compressionLevel: intOption(v['compression-level'], 'compression-level'),
           retry,
           retryDelayMs: delay === undefined ? undefined : parseDuration(delay),
@@ -411,6 +442,10 @@ Options:
   -q, --quiet      Only IDs
   -n, --noheading  No header line
   --notruncate     Full IDs
+
+Examples:
+  lading-buildah containers
+  lading-buildah containers -q --all
 `,
     options: {
       ...help,
@@ -459,6 +494,10 @@ Removes working containers and their root filesystems.
 
 Options:
   -a, --all   Remove every working container
+
+Examples:
+  lading-buildah rm "$ctr"
+  lading-buildah rm --all
 `,
     options: { ...help, all: { type: 'boolean', short: 'a' } },
     async run(g, v, pos) {
@@ -478,6 +517,13 @@ Options:
 
 Prints the root filesystem path of working containers (nothing is mounted: it is a plain directory). Without
 arguments, lists every container with its path.
+
+Options:
+  -h, --help    Show this help
+
+Examples:
+  lading-buildah mount "$ctr"                                  # then: ls "$(lading-buildah mount "$ctr")"
+  lading-buildah mount
 `,
     options: { ...help, notruncate: { type: 'boolean' }, json: { type: 'boolean' } },
     async run(g, v, pos) {
@@ -513,6 +559,10 @@ JSON, in buildah's shape.
 Options:
   -t, --type container|image   What NAME is (default: a container, else an image)
   -f, --format json            Only json is supported
+
+Examples:
+  lading-buildah inspect "$ctr"
+  lading-buildah inspect --type image myapp:1
 `,
     options: { ...help, type: { type: 'string', short: 't' }, format: { type: 'string', short: 'f' } },
     async run(g, v, pos) {
@@ -556,6 +606,11 @@ Options:
   --no-trunc       Full image IDs
   -n, --noheading  No header line
   -a, --all        Accepted (every image is listed)
+
+Examples:
+  lading-buildah images
+  lading-buildah images --json
+  lading-buildah images -q myapp
 `,
     options: {
       ...help,
@@ -623,6 +678,12 @@ Options:
     usage: `Usage: lading-buildah tag IMAGE NAME...
 
 Adds names to an image in local storage (a name without registry gets localhost/, without tag :latest).
+
+Options:
+  -h, --help    Show this help
+
+Examples:
+  lading-buildah tag myapp:1 myapp:latest registry.example/team/myapp:1
 `,
     options: { ...help },
     async run(g, _v, pos) {
@@ -642,6 +703,10 @@ Options:
   -a, --all     Remove every image
   -f, --force   Remove even if a working container uses it
   -p, --prune   Also remove blobs no image or container uses (garbage collection)
+
+Examples:
+  lading-buildah rmi myapp:1
+  lading-buildah rmi --all
 `,
     options: {
       ...help,
@@ -685,6 +750,15 @@ Options:
   --chmod MODE           Octal permission bits of the copied files
   --contextdir DIR       Directory relative sources are taken from
   -q, --quiet            Accepted
+
+Examples:
+  lading-buildah ${name} "$ctr" ./app /app
+  lading-buildah ${name} --chown 1000:1000 --chmod 0755 "$ctr" ./bin/server /usr/local/bin/${
+    extract
+      ? `
+  lading-buildah add "$ctr" ./rootfs.tar.gz /`
+      : ''
+  }
 `,
     options: {
       ...help,
@@ -805,6 +879,8 @@ function parseGlobals(argv: readonly string[], signal: AbortSignal): { globals: 
     if (value === undefined) throw usageError(`--${m[1]} needs a value`);
     if (m[1] === 'root') root = value;
     if (m[1] === 'registries-conf-dir') registriesDir = value;
+    if (m[1] === 'registries-conf') registriesConfFlag = value;
+    if (m[1] === 'log-level') logLevelFlag = value;
     if (m[1] === 'storage-driver' && value !== 'vfs' && value !== 'overlay' && value !== '') {
       throw new OptionError(
         'STORAGE_DRIVER',
@@ -856,8 +932,8 @@ export async function runCli(
         out(usage);
         return 0;
       }
-      err(`lading-buildah: unknown command ${printable(JSON.stringify(name))}\n\n${usage}`);
-      return 2;
+      err(`Error: unknown command ${printable(JSON.stringify(name))} for "lading-buildah"\n\n${usage}`);
+      return wantsDetailedExitCodes() ? 2 : buildahFailureExit;
     }
     const { values, positionals } = parseCommandArgs(args, def.options, def.bareValues);
     if (values.help === true) {
@@ -866,7 +942,12 @@ export async function runCli(
     }
     return await def.run(globals, values, positionals);
   } catch (error) {
-    return reportError(error, { debug, interrupted: interrupt.signal.aborted });
+    return reportError(error, {
+      debug,
+      interrupted: interrupt.signal.aborted,
+      logLevel: logLevelFlag,
+      detailedExitCodes: wantsDetailedExitCodes(),
+    });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -27,6 +27,7 @@ import {
   type TransferOptions,
   writeImage,
 } from '../transports/index.js';
+import { defaultCompression } from './default-compression.js';
 
 /** The label `--identity-label` adds (buildah's is `io.buildah.version`; ours names lading-buildah and its version). */
 export const identityLabel = 'dev.lading.buildah.version';
@@ -41,8 +42,10 @@ export function packageVersion(): string {
 /** The seed's CommitOptions, as flags. */
 export interface CommitOptions {
   readonly format?: 'oci' | 'docker';
-  /** Default: uncompressed (buildah's `--disable-compression` defaults to true). */
+  /** Of the new layer. Default: uncompressed (buildah's `--disable-compression` defaults to true). */
   readonly compression?: Compression;
+  /** `--disable-compression` given: to another transport every layer goes as it is (no default gzip). */
+  readonly disableCompression?: boolean;
   readonly compressionLevel?: number;
   /** Extra names for the image in local storage (the seed's AdditionalTags). */
   readonly additionalTags?: readonly string[];
@@ -271,7 +274,14 @@ export async function commitContainer(
         ...(options.transfer ?? {}),
         onProgress: report,
         format: oci ? 'oci' : 'v2s2',
-        compression,
+        // the new layer is already as asked; the base's pass as they are, except that a registry gets uncompressed
+        // layers gzipped as buildah sends them, unless --disable-compression was given (buildah 1.28 writes an
+        // uncompressed commit to oci: as it is: only the registry is compressed for)
+        ...(options.disableCompression === true ||
+        compression !== 'uncompressed' ||
+        dest.transport !== 'docker'
+          ? {}
+          : defaultCompression(dest)),
         ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
         ...(options.signaturePolicy !== undefined ? { policyPath: options.signaturePolicy } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

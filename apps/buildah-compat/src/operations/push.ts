@@ -7,11 +7,14 @@ import {
   type TransferOptions,
   writeImage,
 } from '../transports/index.js';
+import { defaultCompression } from './default-compression.js';
 import { prepareSigners, type SignOptions, signWritten } from './sign.js';
 
 export interface PushOptions extends TransferOptions, SignOptions {
   /** Where to write the pushed manifest's digest. */
   readonly digestFile?: string;
+  /** `--disable-compression`: every layer goes as it is stored (no default gzip for registries). */
+  readonly disableCompression?: boolean;
 }
 
 /**
@@ -42,7 +45,15 @@ export async function pushImage(
       key: 'format',
     });
   }
-  const { digestFile, signBy, signBySigstorePrivateKey, signPassphraseFile, signIdentity, ...rest } = options;
+  const {
+    digestFile,
+    disableCompression,
+    signBy,
+    signBySigstorePrivateKey,
+    signPassphraseFile,
+    signIdentity,
+    ...rest
+  } = options;
   const signing = {
     ...(signBy !== undefined ? { signBy } : {}),
     ...(signBySigstorePrivateKey !== undefined ? { signBySigstorePrivateKey } : {}),
@@ -51,11 +62,10 @@ export async function pushImage(
   };
   // keys are unlocked and the destination checked before anything is written
   const signers = await prepareSigners(dest, signing);
-  // As containers/image: registries and OCI layouts get compressed layers unless asked otherwise; dir: keeps them.
-  const compressByDefault =
-    dest.transport === 'docker' || dest.transport === 'oci' || dest.transport === 'oci-archive';
   const transfer: TransferOptions =
-    rest.compression === undefined && compressByDefault ? { ...rest, compression: 'gzip' } : rest;
+    rest.compression === undefined && disableCompression !== true
+      ? { ...rest, ...defaultCompression(dest) }
+      : rest;
   const written = await writeImage(
     dest,
     {

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { type Descriptor, isIndexMediaType, NotFoundError, OptionError } from '@lading/digest';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSignature, ImageSigner } from '@lading/sign';
-import { formatImageReference, type RemoteReference } from '../transports/reference.js';
-import { registryOptions } from '../transports/registry-options.js';
-import type { TransferOptions } from '../transports/transfer.js';
+import { formatImageReference, type RemoteReference, registryOptions } from '@lading/transports';
+import type { TransferOptions } from '../transports/policy-transfer.js';
 
 /** The signing flags of buildah and skopeo: `--sign-by`, `--sign-by-sigstore-private-key`, `--sign-passphrase-file`. */
 export interface SignOptions {
@@ -126,7 +125,7 @@ export async function signWritten(
     case 'docker': {
       const { getManifest, RegistryClient } = await import('@lading/push');
       const ref = withDefaultTag(parseNormalizedReference(dest.ref));
-      const client = new RegistryClient(ref.registry, registryOptions(options));
+      const client = new RegistryClient(ref.registry, registryOptions(options, ref.registry));
       const sig = options.signal ? { signal: options.signal } : {};
       try {
         const registries = await sign.loadRegistriesConfig(

@@ -5,9 +5,7 @@ import type { Descriptor } from '@lading/digest';
 import type { RegistryClientOptions } from '@lading/push';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSignature } from '@lading/sign';
-import { layoutProvider } from '../transports/file-provider.js';
-import { findInLayout } from '../transports/read-image.js';
-import { formatImageReference, type ImageReference } from '../transports/reference.js';
+import { findInLayout, formatImageReference, type ImageReference, layoutProvider } from '@lading/transports';
 import type { PolicyImage } from './signature-requirements.js';
 
 export interface PolicyImageOptions {

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, posix } from 'node:path';
 import { InvalidInputError, NotFoundError, parseJson } from '@lading/digest';
 import { parseSignedIdentity } from '@lading/sign';
-import { formatImageReference, type ImageReference } from '../transports/reference.js';
+import { formatImageReference, type ImageReference } from '@lading/transports';
 import { normalizeScope, policyScopes } from './scopes.js';
 import { checkSignatureRequirement, PolicyRejectedError } from './signature-check.js';
 import {

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
-import type { ImageReference } from '../transports/reference.js';
+import type { ImageReference } from '@lading/transports';
 
 /** A path made absolute with symlinks resolved as far as it exists (containers/image's explicitfilepath). */
 export async function resolveExplicitPath(path: string): Promise<string> {

@@ -1,11 +1,24 @@
-export { extractArchive } from './archive-extract.js';
-export { fileProvider, layoutProvider, overlayProvider } from './file-provider.js';
-export type { PreparedImage, PrepareOptions } from './prepare.js';
-export { prepareImage } from './prepare.js';
-export type { ImageReference, RemoteReference, TransportName } from './reference.js';
-export { formatImageReference, parseImageReference } from './reference.js';
-export type { RegistryFlags } from './registry-options.js';
-export { registryOptions } from './registry-options.js';
-export type { ImageSource, TransferOptions } from './transfer.js';
-export { readImage, writeImage } from './transfer.js';
-export { dirTransportVersion } from './write-image.js';
+// The transports live in @lading/transports (shared with `lading copy`/`inspect`); what is lading-buildah's own
+// is the signature policy checked on each copy's source (policy-transfer.ts).
+export type {
+  ImageReference,
+  ImageSource,
+  PreparedImage,
+  PrepareOptions,
+  RegistryFlags,
+  RemoteReference,
+  TransportName,
+} from '@lading/transports';
+export {
+  dirTransportVersion,
+  extractArchive,
+  fileProvider,
+  formatImageReference,
+  layoutProvider,
+  overlayProvider,
+  parseImageReference,
+  prepareImage,
+  registryOptions,
+} from '@lading/transports';
+export type { TransferOptions } from './policy-transfer.js';
+export { readImage, writeImage } from './policy-transfer.js';

@@ -2,6 +2,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OptionError } from '@lading/digest';
+import { parseImageReference, type RemoteReference } from '@lading/transports';
 import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
 
 /** The lading store: $LADING_STORE, else $XDG_DATA_HOME/lading/store, else ~/.local/share/lading/store. */
@@ -24,11 +25,16 @@ export const commonOptions = {
 } as const;
 
 export function progressFrom(value: string | undefined): ProgressReporter {
-  const mode = value ?? 'auto';
+  // buildx spells the JSON stream `rawjson`
+  const mode = value === 'rawjson' ? 'json' : (value ?? 'auto');
   if (!['auto', 'plain', 'tty', 'json', 'quiet'].includes(mode)) {
-    throw new OptionError('PROGRESS_MODE', `--progress=${mode}: use auto, plain, tty, json or quiet`, {
-      key: 'progress',
-    });
+    throw new OptionError(
+      'PROGRESS_MODE',
+      `--progress=${mode}: use auto, plain, tty, json (rawjson) or quiet`,
+      {
+        key: 'progress',
+      },
+    );
   }
   return createProgress(mode as ProgressMode);
 }
@@ -82,9 +88,15 @@ export type ImageLocation =
   | { readonly kind: 'oci'; readonly dir: string; readonly tag: string | undefined }
   | { readonly kind: 'docker'; readonly ref: string }
   | { readonly kind: 'containerd'; readonly name: string }
-  | { readonly kind: 'store'; readonly name: string };
+  | { readonly kind: 'store'; readonly name: string }
+  /** oci-archive:, docker-archive:, dir:, docker-daemon: (lading-buildah's transports, from @lading/transports). */
+  | { readonly kind: 'transport'; readonly ref: RemoteReference };
 
-/** `oci:DIR[:TAG]`, `docker://REF`, `containerd://NAME` (an image record in containerd), or a name in the lading store. */
+/**
+ * `oci:DIR[:TAG]`, `docker://REF`, `containerd://NAME` (an image record in containerd), a name in the lading store, or
+ * another transport of containers-transports(5) (`oci-archive:`, `docker-archive:`, `dir:`, `docker-daemon:`), parsed
+ * as lading-buildah parses it. Anything else (an unknown transport, `Foo/Bar`) is a usage error naming the transports.
+ */
 export function parseImageLocation(s: string): ImageLocation {
   if (s.startsWith('docker://')) return { kind: 'docker', ref: s.slice('docker://'.length) };
   if (s.startsWith('containerd://')) {
@@ -101,7 +113,12 @@ export function parseImageLocation(s: string): ImageLocation {
     return { kind: 'oci', dir: resolve(rest), tag: undefined };
   }
   if (s === '') throw new OptionError('LOCATION_EMPTY', 'empty image location', {});
-  return { kind: 'store', name: s };
+  const ref = parseImageReference(s);
+  // containers-storage: is lading-buildah's local store; here that is the lading store
+  if (ref.transport === 'containers-storage') return { kind: 'store', name: ref.name };
+  if (ref.transport === 'docker') return { kind: 'docker', ref: ref.ref };
+  if (ref.transport === 'oci') return { kind: 'oci', dir: resolve(ref.dir), tag: ref.ref };
+  return { kind: 'transport', ref };
 }
 
 export function printResult(json: boolean, value: Record<string, unknown>, text: string): void {

@@ -22,10 +22,10 @@ Config:
   -e, --env K=V            Set an environment variable (repeatable; K- removes K)
       --entrypoint JSON|S  Entrypoint: a JSON array, or a string run with /bin/sh -c
       --cmd JSON|S         Cmd, the same way
-      --workdir DIR        Working directory
+      --workdir DIR        Working directory (--workingdir, buildah's spelling, is the same flag)
       --user USER          User
       --label K=V          Label (repeatable)
-      --expose PORT[/PROTO] Exposed port (repeatable)
+      --expose PORT[/PROTO] Exposed port (repeatable; --port, buildah's spelling, is the same flag)
       --epoch SECONDS      SOURCE_DATE_EPOCH (default: $SOURCE_DATE_EPOCH): clamps times for reproducible images
 
 Output:
@@ -127,9 +127,12 @@ Examples:
   inspect: `Usage: lading inspect IMAGE [options]
 
 Print an image's manifest descriptor, manifest and config as JSON.
-IMAGE is oci:DIR[:TAG] or a name in the lading store.
+IMAGE is oci:DIR[:TAG], docker://REF (read from the registry: only the manifests and the config are fetched, as
+skopeo inspect docker:// and crane manifest), a name in the lading store, or one of the other transports lading copy
+takes (oci-archive:, docker-archive:, dir:, docker-daemon:).
 
 Options:
+      --insecure          docker://: allow plain HTTP and unverified TLS (skopeo's --tls-verify=false)
       --platform OS/ARCH  Platform to pick from a multi-platform index (default: this machine)
       --config            Print only the config
       --raw               Print the exact bytes the name points to (an index stays an index, as skopeo
@@ -145,6 +148,7 @@ Examples:
   lading inspect hello:latest --config
   lading inspect hello:latest --raw | sha256sum
   lading inspect hello:latest --format '{{.FromImageID}} {{json .OCIv1.config.Env}}'
+  lading inspect docker://localhost:5000/app:1 --insecure --raw   # the registry's manifest bytes
 `,
   push: `Usage: lading push IMAGE [DEST] [options]
 
@@ -218,7 +222,10 @@ Examples:
   copy: `Usage: lading copy SOURCE DEST [options]
 
 Copy an image (every platform) between an OCI layout (oci:DIR:TAG), a registry (docker://REF), containerd
-(containerd://NAME, an image record of its image store) and the lading store (a bare NAME).
+(containerd://NAME, an image record of its image store), the lading store (a bare NAME) and lading-buildah's other
+transports, the same code in both CLIs: oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] (docker save's
+format; one platform, this machine's), dir:DIR (skopeo's directory) and docker-daemon:NAME:TAG (the Docker Engine).
+Anything else (an unknown transport, a name that is no valid image name, like Foo/Bar) is a usage error (exit 2).
 
 Into an OCI layout, Docker schema2 manifests and indexes are converted to OCI media types (new digests; layer and
 config bytes unchanged); elsewhere the image is copied as it is, unless --format asks. Into containerd the blobs it
@@ -241,6 +248,8 @@ Examples:
   lading copy oci:./out:latest containerd://app:1 --unpack     # then: ctr run --rm docker.io/library/app:1 t
   lading copy docker://localhost:5000/app:1 containerd://app:1 --namespace k8s.io --insecure
   lading copy containerd://app:1 oci:./app:1
+  lading copy oci:./out:latest docker-archive:./app.tar:app:1   # then: docker load -i app.tar
+  lading copy docker-archive:./app.tar oci-archive:./app-oci.tar:1
 `,
   ls: `Usage: lading ls [oci:DIR] [options]
 

@@ -18,9 +18,9 @@ Turn a filesystem into a container image, store it, push it.
 
 Commands:
   export   Build an image from directories/tarballs and export it (--output type=oci|docker|image|registry|moby)
-  inspect  Show an image's manifest and config (oci:DIR[:TAG], docker://REF, or a name in the store)
+  inspect  Show an image's manifest and config (oci:DIR[:TAG], docker://REF, a name in the store, ...)
   push     Push an image from the store (or oci:DIR:TAG) to a registry
-  copy     Copy an image between oci:DIR:TAG, docker://REF and the store
+  copy     Copy an image between oci:, docker://, containerd://, the store, oci-archive:, docker-archive:, dir:
   verify   Check an image's signatures against public keys (exit 0 signed, 10 unsigned, 11 wrong key, 12 mismatch)
   key      Generate a cosign-format signing key pair (lading key generate --out PREFIX)
   ls       List the images in the store (or an oci:DIR layout)

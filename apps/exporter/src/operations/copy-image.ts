@@ -112,6 +112,18 @@ async function openSource(
     const { findStoreImage } = await import('./images.js');
     return { provider: store, desc: await findStoreImage(store, loc.name) };
   }
+  if (loc.kind === 'transport') {
+    // read as lading-buildah reads it (every blob verified), into the destination layout or the store, as a pull
+    const store = await openLocalStore(pullInto ?? options.storeDir);
+    const { formatImageReference, readImage } = await import('@lading/transports');
+    options.onProgress?.(`reading ${formatImageReference(loc.ref)}`);
+    const read = await readImage(loc.ref, store, {
+      all: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { provider: store, desc: read.manifest };
+  }
   const store = await openLocalStore(pullInto ?? options.storeDir);
   const { pullImage } = await import('@lading/push');
   options.onProgress?.(`pulling ${loc.ref}`);
@@ -123,7 +135,8 @@ async function openSource(
     ...(report
       ? {
           onProgress: (e: { digest: string; state: string; total: number }) => {
-            if (e.state !== 'downloading') report(`${e.digest}: ${e.state} (${e.total} bytes)`);
+            if (e.state === 'exists') report(`${e.digest}: CACHED (already in the destination)`);
+            else if (e.state !== 'downloading') report(`${e.digest}: ${e.state} (${e.total} bytes)`);
           },
         }
       : {}),
@@ -185,7 +198,10 @@ function overlay(first: FullStore, second: Provider): Provider {
   };
 }
 
-/** Copies an image between `oci:DIR:TAG`, `docker://REF` and names in the lading store. Returns the root. */
+/**
+ * Copies an image between `oci:DIR:TAG`, `docker://REF`, `containerd://NAME`, names in the lading store and the
+ * transports of @lading/transports (`oci-archive:`, `docker-archive:`, `dir:`, `docker-daemon:`). Returns the root.
+ */
 export async function copyImage(
   src: ImageLocation,
   dst: ImageLocation,
@@ -225,11 +241,40 @@ async function copyOpened(
   if (dst.kind === 'docker') {
     const { pushImage } = await import('@lading/push');
     options.onProgress?.(`pushing ${dst.ref}`);
+    const report = options.onProgress;
     const r = await pushImage(provider, desc, dst.ref, {
       ...(options.insecure ? { insecure: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      // one line per blob when it is done; what the registry had is CACHED, as BuildKit marks it
+      ...(report
+        ? {
+            onProgress: (e: { digest: string; state: string; total: number }) => {
+              if (e.state === 'exists' || e.state === 'mounted')
+                report(
+                  `${e.digest}: CACHED (${e.state === 'mounted' ? 'mounted' : 'already in the registry'})`,
+                );
+              else if (e.state === 'uploaded') report(`${e.digest}: pushed (${e.total} bytes)`);
+            },
+          }
+        : {}),
     });
     return r.descriptor;
+  }
+  if (dst.kind === 'transport') {
+    const { formatImageReference, writeImage } = await import('@lading/transports');
+    const to = dst.ref;
+    options.onProgress?.(`writing ${formatImageReference(to)}`);
+    await writeImage(
+      to,
+      { store: provider, manifest: desc },
+      {
+        // a docker save archive and the Docker Engine hold one platform's image: this machine's, as skopeo picks
+        all: to.transport !== 'docker-archive' && to.transport !== 'docker-daemon',
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+    );
+    return desc;
   }
   if (dst.kind === 'oci') {
     if (dst.tag === undefined)

@@ -38,13 +38,31 @@ export async function findStoreImage(store: FullStore, name: string): Promise<De
   );
 }
 
-/** An image's manifest and config: `oci:DIR[:TAG]`, or a name in the store at `storeDir`. */
+export interface InspectOptions {
+  /** For `docker://`: plain HTTP or unverified TLS (`--insecure`, skopeo's `--tls-verify=false`). */
+  readonly insecure?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** An image's manifest and config: `oci:DIR[:TAG]`, `docker://REF` (read from the registry), or a name in the store. */
 export async function inspectImage(
   location: string,
   storeDir: string,
   platform: Platform = defaultPlatform(),
+  options: InspectOptions = {},
 ): Promise<InspectedImage> {
   const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown;
+  if (location.startsWith('docker://')) {
+    const { readRemoteImage } = await import('./remote-image.js');
+    const img = await readRemoteImage(location.slice('docker://'.length), platform, options);
+    return {
+      name: location,
+      descriptor: img.manifest,
+      manifest: dec(img.manifestBytes),
+      config: dec(img.config),
+      raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
+    };
+  }
   if (location.startsWith('oci:')) {
     const img = await readOciLayoutImage(location, platform);
     return {
@@ -55,9 +73,15 @@ export async function inspectImage(
       raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
     };
   }
-  const store = await openLocalStore(storeDir);
-  const desc = await findStoreImage(store, location);
-  const img = await readStoreImage(store, desc, platform, location);
+  const { parseImageReference } = await import('@lading/transports');
+  const ref = parseImageReference(location);
+  const img =
+    ref.transport === 'containers-storage'
+      ? await (async () => {
+          const store = await openLocalStore(storeDir);
+          return readStoreImage(store, await findStoreImage(store, ref.name), platform, location);
+        })()
+      : await (await import('./transport-image.js')).readTransportImage(ref, platform, options);
   return {
     name: location,
     descriptor: img.manifest,

@@ -92,7 +92,7 @@ export async function verifyImage(
   } else {
     throw new OptionError(
       'VERIFY_STORE',
-      `lading verify ${loc.name}: the lading store keeps no signatures; verify docker://REF or oci:DIR:TAG`,
+      `lading verify ${loc.kind === 'transport' ? loc.ref.transport : loc.name}: only docker://REF and oci:DIR:TAG keep signatures here; verify one of those`,
       { key: 'image' },
     );
   }

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import type { ContainerdCopyOptions } from '../../operations/copy-containerd.js';
 import { type CopyFormat, copyImage } from '../../operations/copy-image.js';
 import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.copy;
 

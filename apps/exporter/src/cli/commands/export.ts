@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type Descriptor,
   formatPlatform,
@@ -28,6 +27,7 @@ import {
 } from '../common.js';
 import { helpTexts } from '../help.js';
 import { assembleOutputs, checkStdoutOutputs, parseCsvRecord, parseOutputFlag } from '../output-spec.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.export;
 
@@ -244,9 +244,11 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       entrypoint: { type: 'string' },
       cmd: { type: 'string' },
       workdir: { type: 'string' },
+      workingdir: { type: 'string' },
       user: { type: 'string' },
       label: { type: 'string', multiple: true },
       expose: { type: 'string', multiple: true },
+      port: { type: 'string', multiple: true },
       epoch: { type: 'string' },
       output: { type: 'string', short: 'o', multiple: true },
       push: { type: 'boolean' },
@@ -394,10 +396,14 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
           ? { entrypoint: parseCommandFlag(values.entrypoint, 'entrypoint') }
           : {}),
         ...(values.cmd !== undefined ? { cmd: parseCommandFlag(values.cmd, 'cmd') } : {}),
-        ...(values.workdir !== undefined ? { workdir: values.workdir } : {}),
+        ...((values.workdir ?? values.workingdir) !== undefined
+          ? { workdir: (values.workdir ?? values.workingdir) as string }
+          : {}),
         ...(values.user !== undefined ? { user: values.user } : {}),
         ...(values.label ? { labels: keyValues(values.label, 'label') } : {}),
-        ...(values.expose ? { expose: values.expose } : {}),
+        ...(values.expose || values.port
+          ? { expose: [...(values.expose ?? []), ...(values.port ?? [])] }
+          : {}),
       },
       ...platformOpts,
       ...(epoch ? { epoch } : {}),

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openLocalStore } from '@lading/content-store';
 import { commonOptions, defaultStoreDir, printResult } from '../common.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.gc;
 

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Digest, digestEncoded, OptionError, parsePlatform } from '@lading/digest';
 import { type InspectedImage, inspectImage } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
 import { parseTemplate, renderTemplate } from '../go-template.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.inspect;
 
@@ -35,7 +35,7 @@ export function inspectFields(result: InspectedImage) {
   };
 }
 
-export async function run(args: string[]): Promise<number> {
+export async function run(args: string[], signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -45,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
       config: { type: 'boolean' },
       raw: { type: 'boolean' },
       format: { type: 'string', short: 'f' },
+      insecure: { type: 'boolean' },
     },
   });
   const [image] = positionals;
@@ -57,7 +58,8 @@ export async function run(args: string[]): Promise<number> {
   const result = await inspectImage(
     image,
     values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
-    ...(values.platform !== undefined ? [parsePlatform(values.platform)] : []),
+    values.platform !== undefined ? parsePlatform(values.platform) : undefined,
+    { ...(values.insecure ? { insecure: true } : {}), ...(signal ? { signal } : {}) },
   );
   if (values.raw) {
     const raw = result.raw;

@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InvalidInputError, OptionError } from '@lading/digest';
 import { readPassphrase } from '../../operations/sign-image.js';
 import { printResult } from '../common.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.key;
 

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Digest, digestEncoded } from '@lading/digest';
 import { type ImageRow, listImageRows } from '../../operations/image-rows.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
 import { renderTemplate, tableFormat } from '../go-template.js';
 import { helpTexts } from '../help.js';
 import { alignColumns, humanDuration, humanSize } from '../human-units.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.ls;
 

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import { copyImage } from '../../operations/copy-image.js';
 import { commonOptions, defaultStoreDir, parseImageLocation, printResult } from '../common.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 import { parseFormat } from './copy.js';
 
 export const help = helpTexts.push;
@@ -47,6 +47,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       ...(values.insecure ? { insecure: true } : {}),
       ...(format ? { format } : {}),
       signal,
+      onProgress: (m) => values.progress !== 'quiet' && process.stderr.write(`${m}\n`),
     },
   );
   const signed =

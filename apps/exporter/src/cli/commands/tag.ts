@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openLocalStore } from '@lading/content-store';
 import { OptionError } from '@lading/digest';
 import { findStoreImage } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.tag;
 

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { OptionError } from '@lading/digest';
 import type { Verdict } from '@lading/sign';
 import { verifyImage } from '../../operations/verify-image.js';
 import { parseImageLocation } from '../common.js';
 import { helpTexts } from '../help.js';
+import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.verify;
 

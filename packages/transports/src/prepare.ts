@@ -38,6 +38,11 @@ export interface PrepareOptions {
   readonly platform?: Platform | undefined;
   /** Layers not already in this compression are recompressed; undefined keeps them as they are. */
   readonly compression?: Compression | undefined;
+  /**
+   * With `compression`: only uncompressed layers are compressed, compressed ones pass as they are (never
+   * decompressed). containers/image's default for registries and OCI layouts.
+   */
+  readonly onlyUncompressed?: boolean | undefined;
   readonly compressionLevel?: number | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((message: string) => void) | undefined;
@@ -59,7 +64,7 @@ class Scratch {
   // Layers are recompressed concurrently: every caller must share the one store the first call opens.
   store(): Promise<FullStore> {
     this.#opening ??= (async () => {
-      this.#dir = await mkdtemp(join(tmpdir(), 'lading-buildah-transfer-'));
+      this.#dir = await mkdtemp(join(tmpdir(), 'lading-transfer-'));
       this.#store = await openLocalStore(this.#dir);
       return this.#store;
     })();
@@ -156,7 +161,11 @@ export async function prepareImage(
     if (options.compression !== undefined) {
       const layers = await Promise.all(
         decoded.value.layers.map((l) =>
-          isForeign(l) || layerCompression(l.mediaType) === options.compression ? l : recompress(l, oci),
+          isForeign(l) ||
+          layerCompression(l.mediaType) === options.compression ||
+          (options.onlyUncompressed === true && layerCompression(l.mediaType) !== 'uncompressed')
+            ? l
+            : recompress(l, oci),
         ),
       );
       if (layers.some((l, i) => l !== decoded.value.layers[i])) {

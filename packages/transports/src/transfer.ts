@@ -1,8 +1,6 @@
 import type { Provider, Store } from '@lading/content-store';
 import { type Descriptor, OptionError, type Platform } from '@lading/digest';
 import { parseNormalizedReference, referenceName } from '@lading/reference-store/reference';
-import { loadPolicy } from '../policy/policy.js';
-import { openPolicyImage } from '../policy/policy-image.js';
 import { readDockerDaemon, writeDockerDaemon } from './docker-daemon.js';
 import { layoutProvider } from './file-provider.js';
 import { prepareImage } from './prepare.js';
@@ -22,10 +20,7 @@ import { requireSingleImage, writeDirImage, writeOciArchive, writeOciLayout } fr
 export interface ImageSource {
   store: Provider;
   manifest: Descriptor;
-  /**
-   * Where the image comes from, for the signature policy (containers/image checks the source of every copy).
-   * Default: an unnamed image of the local storage, as buildah's commit source is.
-   */
+  /** Where the image comes from, for a caller's policy check (the transfer itself does not read it). */
   reference?: ImageReference;
 }
 
@@ -38,46 +33,33 @@ export interface TransferOptions {
   platform?: Platform;
   /** Recompress layers not already in this compression; default: layers are copied as they are. */
   compression?: 'gzip' | 'zstd' | 'uncompressed';
+  /** With `compression`: compress only uncompressed layers (see PrepareOptions.onlyUncompressed). */
+  onlyUncompressed?: boolean;
   compressionLevel?: number;
   /** `USER:PASS` for docker:// (never logged). */
   creds?: string;
   authFile?: string;
   /** false: plain HTTP or unverified TLS for docker:// */
   tlsVerify?: boolean;
+  /** HTTPS only unless `tlsVerify` is false or the registry is in `insecureRegistries` (buildah's rule). */
+  tlsRequired?: boolean;
+  /** registries.conf's insecure registries. */
+  insecureRegistries?: readonly string[];
   /** CA certificates and client certificates for docker:// (buildah's `--cert-dir`). */
   certDir?: string;
   retry?: number;
   retryDelayMs?: number;
-  /** `--signature-policy`; default: $HOME/.config/containers/policy.json, else /etc/containers/policy.json. */
-  policyPath?: string;
-  /** registries.d for signature lookasides (buildah's `--registries-conf-dir`); default as containers/image. */
-  registriesDir?: string;
   signal?: AbortSignal;
   /** buildah-style report lines ("Copying blob sha256:…"). */
   onProgress?: (message: string) => void;
 }
 
-/** The storage transport's reference for an image without a name (buildah's commit source has none). */
-const unnamedLocalImage: ImageReference = { transport: 'containers-storage', name: '' };
-
-/**
- * Checks the signature policy on the source of a copy, as containers/image's copy.Image does before it reads
- * anything. The destination is not checked: containers/image never evaluates policy on a destination, and issue #9
- * asks for enforcement "as containers/image does" on every write (commit, push, from), i.e. on each copy's source.
- */
-async function checkSource(ref: ImageReference, opts: TransferOptions): Promise<Descriptor | undefined> {
-  const policy = await loadPolicy(opts.policyPath);
-  const image = openPolicyImage(ref, {
-    ...(ref.transport === 'docker' ? { registry: registryOptions(opts) } : {}),
-    ...(opts.registriesDir !== undefined ? { registriesDir: opts.registriesDir } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  try {
-    await policy.check(ref, image);
-    return image.judged();
-  } finally {
-    image.close();
-  }
+export interface ReadImageOptions extends TransferOptions {
+  /**
+   * For docker://: the manifest a policy judged before the read; the pull is pinned to its digest, so a tag moved in
+   * between cannot slip another image in.
+   */
+  judged?: Descriptor;
 }
 
 /** The format a destination needs when none is asked for: OCI layouts take OCI only, docker save Docker only. */
@@ -88,8 +70,7 @@ function formatFor(dest: RemoteReference, asked: TransferOptions['format']): 'oc
 }
 
 /**
- * Writes an image to a transport (buildah push): the policy is checked on the source, the image narrowed to one
- * platform unless `all`, converted and recompressed as asked, then written. File destinations appear complete or not
+ * Writes an image to a transport (buildah push, lading copy): the image narrowed to one platform unless `all`, converted and recompressed as asked, then written. File destinations appear complete or not
  * at all; a registry gets blobs before the manifests that name them.
  */
 export async function writeImage(
@@ -97,14 +78,17 @@ export async function writeImage(
   src: ImageSource,
   opts: TransferOptions,
 ): Promise<{ manifestDigest: string; manifest: Descriptor }> {
-  await checkSource(src.reference ?? unnamedLocalImage, opts);
-  const registry = dest.transport === 'docker' ? registryOptions(opts) : undefined;
+  const registry =
+    dest.transport === 'docker'
+      ? registryOptions(opts, parseNormalizedReference(dest.ref).registry)
+      : undefined;
   opts.onProgress?.('Getting image source signatures');
   const prepared = await prepareImage(src.store, src.manifest, {
     format: formatFor(dest, opts.format),
     all: opts.all,
     platform: opts.platform,
     compression: dest.transport === 'docker-archive' ? 'uncompressed' : opts.compression,
+    onlyUncompressed: dest.transport !== 'docker-archive' && opts.onlyUncompressed === true,
     compressionLevel: opts.compressionLevel,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -160,17 +144,15 @@ export async function writeImage(
 }
 
 /**
- * Reads an image from a transport into a store (what `from IMAGE` and `pull` use): the policy is checked on the
- * source, a list is narrowed to one platform unless `all`, and every blob is verified against its digest as it is
+ * Reads an image from a transport into a store (what `from IMAGE`, `pull` and `lading copy` use): a list is narrowed to one platform unless `all`, and every blob is verified against its digest as it is
  * stored. Returns the stored root (the platform's manifest, or the list with `all`).
  */
 export async function readImage(
   src: RemoteReference,
   into: Store,
-  opts: TransferOptions,
+  opts: ReadImageOptions,
 ): Promise<{ manifest: Descriptor }> {
-  // the manifest the policy judged is the one read: a tag moved in between cannot slip another image in
-  const judged = await checkSource(src, opts);
+  const { judged } = opts;
   const shown = formatImageReference(src);
   const common = { all: opts.all, platform: opts.platform, signal: opts.signal, onProgress: opts.onProgress };
   switch (src.transport) {
@@ -201,7 +183,7 @@ export async function readImage(
           ? src.ref
           : `${referenceName(parseNormalizedReference(src.ref))}@${judged.digest}`;
       const pulled = await pullImage(pinned, into, {
-        ...registryOptions(opts),
+        ...registryOptions(opts, parseNormalizedReference(src.ref).registry),
         ...(opts.all
           ? {}
           : { platform: opts.platform ?? (await import('@lading/digest')).defaultPlatform() }),

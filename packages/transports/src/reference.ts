@@ -1,4 +1,4 @@
-import { type Digest, InvalidInputError, isDigest } from '@lading/digest';
+import { type Digest, InvalidInputError, isDigest, OptionError } from '@lading/digest';
 import {
   familiarName,
   familiarString,
@@ -8,7 +8,7 @@ import {
   withDefaultTag,
 } from '@lading/reference-store/reference';
 
-/** An image named with one of the transports of containers-transports(5) that lading-buildah speaks. */
+/** An image named with one of the transports of containers-transports(5) that lading speaks. */
 export type ImageReference =
   | { transport: 'containers-storage'; name: string } // the app's local storage
   | { transport: 'oci'; dir: string; ref?: string } // oci:DIR[:REF]
@@ -21,6 +21,24 @@ export type ImageReference =
 
 export type RemoteReference = Exclude<ImageReference, { transport: 'containers-storage' }>;
 export type TransportName = ImageReference['transport'];
+
+/** The transports `parseImageReference` reads, as an error names them. */
+export const knownTransports = [
+  'containers-storage:',
+  'oci:',
+  'oci-archive:',
+  'dir:',
+  'docker-archive:',
+  'docker://',
+  'docker-daemon:',
+] as const;
+
+/** An image name no transport reads: a usage error (exit 2) that names the transports there are. */
+function unknownTransport(code: string, message: string): OptionError {
+  return new OptionError(code, `${message}; use NAME[:TAG] or one of ${knownTransports.join(' ')}`, {
+    key: 'image',
+  });
+}
 
 /** Transports containers/image knows but lading does not implement: named so the error can say so. */
 const unsupportedTransports = new Set(['ostree', 'sif', 'tarball', 'atomic']);
@@ -157,7 +175,8 @@ function isStorageName(s: string): boolean {
 
 /**
  * Parses `transport:reference` as containers/image's `alltransports.ParseImageName` does, with buildah's rule that a
- * bare image name (no known transport before the first colon) means the local storage (`containers-storage`).
+ * bare image name (no known transport before the first colon) means the local storage (`containers-storage`). A name
+ * that is neither is a usage error (`OptionError`) naming the known transports.
  */
 export function parseImageReference(s: string): ImageReference {
   if (typeof s !== 'string' || s === '') throw invalid('TRANSPORT_EMPTY', 'Invalid image name "", empty');
@@ -190,19 +209,19 @@ export function parseImageReference(s: string): ImageReference {
       break;
   }
   if (unsupportedTransports.has(transport)) {
-    throw invalid(
+    throw unknownTransport(
       'TRANSPORT_UNSUPPORTED',
-      `Invalid image name "${s}": transport "${transport}" is not supported by lading-buildah`,
+      `Invalid image name "${s}": transport "${transport}" is not supported by lading`,
     );
   }
   if (isStorageName(s)) return { transport: 'containers-storage', name: s };
   if (colon < 0) {
-    throw invalid(
+    throw unknownTransport(
       'TRANSPORT_BAD_NAME',
       `Invalid image name "${s}", expected colon-separated transport:reference`,
     );
   }
-  throw invalid('TRANSPORT_UNKNOWN', `Invalid image name "${s}", unknown transport "${transport}"`);
+  throw unknownTransport('TRANSPORT_UNKNOWN', `Invalid image name "${s}", unknown transport "${transport}"`);
 }
 
 /** The image's name as containers/image prints it (`transports.ImageName`): what errors and policy messages show. */

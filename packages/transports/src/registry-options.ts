@@ -1,5 +1,6 @@
 import { OptionError } from '@lading/digest';
 import { type RegistryClientOptions, readCertDir } from '@lading/push';
+import { isInsecureRegistry } from './registries-conf.js';
 
 export interface RegistryFlags {
   readonly creds?: string | undefined;
@@ -9,20 +10,27 @@ export interface RegistryFlags {
   readonly certDir?: string | undefined;
   readonly retry?: number | undefined;
   readonly retryDelayMs?: number | undefined;
+  /**
+   * buildah's rule: HTTPS only, unless `tlsVerify` is false or registries.conf marks the registry insecure (no
+   * plain-HTTP fallback for localhost, which lading's own default, Docker's, allows).
+   */
+  readonly tlsRequired?: boolean | undefined;
+  /** registries.conf's insecure registries (see `readInsecureRegistries`), for `tlsRequired`. */
+  readonly insecureRegistries?: readonly string[] | undefined;
 }
 
 /**
  * buildah's registry flags as @lading/push options: `--creds USER:PASS`, `--authfile`, `--tls-verify=false` (plain
  * HTTP or unverified TLS), `--cert-dir`, `--retry`/`--retry-delay`. The password never appears in an error.
  */
-export function registryOptions(flags: RegistryFlags): RegistryClientOptions {
+export function registryOptions(flags: RegistryFlags, registry?: string): RegistryClientOptions {
   let credentials: { username: string; password: string } | undefined;
   if (flags.creds !== undefined) {
     const colon = flags.creds.indexOf(':');
     if (colon <= 0) {
       throw new OptionError(
         'CREDS_INVALID',
-        '--creds needs USERNAME:PASSWORD (lading-buildah never prompts for a password)',
+        '--creds needs USERNAME:PASSWORD (lading never prompts for a password)',
         { key: 'creds' },
       );
     }
@@ -40,7 +48,12 @@ export function registryOptions(flags: RegistryFlags): RegistryClientOptions {
   return {
     ...(credentials ? { credentials } : {}),
     ...(flags.authFile !== undefined ? { authFiles: [flags.authFile] } : {}),
-    ...(flags.tlsVerify === false ? { insecure: true } : {}),
+    ...(flags.tlsVerify === false ||
+    (registry !== undefined && isInsecureRegistry(registry, flags.insecureRegistries ?? []))
+      ? { insecure: true }
+      : flags.tlsRequired === true
+        ? { scheme: 'https' as const }
+        : {}),
     ...(flags.certDir !== undefined ? { tls: readCertDir(flags.certDir) } : {}),
     ...(flags.retry !== undefined || flags.retryDelayMs !== undefined
       ? {

@@ -246,7 +246,7 @@ export async function withExtracted<T>(
   signal: AbortSignal | undefined,
   fn: (dir: string) => Promise<T>,
 ): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'lading-buildah-archive-'));
+  const dir = await mkdtemp(join(tmpdir(), 'lading-archive-'));
   try {
     await extractArchive(file, dir, signal);
     return await fn(dir);

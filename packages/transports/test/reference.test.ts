@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatImageReference, parseImageReference } from '../src/transports/index.js';
+import { formatImageReference, parseImageReference } from '../src/index.js';
 
 describe('parseImageReference', () => {
   it('parses each transport as containers/image does', () => {
@@ -88,14 +88,27 @@ describe('parseImageReference', () => {
       ['', /Invalid image name ""/],
       ['dir:', /empty path/],
     ];
+    // no transport reads these: a usage error (exit 2) naming the transports there are
+    const unknown = new Set(['foo://bar', 'ostree:busybox@/ostree/repo', 'UPPER CASE']);
     for (const [input, message] of bad) {
       expect(() => parseImageReference(input), input).toThrow(message);
       try {
         parseImageReference(input);
       } catch (e) {
-        expect((e as { kind: string }).kind).toBe('invalid-input');
+        expect((e as { kind: string }).kind, input).toBe(unknown.has(input) ? 'option' : 'invalid-input');
+        if (unknown.has(input)) {
+          expect((e as Error).message).toContain(
+            'oci-archive: dir: docker-archive: docker:// docker-daemon:',
+          );
+        }
       }
     }
+  });
+
+  it('a Foo/Bar is no store name and no transport: a usage error naming the transports', () => {
+    expect(() => parseImageReference('Foo/Bar')).toThrow(
+      /expected colon-separated transport:reference.*oci:/,
+    );
   });
 
   it('formats names as containers/image prints them', () => {

@@ -1,0 +1,14 @@
+export { extractArchive } from './archive-extract.js';
+export { fileProvider, layoutProvider, overlayProvider } from './file-provider.js';
+export type { PreparedImage, PrepareOptions } from './prepare.js';
+export { prepareImage } from './prepare.js';
+export { findInLayout, readDirImage, readDockerArchiveImage } from './read-image.js';
+export type { ImageReference, RemoteReference, TransportName } from './reference.js';
+export { formatImageReference, knownTransports, parseImageReference } from './reference.js';
+export { defaultRegistriesConf, isInsecureRegistry, readInsecureRegistries } from './registries-conf.js';
+export type { RegistryFlags } from './registry-options.js';
+export { registryOptions } from './registry-options.js';
+export type { ImageSource, ReadImageOptions, TransferOptions } from './transfer.js';
+export { readImage, writeImage } from './transfer.js';
+export { writeDockerArchive } from './write-docker-archive.js';
+export { dirTransportVersion } from './write-image.js';

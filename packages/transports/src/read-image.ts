@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryStore, type Provider, type Store, StoreSink, writeBlob } from '@lading/content-store';
 import {
-  AnnotationRefName,
   type Descriptor,
   type Digest,
   digestEncoded,
@@ -17,7 +16,12 @@ import {
 } from '@lading/digest';
 import { detectCompression } from '@lading/layer';
 import { copyGraph, decodeAny, encodeManifest } from '@lading/manifest';
-import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
+import {
+  formatReference,
+  layoutEntriesNamed,
+  parseNormalizedReference,
+  withDefaultTag,
+} from '@lading/reference-store/reference';
 import { extractArchive } from './archive-extract.js';
 import { fileProvider, overlayProvider } from './file-provider.js';
 import { type PrepareOptions, prepareImage } from './prepare.js';
@@ -54,7 +58,7 @@ export async function findInLayout(dir: string, ref: string | undefined, shown: 
     }
     return manifests[0] as Descriptor;
   }
-  const found = manifests.find((m) => m.annotations?.[AnnotationRefName] === ref);
+  const found = layoutEntriesNamed(manifests, ref)[0];
   if (found === undefined)
     throw new NotFoundError('IMAGE_NOT_FOUND', `${shown}: no descriptor found for reference "${ref}"`);
   return found;

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Provider } from '@lading/content-store';
 import { openLocalStore, readBlob } from '@lading/content-store';
 import {
-  AnnotationRefName,
   type Descriptor,
   type Digest,
   InvalidInputError,
@@ -16,6 +15,7 @@ import {
   platformMatches,
 } from '@lading/digest';
 import { parseHistoryFromConfig } from '@lading/image-config';
+import { layoutEntriesNamed } from '@lading/reference-store/reference';
 import type { ExportLayer } from '../plugin/types.js';
 
 export interface BaseImage {
@@ -66,9 +66,8 @@ export async function readOciLayoutImage(ref: string, platform: Platform): Promi
     });
   }
   const index = parseJson(indexText, join(dir, 'index.json'));
-  const candidates = (index.manifests ?? []).filter(
-    (m) => tag === undefined || m.annotations?.[AnnotationRefName] === tag,
-  );
+  const candidates =
+    tag === undefined ? (index.manifests ?? []) : layoutEntriesNamed(index.manifests ?? [], tag);
   if (candidates.length === 0 || (tag === undefined && candidates.length > 1)) {
     throw new NotFoundError(
       'BASE_NOT_FOUND',

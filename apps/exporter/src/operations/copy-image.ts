@@ -17,6 +17,7 @@ import {
   NotFoundError,
   OptionError,
 } from '@lading/digest';
+import { layoutEntriesNamed } from '@lading/reference-store/reference';
 import type { ImageLocation } from '../cli/common.js';
 import type { ContainerdCopyOptions } from './copy-containerd.js';
 
@@ -94,9 +95,7 @@ async function openSource(
   if (loc.kind === 'oci') {
     const store = await openLocalStore(loc.dir);
     const index = await store.readIndex();
-    const matches = index.manifests.filter(
-      (m) => loc.tag === undefined || m.annotations?.[AnnotationRefName] === loc.tag,
-    );
+    const matches = loc.tag === undefined ? index.manifests : layoutEntriesNamed(index.manifests, loc.tag);
     if (matches.length !== 1) {
       throw new NotFoundError(
         'OCI_IMAGE_NOT_FOUND',

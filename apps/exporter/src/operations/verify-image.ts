@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { AnnotationRefName, type Descriptor, NotFoundError, OptionError } from '@lading/digest';
-import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
+import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
+import {
+  formatReference,
+  layoutEntriesNamed,
+  parseNormalizedReference,
+  withDefaultTag,
+} from '@lading/reference-store/reference';
 import type { ImageSignature, SignedIdentity, VerificationResult } from '@lading/sign';
 import type { ImageLocation } from '../cli/common.js';
 
@@ -74,9 +79,8 @@ export async function verifyImage(
   } else if (loc.kind === 'oci') {
     const { openLocalStore, readBlob } = await import('@lading/content-store');
     const layout = await openLocalStore(loc.dir);
-    const entries = (await layout.readIndex()).manifests.filter(
-      (m) => loc.tag === undefined || m.annotations?.[AnnotationRefName] === loc.tag,
-    );
+    const { manifests } = await layout.readIndex();
+    const entries = loc.tag === undefined ? manifests : layoutEntriesNamed(manifests, loc.tag);
     const entry = entries[0];
     if (entry === undefined || entries.length > 1) {
       throw new NotFoundError(

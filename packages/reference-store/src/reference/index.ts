@@ -1,3 +1,4 @@
+export { layoutEntriesNamed } from './layout-names.js';
 export type { Reference } from './reference.js';
 export {
   canonicalReference,

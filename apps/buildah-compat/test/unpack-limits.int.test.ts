@@ -25,7 +25,8 @@ async function fromMeasured(
   const r = await run(
     '/usr/bin/time',
     ['-f', '%M', '-o', stats, process.execPath, mainJs, '--root', join(tmp.path, 'root'), 'from', ...args],
-    { allowFailure: true },
+    // lading's detailed exit codes (buildah's 125 is asserted in cli-errors.test.ts)
+    { allowFailure: true, env: { ...process.env, LADING_BUILDAH_EXIT_CODES: 'detailed' } },
   );
   const { readFileSync } = await import('node:fs');
   return {

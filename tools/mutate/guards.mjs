@@ -23,17 +23,17 @@ export const guards = {
   'archive-extract': {
     mutate: () => [
       lines(
-        'apps/buildah-compat/src/transports/archive-extract.ts',
+        'packages/transports/src/archive-extract.ts',
         /^function unsafe\(/,
         /^export async function extractArchive/,
       ),
       lines(
-        'apps/buildah-compat/src/transports/archive-extract.ts',
+        'packages/transports/src/archive-extract.ts',
         /const \{ name, type, linkname, size \}/,
         /^ {6}entry\.resume\(\);$/,
       ),
       lines(
-        'apps/buildah-compat/src/transports/read-image.ts',
+        'packages/transports/src/read-image.ts',
         /const pathOf = \(name: string\) => \{/,
         /^ {2}\};$/,
       ),
@@ -43,11 +43,7 @@ export const guards = {
   /** The 8 MiB image config cap: image-config's parse and the config reads of base images and docker-archive. */
   'config-cap': {
     mutate: () => [
-      lines(
-        'packages/image-config/src/parse.ts',
-        /^export const maxConfigBytes/,
-        /^export const maxConfigBytes/,
-      ),
+      lines('packages/digest/src/caps.ts', /^export const maxConfigBytes/, /^export const maxConfigBytes/),
       lines(
         'packages/image-config/src/parse.ts',
         /^export function parseJsonObject/,
@@ -59,7 +55,7 @@ export const guards = {
         /readBlob\(store, doc\.config/,
       ),
       lines(
-        'apps/buildah-compat/src/transports/write-docker-archive.ts',
+        'packages/transports/src/write-docker-archive.ts',
         /readBlob\(provider, manifest\.config/,
         /readBlob\(provider, manifest\.config/,
       ),
@@ -76,7 +72,7 @@ export const guards = {
       lines(
         'packages/remote-cache/src/export-cache.ts',
         /await target\.sink\.put\(blob\.descriptor/,
-        /throw new LadingError\('CACHE_EXPORT_FAILED'/,
+        /'CACHE_EXPORT_FAILED'/,
       ),
     ],
     tests: ['packages/remote-cache/src/export-cache-errors.test.ts'],

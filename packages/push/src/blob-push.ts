@@ -16,6 +16,11 @@ export interface BlobPushOptions {
   readonly chunkSize?: number;
   /** Skip the HEAD (the caller knows the blob is missing). */
   readonly skipExistsCheck?: boolean;
+  /**
+   * Awaited before the first request that writes (a mount, an upload session, a manifest PUT); reads go ahead.
+   * A rejection stops the push with its error before anything is written: e.g. signing keys still unlocking.
+   */
+  readonly beforeWrite?: () => Promise<void>;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressListener;
 }
@@ -81,6 +86,7 @@ export async function pushBlob(
     }
     // After a failed attempt the blob may have landed anyway (the PUT's answer was lost): check again then.
     checkExists = true;
+    await options.beforeWrite?.();
     let session: HttpResponse | undefined;
     for (const from of mountFrom) {
       const res = await client.request({

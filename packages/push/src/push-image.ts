@@ -26,6 +26,11 @@ export interface PushImageOptions extends RegistryClientOptions {
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressListener;
+  /**
+   * Awaited before the first request that writes (a mount, an upload session, a manifest PUT); reads go ahead.
+   * A rejection stops the push with its error before anything is written: e.g. signing keys still unlocking.
+   */
+  readonly beforeWrite?: () => Promise<void>;
 }
 
 export interface PushImageResult {
@@ -67,6 +72,7 @@ export async function pushImage(
     mountFrom,
     ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.beforeWrite ? { beforeWrite: options.beforeWrite } : {}),
     onProgress: (e) => {
       if (e.state === 'exists') counts.exists++;
       else if (e.state === 'mounted') counts.mounted++;

@@ -19,6 +19,11 @@ export interface RegistryTargetOptions {
   /** Blob transfers at once (default 4). */
   readonly concurrency?: number;
   readonly onProgress?: ProgressListener;
+  /**
+   * Awaited before the first request that writes (a mount, an upload session, a manifest PUT); reads go ahead.
+   * A rejection stops the push with its error before anything is written: e.g. signing keys still unlocking.
+   */
+  readonly beforeWrite?: () => Promise<void>;
 }
 
 /**
@@ -69,6 +74,7 @@ export class RegistryTarget implements BlobSink {
       if (present) return 'exists';
       const bytes = await readSmall(source.open(signal ? { signal } : {}), desc);
       this.#manifests.set(desc.digest, bytes);
+      await this.#options.beforeWrite?.();
       const { subject } = await putManifest(
         this.client,
         this.repository,
@@ -87,6 +93,7 @@ export class RegistryTarget implements BlobSink {
     const result = await pushBlob(this.client, this.repository, source, {
       ...(mountFrom ? { mountFrom } : {}),
       ...(this.#options.chunkSize !== undefined ? { chunkSize: this.#options.chunkSize } : {}),
+      ...(this.#options.beforeWrite ? { beforeWrite: this.#options.beforeWrite } : {}),
       ...(signal ? { signal } : {}),
       onProgress: (e) => {
         listener?.(e);
@@ -161,6 +168,7 @@ export class RegistryTarget implements BlobSink {
         throw err;
       }
     }
+    await this.#options.beforeWrite?.();
     const { subject } = await putManifest(
       this.client,
       this.repository,

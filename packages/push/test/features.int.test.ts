@@ -24,7 +24,7 @@ import {
   RegistryTarget,
   referrersTag,
 } from '../src/index.js';
-import { buildManifest, sha256, storeContents, TestStore } from './helpers.js';
+import { buildIndex, buildManifest, sha256, storeContents, TestStore } from './helpers.js';
 
 const user = { username: 'pusher', password: 'pw-For-Tests-9' };
 
@@ -45,6 +45,67 @@ describe.runIf(havePeers('docker-registry', 'skopeo'))(
       await auth?.cleanup();
     });
     const basic = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+
+    it('writes nothing before beforeWrite resolves, and nothing at all when it rejects', async () => {
+      const store = new TestStore();
+      const img = buildManifest(store, { layers: 2 });
+      const isWrite = (q: { method: string }) => ['POST', 'PUT', 'PATCH'].includes(q.method);
+      proxy.requests.length = 0;
+      let open!: () => void;
+      const gate = new Promise<void>((r) => {
+        open = r;
+      });
+      let called!: () => void;
+      const reached = new Promise<void>((r) => {
+        called = r;
+      });
+      const pushing = pushImage(store, img.manifest, `${proxy.host}/gate/held:v1`, {
+        credentials: user,
+        beforeWrite: () => {
+          called();
+          return gate;
+        },
+      });
+      await reached;
+      // reads went ahead (the blobs' HEADs), no write did
+      expect(proxy.requests.some((q) => q.method === 'HEAD')).toBe(true);
+      expect(proxy.requests.filter(isWrite)).toEqual([]);
+      const openedAt = proxy.requests.length;
+      open();
+      const r = await pushing;
+      expect(r.blobs.uploaded).toBe(3);
+      expect(proxy.requests.slice(0, openedAt).filter(isWrite)).toEqual([]);
+      expect(proxy.requests.slice(openedAt).filter(isWrite).length).toBeGreaterThanOrEqual(4);
+
+      proxy.requests.length = 0;
+      const other = buildManifest(store, { layers: 1 });
+      const refused = new Error('keys did not unlock');
+      await expect(
+        pushImage(store, other.manifest, `${proxy.host}/gate/refused:v1`, {
+          credentials: user,
+          beforeWrite: () => Promise.reject(refused),
+        }),
+      ).rejects.toBe(refused);
+      expect(proxy.requests.filter(isWrite)).toEqual([]);
+      const head = await fetch(`http://${registry.host}/v2/gate/refused/manifests/v1`, {
+        method: 'HEAD',
+        headers: { authorization: basic },
+      });
+      expect(head.status).toBe(404);
+
+      // an index whose blobs the registry has: its first write is a child manifest, held the same way
+      const fresh = buildIndex(store, { layers: 1, platforms: [{ os: 'linux', architecture: 'riscv64' }] });
+      for (const b of fresh.blobs)
+        await pushImage(store, b, `${proxy.host}/gate/index@${b.digest}`, { credentials: user });
+      proxy.requests.length = 0;
+      await expect(
+        pushImage(store, fresh.root, `${proxy.host}/gate/index:v1`, {
+          credentials: user,
+          beforeWrite: () => Promise.reject(refused),
+        }),
+      ).rejects.toBe(refused);
+      expect(proxy.requests.filter(isWrite)).toEqual([]);
+    });
 
     it('mounts blobs from another repository instead of uploading them', async () => {
       const store = new TestStore();

@@ -1,11 +1,20 @@
 import { InvalidInputError } from '@lading/digest';
 import type { Key, PrivateKey } from 'openpgp';
+import { requireWithCodeCache } from './cached-require.js';
 
-// openpgp.js is large: loaded on first use, so commands that never sign pay nothing for it.
+// openpgp.js is large: loaded on first use, so commands that never sign pay nothing for it, and through V8's code
+// cache (its self-contained CommonJS build, the one Node's `require` picks), so a signing push does not spend
+// most of its signing time compiling it.
 export type OpenPgp = typeof import('openpgp');
 let loaded: Promise<OpenPgp> | undefined;
 export function openpgp(): Promise<OpenPgp> {
-  loaded ??= import('openpgp');
+  loaded ??= (async () => {
+    try {
+      return requireWithCodeCache('openpgp', import.meta.url) as OpenPgp;
+    } catch {
+      return import('openpgp');
+    }
+  })();
   return loaded;
 }
 

@@ -77,6 +77,8 @@ export interface CopyOptions {
   readonly insecure?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
+  /** Into a registry: awaited before the first write (see `@lading/push`'s `PushImageOptions.beforeWrite`). */
+  readonly beforeWrite?: () => Promise<void>;
 }
 
 /**
@@ -243,6 +245,7 @@ async function copyOpened(
     const report = options.onProgress;
     const r = await pushImage(provider, desc, dst.ref, {
       ...(options.insecure ? { insecure: true } : {}),
+      ...(options.beforeWrite ? { beforeWrite: options.beforeWrite } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       // one line per blob when it is done; what the registry had is CACHED, as BuildKit marks it
       ...(report

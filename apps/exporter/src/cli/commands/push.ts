@@ -29,27 +29,31 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const target = dest ?? (src.kind === 'store' ? src.name : undefined);
   if (target === undefined)
     throw new OptionError('PUSH_DEST', `lading push ${image} needs DEST (docker://REF)`, {});
-  // keys are read and unlocked before anything moves: a wrong passphrase pushes nothing
+  // The keys unlock (on a worker thread) while the push reads what the registry has; nothing is written, and
+  // nothing is printed, until they are unlocked: a wrong passphrase pushes nothing and is the only line.
   const signKeys = values['sign-key'] ?? [];
   const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
-  const prepared = signing
-    ? await signing.prepareSigning(signKeys, {
-        passphraseFile: values['passphrase-file'],
-        registriesDir: values['registries.d'],
-      })
-    : undefined;
-  const signers = prepared?.signers ?? [];
-  const desc = await copyImage(
+  const preparing = signing?.prepareSigning(signKeys, {
+    passphraseFile: values['passphrase-file'],
+    registriesDir: values['registries.d'],
+  });
+  const report = (m: string) => values.progress !== 'quiet' && process.stderr.write(`${m}\n`);
+  const held = preparing ? holdUntil(preparing, report) : undefined;
+  const copying = copyImage(
     src,
     { kind: 'docker', ref: target.replace(/^docker:\/\//, '') },
     {
       storeDir: values.store !== undefined ? resolve(values.store) : defaultStoreDir(),
       ...(values.insecure ? { insecure: true } : {}),
       ...(format ? { format } : {}),
+      ...(held ? { beforeWrite: held.opened } : {}),
       signal,
-      onProgress: (m) => values.progress !== 'quiet' && process.stderr.write(`${m}\n`),
+      onProgress: held?.report ?? report,
     },
   );
+  // the keys' error first: the push, stopped at its first write, fails with the same one
+  const [prepared, desc] = await Promise.all([preparing, copying]);
+  const signers = prepared?.signers ?? [];
   const signed =
     signing && signers.length > 0
       ? await signing.signPushedImage(target, desc, signers, {
@@ -68,4 +72,27 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
     `${target}@${desc.digest}${signed && signing ? `\n${signing.signatureLines(signed)}` : ''}`,
   );
   return 0;
+}
+
+/**
+ * Progress lines held back until `ready` settles: printed once it resolves, dropped if it rejects. `opened` is
+ * the push's `beforeWrite`.
+ */
+function holdUntil(ready: Promise<unknown>, report: (line: string) => void) {
+  let lines: string[] | undefined = [];
+  const opened = ready.then(
+    () => {
+      for (const l of lines ?? []) report(l);
+      lines = undefined;
+    },
+    (error: unknown) => {
+      lines = [];
+      throw error;
+    },
+  );
+  opened.catch(() => {}); // awaited by the push and through Promise.all; this only keeps Node from calling it unhandled
+  return {
+    opened: () => opened,
+    report: (line: string) => (lines ? lines.push(line) : report(line)),
+  };
 }

@@ -386,6 +386,75 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
       expect(again.layers.length).toBe(2);
     });
 
+    it('export -o type=oci,tar=false --sign-key with a cosign key keeps the signature in the layout', async () => {
+      const keyEnv = { ...env(), LADING_PASSPHRASE: passphrase };
+      const dest = p('signed-layout');
+      const out = await lading(
+        [
+          'export',
+          helloRootfs,
+          '-o',
+          `type=oci,tar=false,dest=${dest},name=example.com/app:1`,
+          '--sign-key',
+          p('cosign.key'),
+        ],
+        { env: keyEnv },
+      );
+      expect(out.code, out.stderr).toBe(0);
+      type Entry = { digest: string; annotations?: Record<string, string> };
+      const index = JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as { manifests: Entry[] };
+      const blob = (d: string) => readFile(join(dest, 'blobs', 'sha256', d.slice(7)));
+      const image = index.manifests.find(
+        (m) => !m.annotations?.['org.opencontainers.image.ref.name']?.endsWith('.sig'),
+      ) as Entry;
+      expect(sha256(await blob(image.digest))).toBe(image.digest);
+      const tag = `sha256-${image.digest.slice(7)}.sig`;
+      const sigEntry = index.manifests.find(
+        (m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag,
+      ) as Entry;
+      expect(sigEntry, JSON.stringify(index)).toBeDefined();
+      const manifest = JSON.parse((await blob(sigEntry.digest)).toString('utf8')) as {
+        layers: { mediaType: string; digest: string; annotations: Record<string, string> }[];
+      };
+      const layer = manifest.layers[0] as (typeof manifest.layers)[number];
+      expect(layer.mediaType).toBe('application/vnd.dev.cosign.simplesigning.v1+json');
+      const payload = await blob(layer.digest);
+      expect(JSON.parse(payload.toString('utf8')).critical).toEqual({
+        identity: { 'docker-reference': 'example.com/app:1' },
+        image: { 'docker-manifest-digest': image.digest },
+        type: 'cosign container image signature',
+      });
+      await writeFile(p('layout-payload'), payload);
+      await writeFile(
+        p('layout-sig.der'),
+        Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] as string, 'base64'),
+      );
+      const ossl = await run('openssl', [
+        'dgst',
+        '-sha256',
+        '-verify',
+        p('cosign.pub'),
+        '-signature',
+        p('layout-sig.der'),
+        p('layout-payload'),
+      ]);
+      expect(ossl.stdout).toContain('Verified OK');
+
+      // an OpenPGP key alone, or a layout without a name, is refused before anything is built
+      const refused = async (key: string, attrs: string) => {
+        const d = p(`refused-${attrs.length}`);
+        const r = await lading(
+          ['export', helloRootfs, '-o', `type=oci,tar=false,dest=${d}${attrs}`, '--sign-key', p(key)],
+          { env: keyEnv },
+        );
+        expect(r.code, r.stderr).toBe(2);
+        await expect(readFile(join(d, 'index.json'))).rejects.toThrow(/ENOENT/);
+        return r.stderr;
+      };
+      expect(await refused('me.asc', ',name=example.com/app:1')).toMatch(/cosign signatures only/);
+      expect(await refused('cosign.key', '')).toMatch(/cannot determine the name to sign for/);
+    });
+
     it('bad keys and passphrases are one typed line that shows no secret', async () => {
       const secretKeyText = await readFile(p('cosign.key'), 'utf8');
       const keyBody = (secretKeyText.split('\n')[1] as string).slice(0, 24);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export default async function (bench) {
   const tree = await bench.realTree();
-  const main = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+  const main = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
   const scratch = bench.tmp('attest');
   await rm(scratch, { recursive: true, force: true });
   await mkdir(scratch, { recursive: true });

@@ -56,7 +56,7 @@ async function startContainerd(dir) {
 
 export default async function (bench) {
   const tree = await bench.realTree();
-  const main = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+  const main = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
   const scratch = bench.tmp('');
   await rm(scratch, { recursive: true, force: true });
   await mkdir(scratch, { recursive: true });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export default async function (bench) {
   const tree = await bench.realTree();
-  const main = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+  const main = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
   const { startDockerd } = await import(join(bench.repoRoot, 'packages/testkit/dist/index.js'));
   const scratch = bench.tmp('');
   await rm(scratch, { recursive: true, force: true });

@@ -25,7 +25,7 @@ export default async function (bench) {
   await mkdir(context, { recursive: true });
   await testkit.run('cp', ['-al', `${tree}/.`, join(context, 'tree')]);
   await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY tree/ /\n');
-  const main = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+  const main = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
   const setup = { bench, testkit, tree, app, context, main, store: join(scratch, 'store'), scratch };
   try {
     await inVfsDaemon(setup);

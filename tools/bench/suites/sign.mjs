@@ -52,7 +52,7 @@ async function startRegistry(dir) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export default async function (bench) {
-  const cli = join(bench.repoRoot, 'apps/exporter/dist/cli/main.js');
+  const cli = join(bench.repoRoot, 'apps/exporter/dist/bundle/main.js');
   const dir = bench.tmp('sign');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });

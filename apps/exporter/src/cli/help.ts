@@ -60,11 +60,12 @@ Output:
                            A cache that is missing, unreachable or not a cache is a warning, never an error
       --metadata-file F    Write the exporter response (containerimage.digest, ...) as JSON to F
 
-Signing (registry outputs: type=registry, or type=image with push=true):
+Signing (registry outputs: type=registry, or type=image with push=true; OCI layouts: type=oci,tar=false):
       --sign-key FILE      Sign each pushed name with this private key (repeatable): an armored OpenPGP key makes
                            a simple signature in the registries.d lookaside (what skopeo and podman verify); a
                            cosign key (ENCRYPTED COSIGN/SIGSTORE PRIVATE KEY) a cosign signature in the registry's
-                           sha256-<hex>.sig tag (and a referrer where the registry has the referrers API)
+                           sha256-<hex>.sig tag (and a referrer where the registry has the referrers API), or
+                           in an OCI layout's index.json (cosign keys only; the output needs name=REF)
       --passphrase-file F  The keys' passphrase (first line of F; default $LADING_PASSPHRASE)
       --registries.d DIR   Where lookasides are configured (default ~/.config/containers/registries.d when it
                            exists, else /etc/containers/registries.d; lookaside-staging is written)

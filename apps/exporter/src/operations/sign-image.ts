@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { type Descriptor, isIndexMediaType, NotFoundError, OptionError } from '@lading/digest';
+import {
+  type Descriptor,
+  isIndexMediaType,
+  maxManifestBytes,
+  NotFoundError,
+  OptionError,
+} from '@lading/digest';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSigner, RegistriesConfig, StoredSignatures } from '@lading/sign';
 
@@ -146,4 +152,61 @@ export function signatureLines(s: SignedImage): string {
     lines.push(`  cosign signature: ${s.reference.replace(/[:@][^/]*$/, '')}:${s.tag}`);
   if (s.referrer !== undefined) lines.push(`  referrer: ${s.referrer.digest}`);
   return lines.join('\n');
+}
+
+/** Keys that can sign into an OCI layout: cosign keys (containers/image keeps no simple signatures in one). */
+export function layoutSigners(signers: readonly ImageSigner[], where: string): ImageSigner[] {
+  const usable = signers.filter((s) => s.format === 'sigstore');
+  if (usable.length === 0) {
+    throw new OptionError(
+      'SIGN_UNSUPPORTED_DESTINATION',
+      `${where}: an OCI layout keeps cosign signatures only, not simple signatures (sign with a cosign key)`,
+      { key: 'sign-key' },
+    );
+  }
+  return usable;
+}
+
+export interface SignedLayout {
+  readonly reference: string;
+  readonly signers: readonly string[];
+  /** The `.sig` ref names written into the layout's index. */
+  readonly tags: readonly string[];
+}
+
+/**
+ * Signs an image in an OCI layout directory for `name` (the identity the signature claims) with its cosign keys,
+ * each manifest of an index too, and keeps the signatures next to it (`sha256-<hex>.sig` in index.json), as
+ * `lading-buildah push --sign-by-sigstore-private-key` does for `oci:DIR`.
+ */
+export async function signLayoutImage(
+  dir: string,
+  name: string,
+  subject: Descriptor,
+  signers: readonly ImageSigner[],
+): Promise<SignedLayout> {
+  const usable = layoutSigners(signers, `oci:${dir}`);
+  const ref = withDefaultTag(parseNormalizedReference(name));
+  const { digest: _digest, ...named } = ref;
+  const reference = formatReference(ref.tag !== undefined ? named : ref);
+  const [sign, { openLocalStore, readBlob }] = await Promise.all([
+    import('@lading/sign'),
+    import('@lading/content-store'),
+  ]);
+  const layout = await openLocalStore(dir);
+  const rootBytes = isIndexMediaType(subject.mediaType)
+    ? await readBlob(layout, subject, { maxBytes: maxManifestBytes })
+    : undefined;
+  const tags: string[] = [];
+  for (const target of sign.signingTargets(subject, rootBytes)) {
+    const signatures = [];
+    for (const s of usable) signatures.push(await s.sign(target.digest, reference));
+    await sign.writeLayoutSignatures(
+      layout,
+      target,
+      signatures.filter((x) => x.format === 'sigstore'),
+    );
+    tags.push(sign.cosignSignatureTag(target.digest));
+  }
+  return { reference, signers: usable.map((s) => s.description), tags };
 }

@@ -15,7 +15,8 @@ import type { LayerInput } from '../../operations/build-source.js';
 import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
 import { loadExporterPlugin } from '../../operations/load-plugin.js';
-import type { SignedImage } from '../../operations/sign-image.js';
+import type { SignedImage, SignedLayout } from '../../operations/sign-image.js';
+import { parseBoolAttr } from '../../plugin/attrs.js';
 import {
   commonOptions,
   decodeResponse,
@@ -32,6 +33,11 @@ import { parseArgs } from '../parse-args.js';
 export const help = helpTexts.export;
 
 /** Outputs that push to a registry: what --sign-key signs. */
+/** An OCI layout directory (`type=oci,tar=false`): where cosign signatures can go beside the image. */
+function writesLayout(out: OutputRequest): boolean {
+  return out.type === 'oci' && !parseBoolAttr(out.attrs, 'tar', true);
+}
+
 function pushes(out: OutputRequest): boolean {
   const push = out.attrs.push;
   return out.type === 'registry'
@@ -354,10 +360,10 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const config = values.config !== undefined ? await readConfigFile(values.config) : undefined;
   const containerd = await containerdChoice(values['containerd-address'], values.namespace, values.store);
   const signKeys = values['sign-key'] ?? [];
-  if (signKeys.length > 0 && !outputs.some(pushes)) {
+  if (signKeys.length > 0 && !outputs.some((o) => pushes(o) || writesLayout(o))) {
     throw new OptionError(
       'SIGN_WITHOUT_PUSH',
-      '--sign-key signs registry pushes: add -o type=registry,name=REF (or type=image,push=true)',
+      '--sign-key signs registry pushes and OCI layout directories: add -o type=registry,name=REF (or type=image,push=true, or type=oci,tar=false,dest=DIR)',
       { key: 'sign-key' },
     );
   }
@@ -370,6 +376,18 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       })
     : undefined;
   const signers = prepared?.signers ?? [];
+  // an OCI layout keeps cosign signatures only: an OpenPGP key alone is refused before the build
+  for (const o of signers.length > 0 ? outputs.filter(writesLayout) : []) {
+    signing?.layoutSigners(signers, `oci:${o.attrs.dest ?? ''}`);
+    if (!(o.attrs.name ?? '').split(',').some((n) => n !== '')) {
+      // containers/image: "Cannot determine canonical Docker reference for destination"
+      throw new OptionError(
+        'SIGN_NO_IDENTITY',
+        `oci:${o.attrs.dest ?? ''}: cannot determine the name to sign for: give the output name=REGISTRY/REPO:TAG`,
+        { key: 'sign-key' },
+      );
+    }
+  }
   const progress = progressFrom(values.progress);
   if (
     Object.keys(annotations).length > 0 &&
@@ -458,6 +476,19 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
         progress.done(`sign ${name}`);
       }
     }
+    const signedLayouts: SignedLayout[] = [];
+    for (const [i, out] of outputs.entries()) {
+      const response = result.outputs[i]?.response;
+      if (signing === undefined || signers.length === 0 || !writesLayout(out) || response === undefined)
+        continue;
+      const dir = resolve(out.attrs.dest ?? '');
+      const name = (response['image.name'] || out.attrs.name || '')
+        .split(',')
+        .find((n) => n !== '') as string;
+      progress.start(`sign oci:${dir}`, `signing ${name} in oci:${out.attrs.dest}`);
+      signedLayouts.push(await signing.signLayoutImage(dir, name, pushedDescriptor(response), signers));
+      progress.done(`sign oci:${dir}`);
+    }
     progress.close();
     const response = Object.assign({}, ...result.outputs.map((o) => o.response)) as Record<string, string>;
     await writeMetadataFile(values['metadata-file'], response);
@@ -469,6 +500,11 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       return `${o.type}: ${what}${names ? ` ${names}` : ''}`;
     });
     if (signing) lines.push(...signed.map(signing.signatureLines));
+    for (const l of signedLayouts)
+      lines.push(
+        `signed ${l.reference} with ${l.signers.join(', ')}`,
+        ...l.tags.map((t) => `  cosign signature: ${t}`),
+      );
     const text = lines.join('\n');
     // One shape for scripts: the merged response as --metadata-file writes it, then each output's own.
     const json = {
@@ -476,6 +512,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       outputs: result.outputs.map((o) => ({ type: o.type, response: decodeResponse(o.response) })),
       seconds,
       ...(signing && signed.length > 0 ? { signatures: signed.map(signing.signatureSummary) } : {}),
+      ...(signedLayouts.length > 0 ? { layoutSignatures: signedLayouts } : {}),
     };
     if (toStdout) process.stderr.write(`${text}\n`);
     else printResult(values.json ?? false, json, text);

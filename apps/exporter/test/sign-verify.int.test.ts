@@ -439,6 +439,8 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
         p('layout-payload'),
       ]);
       expect(ossl.stdout).toContain('Verified OK');
+      const verified = await lading(['verify', `oci:${dest}:1`, '--key', p('cosign.pub')], { env: env() });
+      expect(verified.code, verified.stderr).toBe(0);
 
       // an OpenPGP key alone, or a layout without a name, is refused before anything is built
       const refused = async (key: string, attrs: string) => {

@@ -389,6 +389,9 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
     it('export -o type=oci,tar=false --sign-key with a cosign key keeps the signature in the layout', async () => {
       const keyEnv = { ...env(), LADING_PASSPHRASE: passphrase };
       const dest = p('signed-layout');
+      // a key of its own: this test does not lean on another's
+      const gen = await lading(['key', 'generate', '--out', p('layout-cosign')], { env: keyEnv });
+      expect(gen.code, gen.stderr).toBe(0);
       const out = await lading(
         [
           'export',
@@ -396,7 +399,7 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
           '-o',
           `type=oci,tar=false,dest=${dest},name=example.com/app:1`,
           '--sign-key',
-          p('cosign.key'),
+          p('layout-cosign.key'),
         ],
         { env: keyEnv },
       );
@@ -433,13 +436,13 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
         'dgst',
         '-sha256',
         '-verify',
-        p('cosign.pub'),
+        p('layout-cosign.pub'),
         '-signature',
         p('layout-sig.der'),
         p('layout-payload'),
       ]);
       expect(ossl.stdout).toContain('Verified OK');
-      const verified = await lading(['verify', `oci:${dest}:1`, '--key', p('cosign.pub')], { env: env() });
+      const verified = await lading(['verify', `oci:${dest}:1`, '--key', p('layout-cosign.pub')], { env: env() });
       expect(verified.code, verified.stderr).toBe(0);
 
       // an OpenPGP key alone, or a layout without a name, is refused before anything is built
@@ -454,7 +457,7 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
         return r.stderr;
       };
       expect(await refused('me.asc', ',name=example.com/app:1')).toMatch(/cosign signatures only/);
-      expect(await refused('cosign.key', '')).toMatch(/cannot determine the name to sign for/);
+      expect(await refused('layout-cosign.key', '')).toMatch(/cannot determine the name to sign for/);
     });
 
     it('bad keys and passphrases are one typed line that shows no secret', async () => {

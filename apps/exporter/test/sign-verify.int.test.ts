@@ -69,6 +69,30 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
       return fpr;
     }
 
+    /** openssl's verdict on a cosign signature layer: its annotation over the payload, with the public key. */
+    async function opensslVerifies(
+      pub: string,
+      layer: { annotations: Record<string, string> },
+      payload: Uint8Array,
+    ): Promise<string> {
+      const base = p(`ossl-${sha256(payload).slice(7, 19)}`);
+      await writeFile(`${base}.payload`, payload);
+      await writeFile(
+        `${base}.der`,
+        Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] as string, 'base64'),
+      );
+      const r = await run('openssl', [
+        'dgst',
+        '-sha256',
+        '-verify',
+        pub,
+        '-signature',
+        `${base}.der`,
+        `${base}.payload`,
+      ]);
+      return r.stdout;
+    }
+
     beforeAll(async () => {
       dir = await makeTempDir('lading-sign-');
       registry = await startRegistry();
@@ -327,21 +351,7 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
         image: { 'docker-manifest-digest': digest },
         type: 'cosign container image signature',
       });
-      await writeFile(p('payload'), payload);
-      await writeFile(
-        p('sig.der'),
-        Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] as string, 'base64'),
-      );
-      const ossl = await run('openssl', [
-        'dgst',
-        '-sha256',
-        '-verify',
-        p('cosign.pub'),
-        '-signature',
-        p('sig.der'),
-        p('payload'),
-      ]);
-      expect(ossl.stdout).toContain('Verified OK');
+      expect(await opensslVerifies(p('cosign.pub'), layer, payload)).toContain('Verified OK');
 
       const verify = (key: string) =>
         lading(
@@ -427,22 +437,10 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
         image: { 'docker-manifest-digest': image.digest },
         type: 'cosign container image signature',
       });
-      await writeFile(p('layout-payload'), payload);
-      await writeFile(
-        p('layout-sig.der'),
-        Buffer.from(layer.annotations['dev.cosignproject.cosign/signature'] as string, 'base64'),
-      );
-      const ossl = await run('openssl', [
-        'dgst',
-        '-sha256',
-        '-verify',
-        p('layout-cosign.pub'),
-        '-signature',
-        p('layout-sig.der'),
-        p('layout-payload'),
-      ]);
-      expect(ossl.stdout).toContain('Verified OK');
-      const verified = await lading(['verify', `oci:${dest}:1`, '--key', p('layout-cosign.pub')], { env: env() });
+      expect(await opensslVerifies(p('layout-cosign.pub'), layer, payload)).toContain('Verified OK');
+      const verified = await lading(['verify', `oci:${dest}:1`, '--key', p('layout-cosign.pub')], {
+        env: env(),
+      });
       expect(verified.code, verified.stderr).toBe(0);
 
       // an OpenPGP key alone, or a layout without a name, is refused before anything is built

@@ -5,6 +5,7 @@ import {
   type FullStore,
   type Ingester,
   openLocalStore,
+  overlayProvider,
   type Provider,
   readBlob,
   writeBlob,
@@ -182,21 +183,6 @@ export async function convertImageGraph(
   };
 }
 
-/** Reads from `first` what it holds, the rest from `second` (converted manifests over the source's blobs). */
-function overlay(first: FullStore, second: Provider): Provider {
-  const has = async (digest: Descriptor['digest']) =>
-    first.info(digest).then(
-      () => true,
-      () => false,
-    );
-  return {
-    info: async (digest) => ((await has(digest)) ? first.info(digest) : second.info(digest)),
-    async *read(ref, options) {
-      yield* ((await has(ref.digest)) ? first : second).read(ref, options);
-    },
-  };
-}
-
 /**
  * Copies an image between `oci:DIR:TAG`, `docker://REF`, `containerd://NAME`, names in the lading store and the
  * transports of @lading/transports (`oci-archive:`, `docker-archive:`, `dir:`, `docker-daemon:`). Returns the root.
@@ -226,7 +212,7 @@ async function copyOpened(
   if (format !== 'keep') {
     const converted = createMemoryStore();
     desc = await convertImageGraph(opened.provider, converted, opened.desc, format === 'oci');
-    if (desc.digest !== opened.desc.digest) provider = overlay(converted, opened.provider);
+    if (desc.digest !== opened.desc.digest) provider = overlayProvider(converted, opened.provider);
   }
   if (dst.kind === 'containerd') {
     const { copyIntoContainerd } = await import('./copy-containerd.js');

@@ -19,8 +19,8 @@ import {
   OptionError,
 } from '@lading/digest';
 import { layoutEntriesNamed } from '@lading/reference-store/reference';
-import type { ImageLocation } from '../cli/common.js';
 import type { ContainerdCopyOptions } from './copy-containerd.js';
+import type { ImageLocation } from './image-location.js';
 
 interface Node {
   manifests?: Descriptor[];

@@ -7,7 +7,7 @@ import {
   withDefaultTag,
 } from '@lading/reference-store/reference';
 import type { ImageSignature, SignedIdentity, VerificationResult } from '@lading/sign';
-import type { ImageLocation } from '../cli/common.js';
+import type { ImageLocation } from './image-location.js';
 
 export interface VerifyImageOptions {
   /** Public key files: armored or binary OpenPGP keys, or cosign `PUBLIC KEY` PEMs. */

@@ -307,11 +307,11 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   // Cache flags: malformed ones stop here (usage error); a cache that cannot be imported is a warning later.
   const cacheTo = values['cache-to'] ?? [];
   const cacheFromSpecs = values['cache-from'] ?? [];
-  let inlineCache = false;
-  if (cacheTo.length > 0 || cacheFromSpecs.length > 0) {
-    const { checkCacheSpecs } = await import('../../operations/cache.js');
-    inlineCache = (await checkCacheSpecs(cacheTo, cacheFromSpecs)).to.some((s) => s.type === 'inline');
-  }
+  const cacheSpecs =
+    cacheTo.length > 0 || cacheFromSpecs.length > 0
+      ? await (await import('../cache-specs.js')).checkCacheSpecs(cacheTo, cacheFromSpecs)
+      : { to: [], from: [] };
+  const inlineCache = cacheSpecs.to.some((s) => s.type === 'inline');
   const { annotationFlagAttrs } = await import('../../exporters/annotations.js');
   const annotations = annotationFlagAttrs(values.annotation ?? []);
   const outputs = assembleOutputs(
@@ -382,7 +382,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   try {
     if (cacheFromSpecs.length > 0) {
       const { importLayerCaches } = await import('../../operations/cache.js');
-      cacheFrom = await importLayerCaches(cacheFromSpecs, { signal, logger: progress, progress });
+      cacheFrom = await importLayerCaches(cacheSpecs.from, { signal, logger: progress, progress });
     }
     const result = await exportImage({
       layers,
@@ -428,7 +428,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       const { exportLayerCache } = await import('../../operations/cache.js');
       const { openLocalStore } = await import('@lading/content-store');
       const storeDir = values.store !== undefined ? resolve(values.store) : defaultStoreDir();
-      const caches = await exportLayerCache(cacheTo, result.source, {
+      const caches = await exportLayerCache(cacheSpecs.to, result.source, {
         keys: result.layerKeys ?? [],
         // Only force-compression writes to the store (the recompressed layers): opened when asked for.
         openStore: () => openLocalStore(storeDir),

@@ -15,6 +15,7 @@ import {
   type Descriptor,
   isIndexMediaType,
   isManifestMediaType,
+  maxManifestBytes,
   NotFoundError,
   OptionError,
 } from '@lading/digest';
@@ -44,7 +45,7 @@ export async function copyImageGraph(
     signal?.throwIfAborted();
     const isJson = isManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
     if (isJson) {
-      const bytes = await readBlob(src, d, { maxBytes: 4 << 20 });
+      const bytes = await readBlob(src, d, { maxBytes: maxManifestBytes });
       const node = JSON.parse(new TextDecoder().decode(bytes)) as Node;
       for (const c of [
         ...(node.manifests ?? []),
@@ -157,7 +158,7 @@ export async function convertImageGraph(
   const isManifest = isManifestMediaType(desc.mediaType);
   if (!isManifest && !isIndexMediaType(desc.mediaType)) return desc;
   const { convertIndex, convertManifest, decodeIndex, decodeManifest } = await import('@lading/manifest');
-  const bytes = await readBlob(src, desc, { maxBytes: 4 << 20 });
+  const bytes = await readBlob(src, desc, { maxBytes: maxManifestBytes });
   let converted: { readonly bytes: Uint8Array; readonly descriptor: Descriptor };
   if (isManifest) {
     converted = convertManifest(decodeManifest(bytes, { expected: desc }), { oci });

@@ -16,6 +16,7 @@ import type { LayerCacheSource } from '../../operations/cache.js';
 import { exportImage, type OutputRequest } from '../../operations/export.js';
 import { loadExporterPlugin } from '../../operations/load-plugin.js';
 import type { SignedImage } from '../../operations/sign-image.js';
+import { parseBoolAttr } from '../../plugin/attrs.js';
 import {
   commonOptions,
   decodeResponse,
@@ -31,12 +32,10 @@ import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.export;
 
-/** Outputs that push to a registry: what --sign-key signs. */
+/** Outputs that push to a registry: what --sign-key signs (`push` read as the image exporter reads it). */
 function pushes(out: OutputRequest): boolean {
-  const push = out.attrs.push;
-  return out.type === 'registry'
-    ? push !== 'false'
-    : out.type === 'image' && (push === 'true' || push === '');
+  if (out.type !== 'registry' && out.type !== 'image') return false;
+  return parseBoolAttr(out.attrs, 'push', out.type === 'registry');
 }
 
 /** The root an exporter pushed, from its `containerimage.descriptor` response (digest alone when absent). */
@@ -448,9 +447,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
         progress.start(`sign ${name}`, `signing ${name}`);
         signed.push(
           await signing.signPushedImage(name, subject, signers, {
-            ...(out.attrs['registry.insecure'] === 'true' || out.attrs['registry.insecure'] === ''
-              ? { insecure: true }
-              : {}),
+            ...(parseBoolAttr(out.attrs, 'registry.insecure') ? { insecure: true } : {}),
             registries: (prepared as NonNullable<typeof prepared>).registries,
             signal,
           }),

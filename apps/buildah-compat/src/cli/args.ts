@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { unknownFlagError } from '@lading/cli-support';
+import { alignRows, unknownFlagError } from '@lading/cli-support';
 import { OptionError } from '@lading/digest';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -110,17 +110,7 @@ export function humanAgo(then: Date, now = new Date()): string {
 
 /** Left-aligned columns separated by at least `gap` spaces, like Go's tabwriter. */
 export function table(rows: readonly (readonly string[])[], gap = 3): string {
-  const widths: number[] = [];
-  for (const r of rows) {
-    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  }
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] as number) + gap)))
-        .join('')
-        .trimEnd(),
-    )
+  return alignRows(rows, gap)
     .map((l) => `${l}\n`)
     .join('');
 }

@@ -1,13 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  type Descriptor,
-  formatPlatform,
-  NotFoundError,
-  OptionError,
-  type Platform,
-  parsePlatform,
-} from '@lading/digest';
+import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { ContainerdChoice } from '../../exporters/containerd-export.js';
 import type { AttestOptions } from '../../operations/attestations/attest-options.js';
@@ -26,6 +19,7 @@ import {
   progressFrom,
   writeMetadataFile,
 } from '../common.js';
+import { keyValues, parseCommandFlag, platformOptions } from '../export-flags.js';
 import { helpTexts } from '../help.js';
 import { assembleOutputs, checkStdoutOutputs, parseCsvRecord, parseOutputFlag } from '../output-spec.js';
 import { parseArgs } from '../parse-args.js';
@@ -43,84 +37,6 @@ function pushedDescriptor(response: Record<string, string>): Descriptor {
   const b64 = response['containerimage.descriptor'];
   if (b64 !== undefined) return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as Descriptor;
   throw new OptionError('SIGN_NO_DESCRIPTOR', 'the exporter did not say what it pushed: nothing to sign', {});
-}
-
-/** A JSON array of strings, or a plain string run with `/bin/sh -c` (Dockerfile's shell form). */
-export function parseCommandFlag(value: string, flag: string): string[] {
-  const t = value.trim();
-  if (t.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(t);
-    } catch (cause) {
-      throw new OptionError(
-        'COMMAND_JSON',
-        `--${flag} ${value}: not a JSON array: ${(cause as Error).message}`,
-        { key: flag, cause },
-      );
-    }
-    if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== 'string')) {
-      throw new OptionError('COMMAND_JSON', `--${flag} ${value}: expected a JSON array of strings`, {
-        key: flag,
-      });
-    }
-    return parsed as string[];
-  }
-  if (t === '') return [];
-  return ['/bin/sh', '-c', value];
-}
-
-function keyValues(list: readonly string[] | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0)
-      throw new OptionError('KEY_VALUE', `--${flag} ${JSON.stringify(kv)}: expected KEY=VALUE`, {
-        key: flag,
-      });
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
-
-/** `--platform a,b` and `--platform-layer P=DIR`: the platforms and each one's own layers. */
-function platformOptions(
-  list: string | undefined,
-  layers: readonly string[] | undefined,
-): { platform?: Platform; platforms?: Platform[]; platformLayers?: Record<string, LayerInput[]> } {
-  const platforms = (list ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map((p) => parsePlatform(p));
-  const ids = platforms.map(formatPlatform);
-  const own: Record<string, LayerInput[]> = {};
-  for (const spec of layers ?? []) {
-    const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) {
-      throw new OptionError(
-        'PLATFORM_LAYER',
-        `--platform-layer ${JSON.stringify(spec)}: expected OS/ARCH=DIR`,
-        {
-          key: 'platform-layer',
-        },
-      );
-    }
-    const id = formatPlatform(parsePlatform(spec.slice(0, eq)));
-    if (!ids.includes(id)) {
-      throw new OptionError(
-        'PLATFORM_LAYER_UNLISTED',
-        `--platform-layer ${spec}: ${id} is not in --platform (${ids.join(',') || 'none given'})`,
-        { key: 'platform-layer' },
-      );
-    }
-    own[id] = [...(own[id] ?? []), { kind: 'dir', path: spec.slice(eq + 1) }];
-  }
-  return {
-    ...(platforms.length === 1 ? { platform: platforms[0] as Platform } : {}),
-    ...(platforms.length > 1 ? { platforms } : {}),
-    ...(Object.keys(own).length > 0 ? { platformLayers: own } : {}),
-  };
 }
 
 /** Every input path exists and has the right kind, before any work starts (so nothing is half-written). */

@@ -56,7 +56,9 @@ try {
     );
     process.exit(1);
   }
-  console.log(`check-copies: no copied block of ${minTokens} tokens or more in ${dirs.length} packages and apps`);
+  console.log(
+    `check-copies: no copied block of ${minTokens} tokens or more in ${dirs.length} packages and apps`,
+  );
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails when shipped package sources hold a copied block (jscpd, tests excluded): an idea written twice belongs in
-// the package that owns it (ARCHITECTURE.md). Scoped to `packages/*/src` without the private testkit; the apps are
-// not checked yet, as they still hold copies the issue that introduced this check lists.
+// the package that owns it (ARCHITECTURE.md). Scoped to `packages/*/src` without the private testkit, and to
+// `apps/*/src`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,12 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** Smallest clone reported, in tokens: about ten lines of code; below it, shared shapes (an options object) match. */
 const minTokens = 70;
 
-const dirs = readdirSync(join(root, 'packages'))
-  .filter((d) => d !== 'testkit')
-  .map((d) => join('packages', d, 'src'));
+const dirs = [
+  ...readdirSync(join(root, 'packages'))
+    .filter((d) => d !== 'testkit')
+    .map((d) => join('packages', d, 'src')),
+  ...readdirSync(join(root, 'apps')).map((d) => join('apps', d, 'src')),
+];
 const out = mkdtempSync(join(tmpdir(), 'lading-copies-'));
 try {
   const jscpd = join(root, 'node_modules', '.bin', 'jscpd');
@@ -49,11 +52,13 @@ try {
       console.error(`copy: ${at(c.firstFile)} = ${at(c.secondFile)} (${c.lines} lines, ${c.tokens} tokens)`);
     }
     console.error(
-      `check-copies: ${clones.length} copied block(s) in packages/*/src; give each idea one home`,
+      `check-copies: ${clones.length} copied block(s) in packages/*/src and apps/*/src; give each idea one home`,
     );
     process.exit(1);
   }
-  console.log(`check-copies: no copied block of ${minTokens} tokens or more in ${dirs.length} packages`);
+  console.log(
+    `check-copies: no copied block of ${minTokens} tokens or more in ${dirs.length} packages and apps`,
+  );
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

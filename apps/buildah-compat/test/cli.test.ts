@@ -1,60 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { freePort, makeTempDir, run, type TempDir } from '@lading/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ladingBuildah, layoutBlob, lb, tarListing } from './helpers.js';
+import { freePort, run } from '@lading/testkit';
+import { describe, expect, it } from 'vitest';
+import { n, newRoot, pinned, scratchWithSrc, src, storedImage, tmp, useCliFixture } from './cli-fixture.js';
+import { ladingBuildah, lb, tarListing } from './helpers.js';
 
-let tmp: TempDir;
-let src: string;
-let n = 0;
-/** A fresh storage root per test: nothing leaks between them. */
-const newRoot = () => join(tmp.path, `root-${++n}`);
-const pinned = new Date('2001-02-03T04:05:06Z');
-
-beforeAll(async () => {
-  tmp = await makeTempDir('lading-buildah-cli-');
-  src = join(tmp.path, 'src');
-  await mkdir(join(src, 'sub'), { recursive: true });
-  await writeFile(join(src, 'a.txt'), 'hello\n');
-  await writeFile(join(src, 'sub', 'b.sh'), '#!/bin/sh\necho b\n', { mode: 0o755 });
-  for (const p of ['a.txt', 'sub/b.sh', 'sub', '.']) await utimes(join(src, p), pinned, pinned);
-});
-afterAll(async () => tmp?.cleanup());
-
-interface Manifest {
-  mediaType: string;
-  config: { digest: string; mediaType: string };
-  layers: { digest: string; mediaType: string; size: number }[];
-  annotations?: Record<string, string>;
-}
-
-/** The manifest and config of an image in our storage, read from the blob files and checked against their digests. */
-async function storedImage(root: string, id: string) {
-  const images = JSON.parse(await readFile(join(root, 'images.json'), 'utf8')) as {
-    id: string;
-    names: string[];
-    manifest: { digest: string };
-  }[];
-  const record = images.find((i) => i.id === id);
-  if (!record) throw new Error(`image ${id} not in images.json`);
-  const layout = join(root, 'blobs');
-  const manifestBytes = await layoutBlob(layout, record.manifest.digest);
-  expect(`sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`).toBe(record.manifest.digest);
-  const manifest = JSON.parse(manifestBytes.toString()) as Manifest;
-  const configBytes = await layoutBlob(layout, manifest.config.digest);
-  expect(createHash('sha256').update(configBytes).digest('hex')).toBe(id);
-  const config = JSON.parse(configBytes.toString());
-  return { record, manifest, config, layout };
-}
-
-async function scratchWithSrc(root: string, extra: string[] = []): Promise<string> {
-  const c = await lb(root, ['from', ...extra, 'scratch']);
-  await lb(root, ['copy', c, src, '/app']);
-  return c;
-}
+useCliFixture();
 
 describe('global behaviour', () => {
   it('--version, --help, command --help, unknown commands and options', async () => {
@@ -468,86 +422,5 @@ describe('commit into local storage', () => {
     const sqNames = (await tarListing(sqFile)).map((l) => l.split(' ').pop());
     expect(sqNames).toEqual(expect.arrayContaining(['app/sub/b.sh', 'new.txt']));
     expect(sqNames).not.toContain('app/a.txt');
-  });
-});
-
-describe('images, tag, rmi, inspect', () => {
-  it('lists, tags, untags and removes like buildah; an image in use is kept', async () => {
-    const root = newRoot();
-    const c = await scratchWithSrc(root);
-    const id = await lb(root, ['commit', '-q', c, 'one']);
-    await lb(root, ['tag', 'one', 'two:v2', 'quay.io/x/y:z']);
-    const table = (await lb(root, ['images'])).split('\n');
-    expect(table[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    expect(table.slice(1).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
-      ['localhost/one', 'latest', id.slice(0, 12)],
-      ['localhost/two', 'v2', id.slice(0, 12)],
-      ['quay.io/x/y', 'z', id.slice(0, 12)],
-    ]);
-    expect(await lb(root, ['images', '-q'])).toBe(id.slice(0, 12));
-    expect(await lb(root, ['images', '--digests'])).toContain('sha256:');
-    const json = JSON.parse(await lb(root, ['images', '--json'])) as { id: string; names: string[] }[];
-    expect(json).toHaveLength(1);
-    expect(json[0]?.names).toEqual(['localhost/one:latest', 'localhost/two:v2', 'quay.io/x/y:z']);
-    const inspected = JSON.parse(await lb(root, ['inspect', '--type', 'image', 'two:v2']));
-    expect(inspected.FromImageID).toBe(id);
-    const ci = JSON.parse(await lb(root, ['inspect', c]));
-    expect(ci.Container).toBe(c);
-    expect((await ladingBuildah(root, ['inspect', 'nothing'])).code).toBe(4);
-    expect(await lb(root, ['rmi', 'two:v2'])).toBe('untagged: localhost/two:v2');
-    const c2 = await lb(root, ['from', 'one']);
-    const inUse = await ladingBuildah(root, ['rmi', id]);
-    expect(inUse.code).toBe(3);
-    expect(inUse.stderr).toContain(c2);
-    await lb(root, ['rm', c2]);
-    const removed = await lb(root, ['rmi', id.slice(0, 12)]);
-    expect(removed.split('\n')).toContain(id);
-    expect(await lb(root, ['images', '-q'])).toBe('');
-    expect((await ladingBuildah(root, ['rmi', 'one'])).code).toBe(4);
-  });
-});
-
-describe('rmi --prune', () => {
-  it('removes the blobs of removed images and keeps every blob a remaining image or container needs', async () => {
-    const root = newRoot();
-    const c = await scratchWithSrc(root);
-    const keep = await lb(root, ['commit', '-q', c, 'keep']);
-    await writeFile(join(await lb(root, ['mount', c]), 'extra'), 'x\n');
-    const gone = await lb(root, ['commit', '-q', c, 'gone']);
-    const blobsDir = join(root, 'blobs', 'blobs', 'sha256');
-    const before = new Set(await readdir(blobsDir));
-    const goneImage = await storedImage(root, gone);
-    const keepImage = await storedImage(root, keep);
-    await lb(root, ['rmi', 'gone']);
-    await lb(root, ['rmi', '--prune']);
-    const after = new Set(await readdir(blobsDir));
-    const needed = [
-      keepImage.record.manifest.digest,
-      keepImage.manifest.config.digest,
-      ...keepImage.manifest.layers.map((l) => l.digest),
-    ];
-    for (const d of needed) expect(after.has(d.slice(7))).toBe(true);
-    for (const d of [goneImage.manifest.config.digest, goneImage.manifest.layers[0]?.digest as string]) {
-      expect(before.has(d.slice(7))).toBe(true);
-      expect(after.has(d.slice(7))).toBe(false);
-    }
-    // The image still reads whole: a commit of a container from it works.
-    const c2 = await lb(root, ['from', 'keep']);
-    expect(await lb(root, ['commit', '-q', c2])).toMatch(/^[0-9a-f]{64}$/);
-  });
-});
-
-describe('push wiring', () => {
-  it('refuses an unknown image and a bad format before any transfer', async () => {
-    const root = newRoot();
-    const missing = await ladingBuildah(root, ['push', 'nothing', 'oci:/tmp/never']);
-    expect(missing.code).toBe(4);
-    const c = await scratchWithSrc(root);
-    await lb(root, ['commit', '-q', c, 'img']);
-    const badFormat = await ladingBuildah(root, ['push', '--format', 'v1', 'img', 'oci:/tmp/never']);
-    expect(badFormat.code).toBe(2);
-    const badRetry = await ladingBuildah(root, ['push', '--retry-delay', 'soon', 'img', 'oci:/tmp/never']);
-    expect(badRetry.code).toBe(2);
-    expect(existsSync('/tmp/never')).toBe(false);
   });
 });

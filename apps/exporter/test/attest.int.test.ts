@@ -1,96 +1,28 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMemoryStore, openLocalStore, writeBlob } from '@lading/content-store';
-import { isLadingError, type Descriptor as LadingDescriptor, MediaType } from '@lading/digest';
-import {
-  havePeers,
-  makeTempDir,
-  type RunningRegistry,
-  run,
-  startRegistry,
-  type TempDir,
-} from '@lading/testkit';
-import { Ajv } from 'ajv';
+import { openLocalStore } from '@lading/content-store';
+import { MediaType } from '@lading/digest';
+import { havePeers, type RunningRegistry, run, startRegistry } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageAttestations } from '../src/operations/index.js';
+import {
+  app,
+  base,
+  type Descriptor,
+  dir,
+  dpkgPackages,
+  env,
+  platformId,
+  rootOf,
+  type Statement,
+  sha256,
+  useAttestFixture,
+  validateSpdx,
+} from './attest-fixture.js';
 import { lading } from './helpers.js';
 
-// The SPDX 2.3 JSON schema fixture of @lading/sbom (its source is named beside it).
-const spdxSchema = JSON.parse(
-  readFileSync(new URL('../../../packages/sbom/test/fixtures/spdx-schema-2.3.json', import.meta.url), 'utf8'),
-);
-const validateSpdx = new Ajv({ allErrors: true, strict: false }).compile(spdxSchema);
-
-const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const platformId = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
-
-let dir: TempDir;
-const env = () => ({ LADING_STORE: join(dir.path, 'store'), LADING_MOBY_ROOT: join(dir.path, 'moby') });
-let base: string;
-let app: string;
-
-// A packaged installed npm tree (as `npm install` leaves it) and a Debian-like base image (the machine's own dpkg
-// database and os-release).
-async function writeFixtures(): Promise<void> {
-  const baseRoot = join(dir.path, 'base-rootfs');
-  await mkdir(join(baseRoot, 'var/lib/dpkg'), { recursive: true });
-  await mkdir(join(baseRoot, 'etc'), { recursive: true });
-  await copyFile('/var/lib/dpkg/status', join(baseRoot, 'var/lib/dpkg/status'));
-  await copyFile('/etc/os-release', join(baseRoot, 'etc/os-release'));
-  const r = await lading(
-    ['export', baseRoot, '-o', `type=oci,tar=false,dest=${join(dir.path, 'base')}`, '-t', 'base:1'],
-    {
-      env: env(),
-    },
-  );
-  expect(r.code, r.stderr).toBe(0);
-  base = `oci:${join(dir.path, 'base')}:1`;
-  app = join(dir.path, 'app');
-  const pkg = async (path: string, json: object) => {
-    await mkdir(join(app, path), { recursive: true });
-    await writeFile(join(app, path, 'package.json'), JSON.stringify(json));
-  };
-  await pkg('srv/node_modules/left-pad', { name: 'left-pad', version: '1.3.0', license: 'WTFPL' });
-  await pkg('srv/node_modules/@scope/thing', { name: '@scope/thing', version: '2.0.0', license: 'MIT' });
-  await pkg('srv/node_modules/@scope/thing/node_modules/left-pad', { name: 'left-pad', version: '1.1.0' });
-  await writeFile(join(app, 'srv/server.js'), 'console.log("hi")\n');
-}
-
-beforeAll(async () => {
-  dir = await makeTempDir('lading-attest-');
-  await writeFixtures();
-}, 120_000);
-afterAll(async () => dir?.cleanup());
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-  platform?: { os: string; architecture: string };
-}
-interface Statement {
-  _type: string;
-  predicateType: string;
-  subject: { name: string; digest: { sha256: string } }[];
-  predicate: Record<string, unknown> & {
-    packages?: { name: string; versionInfo: string; externalRefs?: { referenceLocator: string }[] }[];
-  };
-}
-
-/** dpkg-query's own listing of the base fixture's packages, as `name@version`. */
-async function dpkgPackages(): Promise<string[]> {
-  const { stdout } = await run('dpkg-query', [
-    `--admindir=${join(dir.path, 'base-rootfs/var/lib/dpkg')}`,
-    '-W',
-    '-f',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax
-    '${Package}@${Version}\\n',
-  ]);
-  return stdout.trim().split('\n').sort();
-}
+useAttestFixture();
 
 describe.runIf(havePeers('docker-registry', 'skopeo'))('attestations pushed to a registry', () => {
   let registry: RunningRegistry;
@@ -361,145 +293,3 @@ describe.runIf(havePeers('skopeo'))('attestations in OCI layouts and tarballs', 
 });
 
 /** The descriptor an OCI layout's index.json names first. */
-async function rootOf(layout: string): Promise<LadingDescriptor> {
-  return (JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: LadingDescriptor[] })
-    .manifests[0] as LadingDescriptor;
-}
-
-describe('outputs that cannot hold attestations, and bad requests', () => {
-  it("type=docker refuses them with BuildKit's message, and type=moby too, before anything is written", async () => {
-    const dest = join(dir.path, 'docker.tar');
-    const r = await lading(['export', app, '--attest', 'type=sbom', '-o', `type=docker,dest=${dest}`], {
-      env: env(),
-    });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('docker exporter does not currently support exporting manifest lists');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(dest)).toBe(false);
-    const m = await lading(['export', app, '--provenance', 'true', '-o', 'type=moby,name=x'], { env: env() });
-    expect(m.code).toBe(2);
-    expect(m.stderr).toContain('type=moby does not support attestations');
-  });
-
-  it('unknown types, modes and generator images are usage errors', async () => {
-    for (const [args, text] of [
-      [['--attest', 'type=vex'], 'unknown attestation type'],
-      [['--attest', 'type=provenance,mode=full-ish'], 'invalid mode "full-ish"'],
-      [['--attest', 'type=sbom,generator=docker/buildkit-syft-scanner'], 'runs no generator image'],
-      [['--attest', 'mode=max'], 'attestation type not specified'],
-    ] as const) {
-      const r = await lading(['export', app, ...args, '-o', `type=oci,dest=${join(dir.path, 'x.tar')}`], {
-        env: env(),
-      });
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain(text);
-    }
-  });
-});
-
-describe('reading attestations back', () => {
-  /** An index over one image and its attestation manifest holding `statement`, in a memory store. */
-  async function indexWith(statement: Uint8Array, predicateType = 'https://spdx.dev/Document') {
-    const store = createMemoryStore();
-    const image = await writeBlob(store, new TextEncoder().encode('{"schemaVersion":2}'), {
-      mediaType: MediaType.ociManifest,
-    });
-    const layer = await writeBlob(store, statement, { mediaType: 'application/vnd.in-toto+json' });
-    const config = await writeBlob(store, new TextEncoder().encode('{}'), { mediaType: MediaType.ociConfig });
-    const manifest = await writeBlob(
-      store,
-      new TextEncoder().encode(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.ociManifest,
-          config,
-          layers: [{ ...layer, annotations: { 'in-toto.io/predicate-type': predicateType } }],
-        }),
-      ),
-      { mediaType: MediaType.ociManifest },
-    );
-    const index = await writeBlob(
-      store,
-      new TextEncoder().encode(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.ociIndex,
-          manifests: [
-            { ...image, platform: { os: 'linux', architecture: 'amd64' } },
-            {
-              ...manifest,
-              annotations: {
-                'vnd.docker.reference.type': 'attestation-manifest',
-                'vnd.docker.reference.digest': image.digest,
-              },
-              platform: { os: 'unknown', architecture: 'unknown' },
-            },
-          ],
-        }),
-      ),
-      { mediaType: MediaType.ociIndex },
-    );
-    return { store, index, image };
-  }
-  const statementFor = (digest: string, predicateType = 'https://spdx.dev/Document') =>
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v0.1',
-      predicateType,
-      subject: [{ name: '_', digest: { sha256: digest.slice(7) } }],
-      predicate: { spdxVersion: 'SPDX-2.3' },
-    });
-  const codeOf = async (p: Promise<unknown>) => {
-    try {
-      await p;
-      return 'resolved';
-    } catch (e) {
-      expect(isLadingError(e), String(e)).toBe(true);
-      return `${(e as { kind?: string }).constructor.name}:${(e as { code: string }).code}`;
-    }
-  };
-
-  it('a good statement reads; truncated, malformed or misdirected ones are typed errors', async () => {
-    const probe = await indexWith(new TextEncoder().encode('{}'));
-    const good = statementFor(probe.image.digest);
-    const ok = await indexWith(new TextEncoder().encode(good));
-    expect((await readImageAttestations(ok.store, ok.index))[0]?.statements[0]?.statement.predicate).toEqual({
-      spdxVersion: 'SPDX-2.3',
-    });
-    const truncated = await indexWith(new TextEncoder().encode(good.slice(0, good.length - 20)));
-    expect(await codeOf(readImageAttestations(truncated.store, truncated.index))).toBe(
-      'InvalidInputError:ATTESTATION_BAD_JSON',
-    );
-    const notOne = await indexWith(
-      new TextEncoder().encode('{"_type":"https://example.com/x","predicate":{}}'),
-    );
-    expect(await codeOf(readImageAttestations(notOne.store, notOne.index))).toBe(
-      'InvalidInputError:ATTESTATION_NOT_STATEMENT',
-    );
-    const other = await indexWith(new TextEncoder().encode(statementFor(`sha256:${'0'.repeat(64)}`)));
-    expect(await codeOf(readImageAttestations(other.store, other.index))).toBe(
-      'IntegrityError:ATTESTATION_SUBJECT_MISMATCH',
-    );
-    const mislabelled = await indexWith(new TextEncoder().encode(good), 'https://slsa.dev/provenance/v0.2');
-    expect(await codeOf(readImageAttestations(mislabelled.store, mislabelled.index))).toBe(
-      'InvalidInputError:ATTESTATION_PREDICATE_MISMATCH',
-    );
-  });
-
-  it('a statement blob cut short in a layout is an integrity error', async () => {
-    const out = join(dir.path, 'cut');
-    const r = await lading(['export', app, '--sbom', 'true', '-o', `type=oci,tar=false,dest=${out}`], {
-      env: env(),
-    });
-    expect(r.code, r.stderr).toBe(0);
-    const root = await rootOf(out);
-    const index = JSON.parse(await readFile(join(out, 'blobs/sha256', root.digest.slice(7)), 'utf8'));
-    const attManifest = JSON.parse(
-      await readFile(join(out, 'blobs/sha256', index.manifests[1].digest.slice(7)), 'utf8'),
-    );
-    const blob = join(out, 'blobs/sha256', attManifest.layers[0].digest.slice(7));
-    const bytes = await readFile(blob);
-    await run('chmod', ['u+w', blob]);
-    await writeFile(blob, bytes.subarray(0, bytes.length - 100));
-    expect(await codeOf(readImageAttestations(await openLocalStore(out), root))).toMatch(/^IntegrityError:/);
-  });
-});

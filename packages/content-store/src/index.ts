@@ -9,6 +9,7 @@ export { defaultMaxBlobBytes, maxManifestBytes } from './limits.js';
 export type { LocalStoreOptions } from './local-store.js';
 export { openLocalStore } from './local-store.js';
 export { createMemoryStore } from './memory-store.js';
+export { overlayProvider } from './overlay-provider.js';
 export type * from './types.js';
 export { labelsMatch, requireLabels, requireSize } from './validate.js';
 export { fsyncDir, writeFileAtomic } from './write-file-atomic.js';

@@ -4,6 +4,10 @@ import { InvalidInputError, isJsonObject, parseJson } from '@lading/digest';
 
 const lockOptions = (what: string) => ({ staleMs: 30_000, waitMs: 60_000, busyCode: 'STORE_LOCKED', what });
 
+/**
+ * A JSON file of a store: `fallback` when it does not exist; bad syntax, or a non-object where `fallback` is an object,
+ * is `InvalidInputError` `STORE_CORRUPT` naming the file.
+ */
 export async function readJsonFile<T>(path: string, fallback: T): Promise<T> {
   let text: string;
   try {

@@ -11,6 +11,7 @@ import {
   isLadingError,
   layerCompression,
   MediaType,
+  maxConfigBytes,
   NotFoundError,
 } from '@lading/digest';
 import type { EngineClient } from '@lading/docker-engine';
@@ -24,7 +25,6 @@ import { type FileWriteOptions, requireSingleImage } from './write-image.js';
 
 type DaemonReference = Extract<ImageReference, { transport: 'docker-daemon' }>;
 
-const maxConfigBytes = 8 << 20;
 /** docker save's small metadata files are read into memory, never into the store. */
 const maxMetadataBytes = 8 << 20;
 

@@ -41,23 +41,3 @@ export function fileProvider(pathsFor: (digest: Digest) => readonly string[]): P
 export function layoutProvider(dir: string): Provider {
   return fileProvider((d) => [join(dir, 'blobs', digestAlgorithm(d), digestEncoded(d))]);
 }
-
-/** Reads from the first provider that has the blob (converted blobs over the source's). */
-export function overlayProvider(top: Provider, bottom: Provider): Provider {
-  const has = async (digest: Digest) => {
-    try {
-      await top.info(digest);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return {
-    async *read(ref, options) {
-      yield* (await has(ref.digest)) ? top.read(ref, options) : bottom.read(ref, options);
-    },
-    async info(digest) {
-      return (await has(digest)) ? top.info(digest) : bottom.info(digest);
-    },
-  };
-}

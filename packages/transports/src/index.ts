@@ -1,5 +1,5 @@
 export { extractArchive } from './archive-extract.js';
-export { fileProvider, layoutProvider, overlayProvider } from './file-provider.js';
+export { fileProvider, layoutProvider } from './file-provider.js';
 export type { PreparedImage, PrepareOptions } from './prepare.js';
 export { prepareImage } from './prepare.js';
 export { findInLayout, readDirImage, readDockerArchiveImage } from './read-image.js';

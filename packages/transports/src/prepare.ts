@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FullStore, openLocalStore, type Provider, readBlob, writeBlob } from '@lading/content-store';
+import {
+  type FullStore,
+  openLocalStore,
+  overlayProvider,
+  type Provider,
+  readBlob,
+  writeBlob,
+} from '@lading/content-store';
 import {
   type Compression,
   type Descriptor,
@@ -29,7 +36,6 @@ import {
   maxManifestBytes,
   selectPlatform,
 } from '@lading/manifest';
-import { overlayProvider } from './file-provider.js';
 
 export interface PrepareOptions {
   /** Media-type family to write; undefined keeps each manifest's own. */

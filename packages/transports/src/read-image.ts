@@ -2,7 +2,14 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryStore, type Provider, type Store, StoreSink, writeBlob } from '@lading/content-store';
+import {
+  createMemoryStore,
+  overlayProvider,
+  type Provider,
+  type Store,
+  StoreSink,
+  writeBlob,
+} from '@lading/content-store';
 import {
   type Descriptor,
   type Digest,
@@ -23,7 +30,7 @@ import {
   withDefaultTag,
 } from '@lading/reference-store/reference';
 import { extractArchive } from './archive-extract.js';
-import { fileProvider, overlayProvider } from './file-provider.js';
+import { fileProvider } from './file-provider.js';
 import { type PrepareOptions, prepareImage } from './prepare.js';
 
 function readJsonFile(text: string, what: string): unknown {

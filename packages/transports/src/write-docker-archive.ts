@@ -1,6 +1,16 @@
 import { stat } from 'node:fs/promises';
 import { type Provider, readBlob } from '@lading/content-store';
-import { type Descriptor, digestEncoded, digestOf, InvalidInputError } from '@lading/digest';
+import {
+  type Descriptor,
+  digestEncoded,
+  digestOf,
+  encodeRawMap,
+  goString,
+  InvalidInputError,
+  maxConfigBytes,
+  parseJsonObject,
+  splitObject,
+} from '@lading/digest';
 import { decodeManifest, maxManifestBytes } from '@lading/manifest';
 import { parseNormalizedReference } from '@lading/reference-store/reference';
 import { type FileWriteOptions, verifiedRead, writeArchiveAtomically } from './write-image.js';
@@ -15,14 +25,6 @@ const legacyConfigKeys = [
   'docker_version',
   'os',
 ];
-
-/** Go's json.Marshal of a map: keys sorted. */
-function sortedJson(obj: Record<string, unknown>): string {
-  return `{${Object.keys(obj)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(obj[k] ?? null)}`)
-    .join(',')}}`;
-}
 
 /**
  * `docker-archive:FILE[:NAME:TAG]`: `docker save`'s format as containers/image writes it: each layer uncompressed
@@ -48,10 +50,13 @@ export async function writeDockerArchive(
   const manifest = decodeManifest(await readBlob(provider, root, { maxBytes: maxManifestBytes }), {
     expected: root,
   }).value;
-  const configBytes = await readBlob(provider, manifest.config, { maxBytes: 8 << 20 });
-  let config: Record<string, unknown>;
+  const configBytes = await readBlob(provider, manifest.config, { maxBytes: maxConfigBytes });
+  let config: Map<string, string>;
   try {
-    config = JSON.parse(new TextDecoder().decode(configBytes)) as Record<string, unknown>;
+    // containers/image reads it as a map[string]*json.RawMessage: each value's own bytes are copied.
+    const text = new TextDecoder().decode(configBytes);
+    parseJsonObject(text, { what: `config ${manifest.config.digest}` });
+    config = splitObject(text);
   } catch (cause) {
     throw new InvalidInputError('CONFIG_INVALID', `config ${manifest.config.digest} is not JSON`, { cause });
   }
@@ -77,12 +82,15 @@ export async function writeDockerArchive(
       for (const [i, layer] of manifest.layers.entries()) {
         chainId = chainId === '' ? layer.digest : digestOf(`${chainId} ${layer.digest}`);
         const id = digestEncoded(chainId as Descriptor['digest']);
-        const legacy: Record<string, unknown> = { id };
-        if (lastId !== '') legacy.parent = lastId;
-        if (i === manifest.layers.length - 1) for (const k of legacyConfigKeys) legacy[k] = config[k] ?? null;
+        // containers/image's layerConfig, a map[string]any json.Marshal writes: keys sorted, raw values compacted
+        // and HTML-escaped (docker/internal/tarfile/writer.go).
+        const legacy = new Map<string, string>([['id', goString(id)]]);
+        if (lastId !== '') legacy.set('parent', goString(lastId));
+        if (i === manifest.layers.length - 1)
+          for (const k of legacyConfigKeys) legacy.set(k, config.get(k) ?? 'null');
         await tar.symlink(`${id}/layer.tar`, `../${layerPath(layer)}`);
         await tar.bytes(`${id}/VERSION`, enc.encode('1.0'));
-        await tar.bytes(`${id}/json`, enc.encode(sortedJson(legacy)));
+        await tar.bytes(`${id}/json`, enc.encode(encodeRawMap(legacy)));
         lastId = id;
       }
       options.onProgress?.('Writing manifest to image destination');

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Descriptor, isIndexMediaType, NotFoundError, OptionError } from '@lading/digest';
+import {
+  type Descriptor,
+  isIndexMediaType,
+  maxManifestBytes,
+  NotFoundError,
+  OptionError,
+} from '@lading/digest';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSignature, ImageSigner } from '@lading/sign';
 import { formatImageReference, type RemoteReference, registryOptions } from '@lading/transports';
@@ -154,7 +160,7 @@ export async function signWritten(
     case 'oci': {
       const { openLocalStore, readBlob } = await import('@lading/content-store');
       const layout = await openLocalStore(dest.dir);
-      const rootBytes = isIndex ? await readBlob(layout, root, { maxBytes: 4 << 20 }) : undefined;
+      const rootBytes = isIndex ? await readBlob(layout, root, { maxBytes: maxManifestBytes }) : undefined;
       for (const { target, signatures } of await signAll(rootBytes)) {
         await sign.writeLayoutSignatures(
           layout,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readBlob } from '@lading/content-store';
-import type { Descriptor } from '@lading/digest';
+import { type Descriptor, maxManifestBytes } from '@lading/digest';
 import type { RegistryClientOptions } from '@lading/push';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSignature } from '@lading/sign';
@@ -21,8 +21,6 @@ export interface OpenedPolicyImage extends PolicyImage {
   judged(): Descriptor | undefined;
   close(): void;
 }
-
-const maxManifest = 4 << 20;
 
 /**
  * What the signature policy sees of a copy's source (containers/image's UnparsedImage): the manifest, read once,
@@ -96,7 +94,7 @@ export function openPolicyImage(ref: ImageReference, options: PolicyImageOptions
       };
       return {
         dockerReference: undefined,
-        manifest: async () => readBlob(provider, await find(), { maxBytes: maxManifest }),
+        manifest: async () => readBlob(provider, await find(), { maxBytes: maxManifestBytes }),
         async signatures() {
           const subject = await find();
           const layout = {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { FileLock, type FullStore, openLocalStore, writeFileAtomic } from '@lading/content-store';
 import { type Descriptor, InvalidInputError, NotFoundError, parseJson } from '@lading/digest';
 import type { ImageConfig } from '@lading/image-config';
+import { readJsonFile } from '@lading/reference-store';
 import { normalizeImageName } from './names.js';
 
 /** `$XDG_DATA_HOME/lading-buildah`, else `~/.local/share/lading-buildah`. */
@@ -93,14 +94,7 @@ export class Storage {
 
   async #readImages(): Promise<ImageRecord[]> {
     const path = join(this.root, 'images.json');
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
-    const images = parseJson(text, { what: path, code: 'STORE_CORRUPT' });
+    const images = await readJsonFile<unknown>(path, []);
     if (!Array.isArray(images)) throw new InvalidInputError('STORE_CORRUPT', `${path} must hold a JSON list`);
     return images as ImageRecord[];
   }

@@ -12,10 +12,7 @@ export type {
 export {
   dirTransportVersion,
   extractArchive,
-  fileProvider,
   formatImageReference,
-  layoutProvider,
-  overlayProvider,
   parseImageReference,
   prepareImage,
   registryOptions,

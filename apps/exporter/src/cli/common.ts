@@ -2,7 +2,8 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OptionError } from '@lading/digest';
-import { parseImageReference, type RemoteReference } from '@lading/transports';
+import { parseImageReference } from '@lading/transports';
+import type { ImageLocation } from '../operations/image-location.js';
 import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
 
 /** The lading store: $LADING_STORE, else $XDG_DATA_HOME/lading/store, else ~/.local/share/lading/store. */
@@ -83,14 +84,6 @@ export async function writeMetadataFile(
     throw error;
   }
 }
-
-export type ImageLocation =
-  | { readonly kind: 'oci'; readonly dir: string; readonly tag: string | undefined }
-  | { readonly kind: 'docker'; readonly ref: string }
-  | { readonly kind: 'containerd'; readonly name: string }
-  | { readonly kind: 'store'; readonly name: string }
-  /** oci-archive:, docker-archive:, dir:, docker-daemon: (lading-buildah's transports, from @lading/transports). */
-  | { readonly kind: 'transport'; readonly ref: RemoteReference };
 
 /**
  * `oci:DIR[:TAG]`, `docker://REF`, `containerd://NAME` (an image record in containerd), a name in the lading store, or

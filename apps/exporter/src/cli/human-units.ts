@@ -1,3 +1,5 @@
+import { alignRows } from '@lading/cli-support';
+
 /** go-units' HumanSizeWithPrecision(size, 3), as buildah and docker print sizes: decimal units, three digits. */
 export function humanSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
@@ -31,15 +33,8 @@ export function humanDuration(ms: number): string {
 
 /** Aligns tab-separated lines into columns, as Go's tabwriter does for buildah's tables (two spaces apart). */
 export function alignColumns(lines: readonly string[]): string[] {
-  const rows = lines.map((l) => l.split('\t'));
-  const widths: number[] = [];
-  for (const r of rows) {
-    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  }
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 2)))
-      .join('')
-      .trimEnd(),
+  return alignRows(
+    lines.map((l) => l.split('\t')),
+    2,
   );
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Kept tiny: `lading --version` must start fast, so every command handler is imported only when it runs.
 import { readFileSync } from 'node:fs';
+import { answerTopLevel, runWhenInvoked, takeDebugFlag } from '@lading/cli-support';
 
 const commands = ['export', 'inspect', 'push', 'copy', 'verify', 'key', 'ls', 'tag', 'rm', 'gc'] as const;
 type Command = (typeof commands)[number];
@@ -36,31 +37,11 @@ Global options:
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 bad input, 4 not found, 5 registry/network, 6 integrity, 130 interrupted.
 `;
 
-/** `--debug` anywhere before a `--` (taken out of the arguments), or LADING_DEBUG set to anything but 0/false. */
-export function takeDebugFlag(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-): { args: string[]; debug: boolean } {
-  const end = argv.indexOf('--');
-  const head = end < 0 ? argv : argv.slice(0, end);
-  const args = [...head.filter((a) => a !== '--debug'), ...(end < 0 ? [] : argv.slice(end))];
-  const fromEnv =
-    env.LADING_DEBUG !== undefined && !['', '0', 'false'].includes(env.LADING_DEBUG.toLowerCase());
-  return { args, debug: fromEnv || args.length !== argv.length };
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   const { args, debug } = takeDebugFlag(argv);
-  const [first, ...rest] = args;
-  if (first === '--version' || first === '-v' || first === 'version') {
-    process.stdout.write(`lading ${version()}\n`);
-    return 0;
-  }
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    if (first === 'help' && rest[0] !== undefined) return main([rest[0], '--help']);
-    process.stdout.write(usage);
-    return first === undefined ? 2 : 0;
-  }
+  const answered = answerTopLevel(args, { version: () => `lading ${version()}`, usage, main });
+  if (answered !== undefined) return answered;
+  const [first, ...rest] = args as [string, ...string[]];
   if (!(commands as readonly string[]).includes(first)) {
     process.stderr.write(`lading: unknown command ${JSON.stringify(first)}\n\n${usage}`);
     return 2;
@@ -69,26 +50,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   return runCommand(first as Command, rest, { debug });
 }
 
-/** Last resort for what escaped every handler (a stream error nobody awaited): one line and an exit code. */
-function fatal(error: unknown, debug: boolean): void {
-  import('./report-error.js').then(
-    ({ reportError }) => process.exit(reportError(error, { debug })),
-    () => {
-      process.stderr.write(`lading: ${String((error as Error)?.message ?? error)}\n`);
-      process.exit(1);
-    },
-  );
-}
-
-// Run when executed directly (also through the npm bin symlink), not when imported by tests.
-const invoked = process.argv[1];
-if (invoked !== undefined && /(?:^|[\\/])(?:main\.js|lading)$/.test(invoked)) {
-  const { debug } = takeDebugFlag(process.argv.slice(2));
-  process.on('uncaughtException', (error) => fatal(error, debug));
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => fatal(error, debug),
-  );
-}
+runWhenInvoked({
+  bin: 'lading',
+  main,
+  prefix: 'lading: ',
+  loadReport: async () => {
+    const { reportError } = await import('./report-error.js');
+    return (error, debug) => reportError(error, { debug });
+  },
+});

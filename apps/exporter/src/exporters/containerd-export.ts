@@ -6,6 +6,7 @@ import { ResponseKey } from '../plugin/keys.js';
 import type { ExportContext, ExportEnv, ExportLayer, ExportResult, ExportSource } from '../plugin/types.js';
 import type { ImageExporterOptions } from './image-exporter.js';
 import { imageNaming, recordNames } from './image-names.js';
+import { recordImageResponse } from './image-response.js';
 
 /** Where `type=image` puts images when containerd is asked for (or found). */
 export interface ContainerdChoice {
@@ -198,10 +199,7 @@ async function exportUnderLease(
     }
     response[ResponseKey.imageName] = targetName;
   }
-  response[ResponseKey.imageDigest] = desc.digest;
-  const only = written.images.length === 1 ? written.images[0] : undefined;
-  if (only) response[ResponseKey.configDigest] = only.written.config.digest;
-  response[ResponseKey.descriptor] = Buffer.from(JSON.stringify(desc)).toString('base64');
+  recordImageResponse(response, desc, written);
   return { response, descriptor: desc };
 }
 

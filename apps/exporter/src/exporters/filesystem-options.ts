@@ -1,8 +1,8 @@
 import { formatPlatform, OptionError } from '@lading/digest';
-import { parseEpoch } from '@lading/image-config';
 import { configPlatform, type SourceImage, sourceEpoch, sourceImages } from '../operations/write-image.js';
 import { parseBool } from '../plugin/attrs.js';
 import type { ExportSource } from '../plugin/types.js';
+import { parseEpochAttr } from './epoch-attr.js';
 
 /** The attributes of BuildKit's local and tar exporters (exporter/local/fs.go CreateFSOpts). */
 export const filesystemAttributes = [
@@ -55,22 +55,7 @@ export function parseFilesystemAttrs(
       { key: 'mode' },
     );
   }
-  const epochText = attrs['source-date-epoch'];
-  let epoch: Date | undefined;
-  if (epochText !== undefined && epochText !== '') {
-    try {
-      epoch = parseEpoch(epochText);
-    } catch (cause) {
-      throw new OptionError(
-        'EPOCH_INVALID',
-        `invalid source-date-epoch ${JSON.stringify(epochText)}: give whole seconds`,
-        {
-          key: 'source-date-epoch',
-          cause,
-        },
-      );
-    }
-  }
+  const epoch = parseEpochAttr(attrs);
   return { dest, platformSplit, epoch };
 }
 

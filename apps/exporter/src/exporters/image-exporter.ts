@@ -8,6 +8,7 @@ import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plu
 import { type ContainerdChoice, chooseContainerd, exportToContainerd } from './containerd-export.js';
 import { imageNaming, recordNames } from './image-names.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
+import { recordImageResponse } from './image-response.js';
 
 /** The keys the image exporter understands; any other key is passed on as source metadata, as BuildKit does. */
 const known = new Set([
@@ -203,11 +204,7 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
               }
               response[ResponseKey.imageName] = targetName;
             }
-            response[ResponseKey.imageDigest] = desc.digest;
-            // as BuildKit: the config digest only for a single-platform image
-            const only = written.images.length === 1 ? written.images[0] : undefined;
-            if (only) response[ResponseKey.configDigest] = only.written.config.digest;
-            response[ResponseKey.descriptor] = Buffer.from(JSON.stringify(desc)).toString('base64');
+            recordImageResponse(response, desc, written);
             return { response, descriptor: desc };
           } finally {
             await store.deleteLease(lease.id);

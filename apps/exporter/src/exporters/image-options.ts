@@ -1,8 +1,8 @@
 import { type Compression, OptionError } from '@lading/digest';
-import { parseEpoch } from '@lading/image-config';
 import { parseBoolAttr, parseIntAttr } from '../plugin/attrs.js';
 import type { ExportImage, ExportSource } from '../plugin/types.js';
 import { type AnnotationGroups, parseAnnotationAttrs } from './annotations.js';
+import { parseEpochAttr } from './epoch-attr.js';
 
 /** The attributes every image-writing exporter shares (BuildKit's image exporter options). */
 export interface ImageOptions {
@@ -47,22 +47,7 @@ export function imageOptionsFromAttrs(
     max,
   });
   const annotations = parseAnnotationAttrs(attrs);
-  const epochText = attrs['source-date-epoch'];
-  let epoch: Date | undefined;
-  if (epochText !== undefined && epochText !== '') {
-    try {
-      epoch = parseEpoch(epochText);
-    } catch (cause) {
-      throw new OptionError(
-        'EPOCH_INVALID',
-        `invalid source-date-epoch ${JSON.stringify(epochText)}: give whole seconds`,
-        {
-          key: 'source-date-epoch',
-          cause,
-        },
-      );
-    }
-  }
+  const epoch = parseEpochAttr(attrs);
   return {
     names: parseNames(attrs.name),
     oci: parseBoolAttr(attrs, 'oci-mediatypes', options.ociDefault),

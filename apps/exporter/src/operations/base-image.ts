@@ -8,6 +8,8 @@ import {
   InvalidInputError,
   isIndexMediaType,
   isManifestMediaType,
+  maxConfigBytes,
+  maxManifestBytes,
   NotFoundError,
   type Platform,
   parseDigest,
@@ -90,7 +92,7 @@ export async function readStoreImage(
   let desc = root;
   let rootBytes: Uint8Array | undefined;
   for (let depth = 0; depth < 4; depth++) {
-    const bytes = await readBlob(store, desc, { maxBytes: 4 << 20 });
+    const bytes = await readBlob(store, desc, { maxBytes: maxManifestBytes });
     rootBytes ??= bytes;
     const doc = parseJson(bytes, `manifest ${desc.digest}`);
     const mt = doc.mediaType ?? desc.mediaType;
@@ -104,7 +106,7 @@ export async function readStoreImage(
     if (!isManifestMediaType(mt) && doc.config === undefined) {
       throw new InvalidInputError('BASE_BAD_MANIFEST', `${ref}: ${desc.digest} is not an image manifest`);
     }
-    const config = await readBlob(store, doc.config, { maxBytes: 8 << 20 });
+    const config = await readBlob(store, doc.config, { maxBytes: maxConfigBytes });
     const diffIds = readDiffIds(config, ref);
     if (diffIds.length !== doc.layers.length) {
       throw new InvalidInputError(

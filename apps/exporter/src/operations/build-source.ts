@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import type { Provider, Store } from '@lading/content-store';
+import { overlayProvider, type Store } from '@lading/content-store';
 import {
   type Compression,
   type Descriptor,
-  type Digest,
   defaultPlatform,
   IntegrityError,
   layerCompression,
@@ -111,28 +110,6 @@ function describeInput(input: LayerInput): string {
   if (input.kind === 'dir') return `COPY ${input.path} / # lading`;
   if (input.kind === 'tarball') return `ADD ${input.path} / # lading`;
   return `COPY --diff ${input.lower} ${input.upper} / # lading`;
-}
-
-/** Combines two providers: blobs are read from the first that has them. */
-function unionProvider(first: Provider, second: Provider): Provider {
-  return {
-    async info(digest: Digest) {
-      try {
-        return await first.info(digest);
-      } catch {
-        return second.info(digest);
-      }
-    },
-    async *read(ref, options) {
-      let inFirst = true;
-      try {
-        await first.info(ref.digest);
-      } catch {
-        inFirst = false;
-      }
-      yield* (inFirst ? first : second).read(ref, options);
-    },
-  };
 }
 
 /**
@@ -253,7 +230,7 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     layerMeta: [...baseLayers.map(() => ({})), ...meta],
     baseHistoryLength: options.base?.historyLength ?? 0,
   };
-  const provider = options.base ? unionProvider(options.store, options.base.provider) : options.store;
+  const provider = options.base ? overlayProvider(options.store, options.base.provider) : options.store;
   return {
     source: {
       ref: image,

@@ -20,7 +20,7 @@ import type {
   ExportProgress,
   ExportSource,
 } from '../plugin/types.js';
-import { type CacheSpec, checkCacheSpecs, registryInsecure } from './cache-specs.js';
+import { type CacheSpec, registryInsecure } from './cache-spec.js';
 
 /**
  * The image's layer chain as cache records: one per input layer (keyed by `keys`, the image's last `keys.length`
@@ -200,7 +200,7 @@ export interface LayerCacheExportOptions {
  * `ignore-error=true` (as BuildKit); `type=inline` specs are skipped here (see inlineLayerCache).
  */
 export async function exportLayerCache(
-  specs: readonly string[],
+  specs: readonly CacheSpec[],
   source: ExportSource,
   options: LayerCacheExportOptions,
 ): Promise<Record<string, string>[]> {
@@ -209,7 +209,7 @@ export async function exportLayerCache(
   const createdAt = options.createdAt ?? new Date();
   const signal = options.signal;
   const responses: Record<string, string>[] = [];
-  for (const spec of (await checkCacheSpecs(specs, [])).to) {
+  for (const spec of specs) {
     if (spec.type === 'inline') continue;
     const opts = parseCacheExportOptions(spec.attrs);
     const name = spec.type === 'local' ? `local ${spec.attrs.dest}` : `registry ${spec.attrs.ref}`;

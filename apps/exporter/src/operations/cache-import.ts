@@ -13,7 +13,7 @@ import {
 } from '@lading/digest';
 import type { CacheReader, ImportedCache } from '@lading/remote-cache';
 import type { ExportLayer, ExportLogger, ExportProgress } from '../plugin/types.js';
-import { type CacheSpec, checkCacheSpecs, registryInsecure } from './cache-specs.js';
+import { type CacheSpec, registryInsecure } from './cache-spec.js';
 
 /** An imported --cache-from cache and where its layer blobs come from. */
 export interface LayerCacheSource {
@@ -119,17 +119,16 @@ function reason(error: unknown): string {
 /**
  * Imports each --cache-from cache (`type=local,src=DIR` or `type=registry,ref=REF`, a BuildKit cache in any of its
  * forms or an image with an inline cache). As in BuildKit, a cache that does not exist, cannot be reached or holds
- * something else is a warning and the export goes on without it; only a malformed flag is an error (thrown here,
- * before any work).
+ * something else is a warning and the export goes on without it (the specs were checked before any work: the CLI's
+ * `checkCacheSpecs` refuses a malformed flag).
  */
 export async function importLayerCaches(
-  specs: readonly string[],
+  specs: readonly CacheSpec[],
   options: { cwd?: string; signal?: AbortSignal; logger?: ExportLogger; progress?: ExportProgress } = {},
 ): Promise<LayerCacheSource[]> {
   const out: LayerCacheSource[] = [];
-  const { from } = await checkCacheSpecs([], specs);
   try {
-    for (const spec of from) {
+    for (const spec of specs) {
       const name = spec.type === 'local' ? `local ${spec.attrs.src}` : `registry ${spec.attrs.ref}`;
       const id = `cache-from ${spec.text}`;
       options.progress?.start(id, `importing cache manifest from ${name}`);

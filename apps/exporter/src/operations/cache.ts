@@ -7,8 +7,7 @@ import type { LayerInput } from './build-source.js';
 export { exportLayerCache, inlineLayerCache } from './cache-export.js';
 export type { LayerCacheSource } from './cache-import.js';
 export { importLayerCaches, reuseCachedLayer } from './cache-import.js';
-export type { CacheSpec } from './cache-specs.js';
-export { checkCacheSpecs } from './cache-specs.js';
+export type { CacheSpec } from './cache-spec.js';
 
 /** What changes a layer's content besides its input (compression does not: it is a variant of the same layer). */
 export interface LayerKeySettings {

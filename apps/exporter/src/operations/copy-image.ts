@@ -5,6 +5,7 @@ import {
   type FullStore,
   type Ingester,
   openLocalStore,
+  overlayProvider,
   type Provider,
   readBlob,
   writeBlob,
@@ -14,12 +15,13 @@ import {
   type Descriptor,
   isIndexMediaType,
   isManifestMediaType,
+  maxManifestBytes,
   NotFoundError,
   OptionError,
 } from '@lading/digest';
 import { layoutEntriesNamed } from '@lading/reference-store/reference';
-import type { ImageLocation } from '../cli/common.js';
 import type { ContainerdCopyOptions } from './copy-containerd.js';
+import type { ImageLocation } from './image-location.js';
 
 interface Node {
   manifests?: Descriptor[];
@@ -43,7 +45,7 @@ export async function copyImageGraph(
     signal?.throwIfAborted();
     const isJson = isManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
     if (isJson) {
-      const bytes = await readBlob(src, d, { maxBytes: 4 << 20 });
+      const bytes = await readBlob(src, d, { maxBytes: maxManifestBytes });
       const node = JSON.parse(new TextDecoder().decode(bytes)) as Node;
       for (const c of [
         ...(node.manifests ?? []),
@@ -158,7 +160,7 @@ export async function convertImageGraph(
   const isManifest = isManifestMediaType(desc.mediaType);
   if (!isManifest && !isIndexMediaType(desc.mediaType)) return desc;
   const { convertIndex, convertManifest, decodeIndex, decodeManifest } = await import('@lading/manifest');
-  const bytes = await readBlob(src, desc, { maxBytes: 4 << 20 });
+  const bytes = await readBlob(src, desc, { maxBytes: maxManifestBytes });
   let converted: { readonly bytes: Uint8Array; readonly descriptor: Descriptor };
   if (isManifest) {
     converted = convertManifest(decodeManifest(bytes, { expected: desc }), { oci });
@@ -181,21 +183,6 @@ export async function convertImageGraph(
     size: converted.descriptor.size,
     ...(platform ? { platform } : {}),
     ...(annotations ? { annotations } : {}),
-  };
-}
-
-/** Reads from `first` what it holds, the rest from `second` (converted manifests over the source's blobs). */
-function overlay(first: FullStore, second: Provider): Provider {
-  const has = async (digest: Descriptor['digest']) =>
-    first.info(digest).then(
-      () => true,
-      () => false,
-    );
-  return {
-    info: async (digest) => ((await has(digest)) ? first.info(digest) : second.info(digest)),
-    async *read(ref, options) {
-      yield* ((await has(ref.digest)) ? first : second).read(ref, options);
-    },
   };
 }
 
@@ -228,7 +215,7 @@ async function copyOpened(
   if (format !== 'keep') {
     const converted = createMemoryStore();
     desc = await convertImageGraph(opened.provider, converted, opened.desc, format === 'oci');
-    if (desc.digest !== opened.desc.digest) provider = overlay(converted, opened.provider);
+    if (desc.digest !== opened.desc.digest) provider = overlayProvider(converted, opened.provider);
   }
   if (dst.kind === 'containerd') {
     const { copyIntoContainerd } = await import('./copy-containerd.js');

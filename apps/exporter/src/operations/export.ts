@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { type FullStore, openLocalStore, type Provider } from '@lading/content-store';
+import { type FullStore, openLocalStore, overlayProvider, type Provider } from '@lading/content-store';
 import {
   type Compression,
   type Digest,
@@ -91,28 +91,6 @@ export interface ExportImageResult {
   readonly source: ExportSource;
   /** The cache key of each input layer, when asked for (cacheKeys or cacheFrom). */
   readonly layerKeys?: readonly Digest[];
-}
-
-/** Reads each blob from the first provider that holds it. */
-function firstHolding(providers: readonly Provider[]): Provider {
-  if (providers.length === 1) return providers[0] as Provider;
-  const find = async (digest: Parameters<Provider['info']>[0]) => {
-    for (const p of providers) {
-      try {
-        await p.info(digest);
-        return p;
-      } catch {
-        // try the next
-      }
-    }
-    return providers[0] as Provider;
-  };
-  return {
-    info: async (digest) => (await find(digest)).info(digest),
-    async *read(ref, options) {
-      yield* (await find(ref.digest)).read(ref, options);
-    },
-  };
 }
 
 /** The built-in outputs that write manifests (and so take annotations). */
@@ -392,7 +370,7 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     source = {
       refs,
       metadata,
-      provider: firstHolding(providers),
+      provider: overlayProvider(...providers),
       ...(Object.keys(attestations).length > 0 ? { attestations } : {}),
     };
   }

@@ -1,5 +1,11 @@
 import { openLocalStore, type Provider, readBlob } from '@lading/content-store';
-import { AnnotationRefName, type Descriptor, formatPlatform, isIndexMediaType } from '@lading/digest';
+import {
+  AnnotationRefName,
+  type Descriptor,
+  formatPlatform,
+  isIndexMediaType,
+  maxManifestBytes,
+} from '@lading/digest';
 import { parseReference } from '@lading/reference-store/reference';
 
 /** One named image of a store or layout, as `lading ls` lists it (and its `--json` and `--format` read it). */
@@ -33,10 +39,9 @@ interface Doc {
 
 const readJson = async (store: Provider, d: Descriptor): Promise<Record<string, unknown> | undefined> => {
   try {
-    return JSON.parse(new TextDecoder().decode(await readBlob(store, d, { maxBytes: 4 << 20 }))) as Record<
-      string,
-      unknown
-    >;
+    return JSON.parse(
+      new TextDecoder().decode(await readBlob(store, d, { maxBytes: maxManifestBytes })),
+    ) as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@ import {
   NotFoundError,
   type Platform,
 } from '@lading/digest';
-import { readOciLayoutImage, readStoreImage } from './base-image.js';
+import { type BaseImage, readOciLayoutImage, readStoreImage } from './base-image.js';
 
 export interface InspectedImage {
   readonly name: string;
@@ -18,6 +18,20 @@ export interface InspectedImage {
     readonly manifest: Uint8Array;
     readonly config: Uint8Array;
     readonly root?: { readonly descriptor: Descriptor; readonly bytes: Uint8Array };
+  };
+}
+
+type ReadImage = Pick<BaseImage, 'manifest' | 'manifestBytes' | 'config' | 'root'>;
+
+/** An image read from any location as `inspect` shows it: manifest and config decoded, their bytes kept. */
+function inspected(location: string, img: ReadImage): InspectedImage {
+  const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown;
+  return {
+    name: location,
+    descriptor: img.manifest,
+    manifest: dec(img.manifestBytes),
+    config: dec(img.config),
+    raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
   };
 }
 
@@ -51,27 +65,14 @@ export async function inspectImage(
   platform: Platform = defaultPlatform(),
   options: InspectOptions = {},
 ): Promise<InspectedImage> {
-  const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown;
   if (location.startsWith('docker://')) {
     const { readRemoteImage } = await import('./remote-image.js');
     const img = await readRemoteImage(location.slice('docker://'.length), platform, options);
-    return {
-      name: location,
-      descriptor: img.manifest,
-      manifest: dec(img.manifestBytes),
-      config: dec(img.config),
-      raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
-    };
+    return inspected(location, img);
   }
   if (location.startsWith('oci:')) {
     const img = await readOciLayoutImage(location, platform);
-    return {
-      name: location,
-      descriptor: img.manifest,
-      manifest: dec(img.manifestBytes),
-      config: dec(img.config),
-      raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
-    };
+    return inspected(location, img);
   }
   const { parseImageReference } = await import('@lading/transports');
   const ref = parseImageReference(location);
@@ -82,13 +83,7 @@ export async function inspectImage(
           return readStoreImage(store, await findStoreImage(store, ref.name), platform, location);
         })()
       : await (await import('./transport-image.js')).readTransportImage(ref, platform, options);
-  return {
-    name: location,
-    descriptor: img.manifest,
-    manifest: dec(img.manifestBytes),
-    config: dec(img.config),
-    raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
-  };
+  return inspected(location, img);
 }
 
 export interface ListedImage {

@@ -18,7 +18,6 @@ export type { BuildSourceOptions, BuiltSource, ConfigEdits, LayerInput } from '.
 export { applyConfigEdits, buildExportSource } from './build-source.js';
 export type { CacheSpec, LayerCacheSource, LayerKeySettings } from './cache.js';
 export {
-  checkCacheSpecs,
   exportLayerCache,
   importLayerCaches,
   inlineLayerCache,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
+import { type Descriptor, maxManifestBytes, NotFoundError, OptionError } from '@lading/digest';
 import {
   formatReference,
   layoutEntriesNamed,
@@ -7,7 +7,7 @@ import {
   withDefaultTag,
 } from '@lading/reference-store/reference';
 import type { ImageSignature, SignedIdentity, VerificationResult } from '@lading/sign';
-import type { ImageLocation } from '../cli/common.js';
+import type { ImageLocation } from './image-location.js';
 
 export interface VerifyImageOptions {
   /** Public key files: armored or binary OpenPGP keys, or cosign `PUBLIC KEY` PEMs. */
@@ -90,7 +90,7 @@ export async function verifyImage(
           : `${loc.dir} holds ${entries.length} images: name one as oci:${loc.dir}:TAG`,
       );
     }
-    manifest = await readBlob(layout, entry, { maxBytes: 4 << 20 });
+    manifest = await readBlob(layout, entry, { maxBytes: maxManifestBytes });
     digest = entry.digest;
     signatures = await sign.readLayoutSignatures(layout, digest);
   } else {

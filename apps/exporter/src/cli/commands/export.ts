@@ -1,13 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  type Descriptor,
-  formatPlatform,
-  NotFoundError,
-  OptionError,
-  type Platform,
-  parsePlatform,
-} from '@lading/digest';
+import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
 import type { ContainerdChoice } from '../../exporters/containerd-export.js';
 import type { AttestOptions } from '../../operations/attestations/attest-options.js';
@@ -26,23 +19,22 @@ import {
   progressFrom,
   writeMetadataFile,
 } from '../common.js';
+import { keyValues, parseCommandFlag, platformOptions } from '../export-flags.js';
 import { helpTexts } from '../help.js';
 import { assembleOutputs, checkStdoutOutputs, parseCsvRecord, parseOutputFlag } from '../output-spec.js';
 import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.export;
 
-/** Outputs that push to a registry: what --sign-key signs. */
 /** An OCI layout directory (`type=oci,tar=false`): where cosign signatures can go beside the image. */
 function writesLayout(out: OutputRequest): boolean {
   return out.type === 'oci' && !parseBoolAttr(out.attrs, 'tar', true);
 }
 
+/** Outputs that push to a registry: what --sign-key signs (`push` read as the image exporter reads it). */
 function pushes(out: OutputRequest): boolean {
-  const push = out.attrs.push;
-  return out.type === 'registry'
-    ? push !== 'false'
-    : out.type === 'image' && (push === 'true' || push === '');
+  if (out.type !== 'registry' && out.type !== 'image') return false;
+  return parseBoolAttr(out.attrs, 'push', out.type === 'registry');
 }
 
 /** The root an exporter pushed, from its `containerimage.descriptor` response (digest alone when absent). */
@@ -50,84 +42,6 @@ function pushedDescriptor(response: Record<string, string>): Descriptor {
   const b64 = response['containerimage.descriptor'];
   if (b64 !== undefined) return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as Descriptor;
   throw new OptionError('SIGN_NO_DESCRIPTOR', 'the exporter did not say what it pushed: nothing to sign', {});
-}
-
-/** A JSON array of strings, or a plain string run with `/bin/sh -c` (Dockerfile's shell form). */
-export function parseCommandFlag(value: string, flag: string): string[] {
-  const t = value.trim();
-  if (t.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(t);
-    } catch (cause) {
-      throw new OptionError(
-        'COMMAND_JSON',
-        `--${flag} ${value}: not a JSON array: ${(cause as Error).message}`,
-        { key: flag, cause },
-      );
-    }
-    if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== 'string')) {
-      throw new OptionError('COMMAND_JSON', `--${flag} ${value}: expected a JSON array of strings`, {
-        key: flag,
-      });
-    }
-    return parsed as string[];
-  }
-  if (t === '') return [];
-  return ['/bin/sh', '-c', value];
-}
-
-function keyValues(list: readonly string[] | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0)
-      throw new OptionError('KEY_VALUE', `--${flag} ${JSON.stringify(kv)}: expected KEY=VALUE`, {
-        key: flag,
-      });
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
-
-/** `--platform a,b` and `--platform-layer P=DIR`: the platforms and each one's own layers. */
-function platformOptions(
-  list: string | undefined,
-  layers: readonly string[] | undefined,
-): { platform?: Platform; platforms?: Platform[]; platformLayers?: Record<string, LayerInput[]> } {
-  const platforms = (list ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '')
-    .map((p) => parsePlatform(p));
-  const ids = platforms.map(formatPlatform);
-  const own: Record<string, LayerInput[]> = {};
-  for (const spec of layers ?? []) {
-    const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) {
-      throw new OptionError(
-        'PLATFORM_LAYER',
-        `--platform-layer ${JSON.stringify(spec)}: expected OS/ARCH=DIR`,
-        {
-          key: 'platform-layer',
-        },
-      );
-    }
-    const id = formatPlatform(parsePlatform(spec.slice(0, eq)));
-    if (!ids.includes(id)) {
-      throw new OptionError(
-        'PLATFORM_LAYER_UNLISTED',
-        `--platform-layer ${spec}: ${id} is not in --platform (${ids.join(',') || 'none given'})`,
-        { key: 'platform-layer' },
-      );
-    }
-    own[id] = [...(own[id] ?? []), { kind: 'dir', path: spec.slice(eq + 1) }];
-  }
-  return {
-    ...(platforms.length === 1 ? { platform: platforms[0] as Platform } : {}),
-    ...(platforms.length > 1 ? { platforms } : {}),
-    ...(Object.keys(own).length > 0 ? { platformLayers: own } : {}),
-  };
 }
 
 /** Every input path exists and has the right kind, before any work starts (so nothing is half-written). */
@@ -313,11 +227,11 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   // Cache flags: malformed ones stop here (usage error); a cache that cannot be imported is a warning later.
   const cacheTo = values['cache-to'] ?? [];
   const cacheFromSpecs = values['cache-from'] ?? [];
-  let inlineCache = false;
-  if (cacheTo.length > 0 || cacheFromSpecs.length > 0) {
-    const { checkCacheSpecs } = await import('../../operations/cache.js');
-    inlineCache = (await checkCacheSpecs(cacheTo, cacheFromSpecs)).to.some((s) => s.type === 'inline');
-  }
+  const cacheSpecs =
+    cacheTo.length > 0 || cacheFromSpecs.length > 0
+      ? await (await import('../cache-specs.js')).checkCacheSpecs(cacheTo, cacheFromSpecs)
+      : { to: [], from: [] };
+  const inlineCache = cacheSpecs.to.some((s) => s.type === 'inline');
   const { annotationFlagAttrs } = await import('../../exporters/annotations.js');
   const annotations = annotationFlagAttrs(values.annotation ?? []);
   const outputs = assembleOutputs(
@@ -400,7 +314,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   try {
     if (cacheFromSpecs.length > 0) {
       const { importLayerCaches } = await import('../../operations/cache.js');
-      cacheFrom = await importLayerCaches(cacheFromSpecs, { signal, logger: progress, progress });
+      cacheFrom = await importLayerCaches(cacheSpecs.from, { signal, logger: progress, progress });
     }
     const result = await exportImage({
       layers,
@@ -446,7 +360,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
       const { exportLayerCache } = await import('../../operations/cache.js');
       const { openLocalStore } = await import('@lading/content-store');
       const storeDir = values.store !== undefined ? resolve(values.store) : defaultStoreDir();
-      const caches = await exportLayerCache(cacheTo, result.source, {
+      const caches = await exportLayerCache(cacheSpecs.to, result.source, {
         keys: result.layerKeys ?? [],
         // Only force-compression writes to the store (the recompressed layers): opened when asked for.
         openStore: () => openLocalStore(storeDir),
@@ -466,9 +380,7 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
         progress.start(`sign ${name}`, `signing ${name}`);
         signed.push(
           await signing.signPushedImage(name, subject, signers, {
-            ...(out.attrs['registry.insecure'] === 'true' || out.attrs['registry.insecure'] === ''
-              ? { insecure: true }
-              : {}),
+            ...(parseBoolAttr(out.attrs, 'registry.insecure') ? { insecure: true } : {}),
             registries: (prepared as NonNullable<typeof prepared>).registries,
             signal,
           }),

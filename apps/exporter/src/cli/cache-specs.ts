@@ -1,24 +1,6 @@
-import { OptionError, parseDigest } from '@lading/digest';
-import { parseOutputSpec } from '../cli/output-spec.js';
-
-export interface CacheSpec {
-  readonly type: 'local' | 'registry' | 'inline';
-  readonly attrs: Record<string, string>;
-  /** The flag's text, for messages. */
-  readonly text: string;
-}
-
-/** Go's strconv.ParseBool, as BuildKit reads `registry.insecure`; undefined for anything else. */
-function goBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  return undefined;
-}
-
-/** `registry.insecure=true` (any of Go's spellings): plain HTTP or unverified TLS for this cache's registry. */
-export function registryInsecure(spec: CacheSpec): boolean {
-  return goBool(spec.attrs['registry.insecure'] ?? 'false') === true;
-}
+import { OptionError, parseDigest, parseGoBool } from '@lading/digest';
+import type { CacheSpec } from '../operations/cache-spec.js';
+import { parseOutputSpec } from './output-spec.js';
 
 type ExportOptionsParser = typeof import('@lading/remote-cache')['parseCacheExportOptions'];
 
@@ -50,7 +32,7 @@ function checkOne(
         key: 'ref',
       });
     const v = attrs['registry.insecure'];
-    if (v !== undefined && goBool(v) === undefined) {
+    if (v !== undefined && parseGoBool(v) === undefined) {
       throw new OptionError('CACHE_ATTR', `${flag} ${spec}: registry.insecure=${v} is not true or false`, {
         key: 'registry.insecure',
       });

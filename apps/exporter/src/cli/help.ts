@@ -275,6 +275,9 @@ Examples:
 
 Give an image of the lading store more names (an existing name is moved).
 
+Options:
+      --store DIR         The lading store (default $LADING_STORE or ~/.local/share/lading/store)
+
 Examples:
   lading tag hello:latest hello:1.0 registry.example/hello:1.0
 `,
@@ -282,12 +285,19 @@ Examples:
 
 Remove names from the lading store (blobs go at the next lading gc).
 
+Options:
+      --store DIR         The lading store (default $LADING_STORE or ~/.local/share/lading/store)
+
 Examples:
   lading rm hello:latest && lading gc
 `,
   gc: `Usage: lading gc [options]
 
 Remove the blobs of the lading store that no name (index.json) or lease holds.
+
+Options:
+      --json              Print what was removed as JSON: removed (blobs), bytesFreed
+      --store DIR         The lading store (default $LADING_STORE or ~/.local/share/lading/store)
 
 Examples:
   lading gc --json

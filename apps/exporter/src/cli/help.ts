@@ -139,8 +139,11 @@ Options:
                           inspect --raw; with --platform, that platform's manifest): sha256sum gives its digest
   -f, --format TEMPLATE   Go-template subset: {{.Field.Path}}, {{json .X}}, {{index .X "key"}}, {{join .X ","}};
                           buildah inspect's fields (.FromImage, .FromImageID, .FromImageDigest, .OCIv1,
-                          .Docker, .Manifest, .Config as text, .ImageAnnotations, .History) and lading's own
-                          (.name, .descriptor, .manifest, .config)
+                          .Docker, .Manifest, .Config as text, .ImageAnnotations, .History), buildah images'
+                          (.ID, .Name, .Repository, .Tag, .Digest: what the name points to, .Created,
+                          .CreatedAt, .CreatedAtRaw, .Size, .MediaType, .Platforms), skopeo inspect's
+                          (.Architecture, .Os, .Variant, .Layers, .Labels, .Env) and lading's own (.name,
+                          .descriptor, .manifest, .config)
       --store DIR         The lading store
 
 Examples:
@@ -148,6 +151,7 @@ Examples:
   lading inspect hello:latest --config
   lading inspect hello:latest --raw | sha256sum
   lading inspect hello:latest --format '{{.FromImageID}} {{json .OCIv1.config.Env}}'
+  lading inspect oci:./out:latest --format '{{.Digest}} {{.Os}}/{{.Architecture}} {{.Size}}'
   lading inspect docker://localhost:5000/app:1 --insecure --raw   # the registry's manifest bytes
 `,
   push: `Usage: lading push IMAGE [DEST] [options]

@@ -10,6 +10,7 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** Who may import whom (ARCHITECTURE.md, "Who owns what"). Entries name a package or `package/subpath`. */
 const allowed = {
   digest: [],
+  'cli-support': ['digest'],
   layer: ['digest', 'content-store'],
   'content-store': ['digest'],
   'image-config': ['digest'],

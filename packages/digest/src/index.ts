@@ -10,8 +10,6 @@ export {
   makeDigest,
   parseDigest,
 } from './digest.js';
-export type { ErrorReportOptions } from './error-report.js';
-export { formatErrorReport } from './error-report.js';
 export type { ErrorKind, LadingErrorOptions, RegistryErrorDetail, RegistryErrorOptions } from './errors.js';
 export {
   ExitCode,

@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { unknownFlagError } from '@lading/cli-support';
 import { OptionError } from '@lading/digest';
-import { closest, distance } from 'fastest-levenshtein';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -59,29 +59,10 @@ export function parseCommandArgs(
     return { values: { ...values, ...forced }, positionals };
   } catch (e) {
     throw (
-      unknownFlagError(e, options) ??
+      unknownFlagError(e, Object.keys(options)) ??
       new OptionError('USAGE', (e as Error).message.replace(/\. To specify a positional.*$/s, ''), {})
     );
   }
-}
-
-/** An unknown flag as buildah (cobra) says it, `unknown flag: --tga`, with the closest known flag when it is a typo. */
-function unknownFlagError(error: unknown, options: OptionSpec): OptionError | undefined {
-  if ((error as { code?: unknown } | null)?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
-  const flag = /Unknown option '([^']+)'/.exec((error as Error).message)?.[1] ?? '';
-  const typed = flag.replace(/^-+/, '').replace(/=.*$/, '');
-  const names = Object.keys(options);
-  const near = names.length > 0 && typed.length > 1 ? closest(typed, names) : undefined;
-  const close =
-    near !== undefined &&
-    distance(typed, near) <= (typed.length < 3 ? 1 : Math.max(2, Math.floor(typed.length / 3)));
-  return new OptionError(
-    'UNKNOWN_FLAG',
-    `unknown flag: ${flag}${close ? ` (did you mean --${near}?)` : ''}`,
-    {
-      key: typed,
-    },
-  );
 }
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

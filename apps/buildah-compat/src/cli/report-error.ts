@@ -1,4 +1,5 @@
-import { exitCodeFor, formatErrorReport, isLadingError, printable } from '@lading/digest';
+import { formatErrorReport } from '@lading/cli-support';
+import { exitCodeFor, isLadingError, printable } from '@lading/digest';
 
 export interface ReportOptions {
   /** `--debug` or LADING_DEBUG: stacks too. */

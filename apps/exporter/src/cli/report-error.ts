@@ -1,4 +1,5 @@
-import { exitCodeFor, formatErrorReport, isLadingError, OptionError } from '@lading/digest';
+import { formatErrorReport } from '@lading/cli-support';
+import { exitCodeFor, isLadingError, OptionError } from '@lading/digest';
 
 function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -1,6 +1,6 @@
+import { exitCodeFor, InvalidInputError, NotFoundError, RegistryError } from '@lading/digest';
 import { describe, expect, it } from 'vitest';
 import { formatErrorReport } from './error-report.js';
-import { exitCodeFor, InvalidInputError, NotFoundError, RegistryError } from './errors.js';
 
 const refused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', syscall: 'connect' });

@@ -1,5 +1,4 @@
-import { exitCodeFor, isLadingError } from './errors.js';
-import { printable } from './printable.js';
+import { exitCodeFor, isLadingError, printable } from '@lading/digest';
 
 export interface ErrorReportOptions {
   /** What starts the first line: `lading: `, `Error: `. */

@@ -61,6 +61,8 @@ describe('lading-buildah --help', () => {
         new RegExp(`^([A-Z_]+=\\S* )*(\\S+=\\$\\()?lading-buildah( --[a-z-]+[= ]\\S+)* ${c}( |$)`),
       );
     }
+    // after global options too, as buildah's help command
+    expect((await ladingBuildah(root, ['help', c])).stdout).toBe(r.stdout);
   });
 });
 

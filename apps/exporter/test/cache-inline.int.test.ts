@@ -117,6 +117,29 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('--cache-to type=inline t
       pushed.layers.map((l: { digest: string }) => l.digest),
     );
     expect(events.some((e) => e.event === 'warning')).toBe(false);
+    // in plain progress every layer taken from the image is marked CACHED, as BuildKit marks cache hits
+    const plain = await lading(
+      [
+        'export',
+        ...inputs(),
+        '-o',
+        `type=oci,tar=false,dest=${join(dir.path, 'third')}`,
+        '--cache-from',
+        `type=registry,ref=${image},registry.insecure=true`,
+        '--progress',
+        'plain',
+      ],
+      { env: { LADING_STORE: join(dir.path, 'store-4') } },
+    );
+    expect(plain.code).toBe(0);
+    for (const [i, l] of pushed.layers.entries()) {
+      expect(plain.stderr).toMatch(
+        new RegExp(
+          `^#(\\d+) layer ${i} ${l.digest} from registry ${image.replace(/\./g, '\\.')}\n#\\1 CACHED$`,
+          'm',
+        ),
+      );
+    }
   }, 60_000);
 
   it('several platforms with an inline cache: a usage error before anything is built', async () => {

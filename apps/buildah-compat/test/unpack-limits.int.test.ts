@@ -24,7 +24,20 @@ async function fromMeasured(
   const stats = join(tmp.path, 'time.txt');
   const r = await run(
     '/usr/bin/time',
-    ['-f', '%M', '-o', stats, process.execPath, mainJs, '--root', join(tmp.path, 'root'), 'from', ...args],
+    // -q: the pull's progress lines are not what these tests read
+    [
+      '-f',
+      '%M',
+      '-o',
+      stats,
+      process.execPath,
+      mainJs,
+      '--root',
+      join(tmp.path, 'root'),
+      'from',
+      '-q',
+      ...args,
+    ],
     // lading's detailed exit codes (buildah's 125 is asserted in cli-errors.test.ts)
     { allowFailure: true, env: { ...process.env, LADING_BUILDAH_EXIT_CODES: 'detailed' } },
   );

@@ -2,6 +2,7 @@ export { extractArchive } from './archive-extract.js';
 export { fileProvider, layoutProvider } from './file-provider.js';
 export type { PreparedImage, PrepareOptions } from './prepare.js';
 export { prepareImage } from './prepare.js';
+export type { BlobBytes } from './progress-lines.js';
 export { findInLayout, readDirImage, readDockerArchiveImage } from './read-image.js';
 export type { ImageReference, RemoteReference, TransportName } from './reference.js';
 export { formatImageReference, knownTransports, parseImageReference } from './reference.js';

@@ -32,6 +32,7 @@ import {
 import { extractArchive } from './archive-extract.js';
 import { fileProvider } from './file-provider.js';
 import { type PrepareOptions, prepareImage } from './prepare.js';
+import { blobLine } from './progress-lines.js';
 
 function readJsonFile(text: string, what: string): unknown {
   return parseJson(text, { what, code: 'TRANSPORT_BAD_JSON' });
@@ -81,14 +82,17 @@ export async function importImage(
   into: Store,
   options: Pick<PrepareOptions, 'all' | 'platform' | 'signal' | 'onProgress'>,
 ): Promise<Descriptor> {
+  options.onProgress?.('Getting image source signatures');
   const prepared = await prepareImage(provider, root, options);
   try {
-    await copyGraph(
-      prepared.provider,
-      new StoreSink(into),
-      prepared.root,
-      options.signal ? { signal: options.signal } : {},
-    );
+    await copyGraph(prepared.provider, new StoreSink(into), prepared.root, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: ({ descriptor, result }) => {
+        const line = blobLine(descriptor, prepared.root, result);
+        if (line) options.onProgress?.(line);
+      },
+    });
+    options.onProgress?.('Writing manifest to image destination');
     return prepared.root;
   } finally {
     await prepared.close();

@@ -1,9 +1,10 @@
 import type { Provider, Store } from '@lading/content-store';
 import { type Descriptor, OptionError, type Platform } from '@lading/digest';
-import { parseNormalizedReference, referenceName } from '@lading/reference-store/reference';
+import { formatReference, parseNormalizedReference, referenceName } from '@lading/reference-store/reference';
 import { readDockerDaemon, writeDockerDaemon } from './docker-daemon.js';
 import { layoutProvider } from './file-provider.js';
 import { prepareImage } from './prepare.js';
+import { type BlobBytes, pullReporter } from './progress-lines.js';
 import {
   findInLayout,
   importImage,
@@ -52,6 +53,8 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** buildah-style report lines ("Copying blob sha256:…"). */
   onProgress?: (message: string) => void;
+  /** Bytes of each blob as a read from a registry moves them (for a terminal's progress line). */
+  onBytes?: (event: BlobBytes) => void;
 }
 
 export interface ReadImageOptions extends TransferOptions {
@@ -182,13 +185,19 @@ export async function readImage(
         judged === undefined
           ? src.ref
           : `${referenceName(parseNormalizedReference(src.ref))}@${judged.digest}`;
+      opts.onProgress?.(`Trying to pull ${formatReference(parseNormalizedReference(src.ref))}...`);
+      opts.onProgress?.('Getting image source signatures');
       const pulled = await pullImage(pinned, into, {
         ...registryOptions(opts, parseNormalizedReference(src.ref).registry),
         ...(opts.all
           ? {}
           : { platform: opts.platform ?? (await import('@lading/digest')).defaultPlatform() }),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onProgress || opts.onBytes
+          ? { onProgress: pullReporter(opts.onProgress, opts.onBytes) }
+          : {}),
       });
+      opts.onProgress?.('Writing manifest to image destination');
       return { manifest: opts.all ? pulled.descriptor : (pulled.manifest ?? pulled.descriptor) };
     }
   }

@@ -15,6 +15,7 @@ import {
 } from '@lading/digest';
 import { ArchiveWriter } from '@lading/layer';
 import { copyGraph, maxManifestBytes, walk } from '@lading/manifest';
+import { blobLine } from './progress-lines.js';
 
 /** containers/image's `dir:` version file: a directory holding it is ours to overwrite. */
 export const dirTransportVersion = 'Directory Transport Version: 1.1\n';
@@ -51,13 +52,6 @@ function isJsonNode(d: Descriptor): boolean {
   return isManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
 }
 
-function progressLine(d: Descriptor, root: Descriptor): string | undefined {
-  if (d.digest === root.digest || isJsonNode(d)) return undefined;
-  return d.mediaType === MediaType.ociConfig || d.mediaType === MediaType.dockerConfig
-    ? `Copying config ${d.digest}`
-    : `Copying blob ${d.digest}`;
-}
-
 async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -90,7 +84,7 @@ export async function writeOciLayout(
     await copyGraph(provider, layout, root, {
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: ({ descriptor }) => {
-        const line = progressLine(descriptor, root);
+        const line = blobLine(descriptor, root);
         if (line) options.onProgress?.(line);
       },
     });
@@ -163,7 +157,7 @@ export async function writeOciArchive(
       }
       for (const d of blobs) {
         options.signal?.throwIfAborted();
-        const line = progressLine(d, root);
+        const line = blobLine(d, root);
         if (line) options.onProgress?.(line);
         const name = `blobs/${d.digest.slice(0, d.digest.indexOf(':'))}/${digestEncoded(d.digest)}`;
         await tar.file(name, d.size, verifiedRead(provider, d, options.signal));
@@ -237,7 +231,7 @@ export async function writeDirImage(
         );
         continue;
       }
-      const line = progressLine(d, root);
+      const line = blobLine(d, root);
       if (line) options.onProgress?.(line);
       const fh = await open(join(tmp, hex), 'wx');
       try {

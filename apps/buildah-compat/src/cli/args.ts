@@ -29,6 +29,11 @@ export function parseCommandArgs(
       .filter(([, o]) => o.type === 'boolean' && o.short)
       .map(([k, o]) => [o.short as string, k]),
   );
+  const shortStrings = new Map(
+    Object.entries(options)
+      .filter(([, o]) => o.type === 'string' && o.short)
+      .map(([k, o]) => [o.short as string, k]),
+  );
   const forced: Record<string, boolean> = {};
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -36,6 +41,21 @@ export function parseCommandArgs(
     if (a === '--') {
       args.push(...argv.slice(i));
       break;
+    }
+    // pflag gives a string flag the next argument whatever it starts with (`--cmd '--listen :8080'`); Node's parser
+    // would refuse a value that starts with a dash
+    const valued =
+      /^--([^=]+)$/.exec(a)?.[1] ?? (/^-([a-zA-Z])$/.test(a) ? shortStrings.get(a[1] as string) : undefined);
+    if (
+      valued !== undefined &&
+      options[valued]?.type === 'string' &&
+      bareValues[valued] === undefined &&
+      i + 1 < argv.length &&
+      (argv[i + 1] as string).startsWith('-')
+    ) {
+      args.push(`--${valued}=${argv[i + 1]}`);
+      i++;
+      continue;
     }
     const bare = a.startsWith('--') ? bareValues[a.slice(2)] : undefined;
     if (bare !== undefined) {

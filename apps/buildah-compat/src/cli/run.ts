@@ -56,7 +56,13 @@ export async function runCli(
     const load = name === 'help' || !Object.hasOwn(commands, name) ? undefined : commands[name];
     if (load === undefined) {
       if (name === 'help' || name === '--help' || name === '-h') {
-        out(usage);
+        // `help COMMAND` after global options too (`--root DIR help commit`), as buildah's help command
+        const [topic] = args;
+        const target =
+          name === 'help' && topic !== undefined && Object.hasOwn(commands, topic)
+            ? commands[topic]
+            : undefined;
+        out(target !== undefined ? (await target()).usage : usage);
         return 0;
       }
       process.stderr.write(

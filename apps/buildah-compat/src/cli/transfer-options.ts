@@ -1,9 +1,8 @@
 import { defaultRegistriesConf, readInsecureRegistries } from '@lading/transports';
 import type { TransferOptions } from '../transports/index.js';
 import { str } from './args.js';
-import { err } from './command.js';
+import { blobProgressPrinter } from './blob-progress.js';
 import { registriesConfFlagValue } from './globals.js';
-import { printableLine } from './report-error.js';
 
 function registriesConfPath(): string {
   return registriesConfFlagValue() ?? defaultRegistriesConf();
@@ -24,6 +23,12 @@ export function transferFrom(v: Record<string, unknown>, quiet: boolean): Transf
     insecureRegistries: readInsecureRegistries(registriesConfPath()),
     ...(certDir !== undefined ? { certDir } : {}),
     ...(policyPath !== undefined ? { policyPath } : {}),
-    ...(quiet ? {} : { onProgress: (m: string) => err(printableLine(m)) }),
+    ...(quiet ? {} : progressOptions()),
   };
+}
+
+/** Report lines on stderr, and on a terminal the bytes of each blob a pull moves. */
+function progressOptions(): Pick<TransferOptions, 'onProgress' | 'onBytes'> {
+  const printer = blobProgressPrinter();
+  return { onProgress: (m) => printer.line(m), onBytes: (e) => printer.bytes(e) };
 }

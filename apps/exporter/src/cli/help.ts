@@ -140,8 +140,11 @@ Options:
                           inspect --raw; with --platform, that platform's manifest): sha256sum gives its digest
   -f, --format TEMPLATE   Go-template subset: {{.Field.Path}}, {{json .X}}, {{index .X "key"}}, {{join .X ","}};
                           buildah inspect's fields (.FromImage, .FromImageID, .FromImageDigest, .OCIv1,
-                          .Docker, .Manifest, .Config as text, .ImageAnnotations, .History) and lading's own
-                          (.name, .descriptor, .manifest, .config)
+                          .Docker, .Manifest, .Config as text, .ImageAnnotations, .History), buildah images'
+                          (.ID, .Name, .Repository, .Tag, .Digest: what the name points to, .Created,
+                          .CreatedAt, .CreatedAtRaw, .Size, .MediaType, .Platforms), skopeo inspect's
+                          (.Architecture, .Os, .Variant, .Layers, .Labels, .Env) and lading's own (.name,
+                          .descriptor, .manifest, .config)
       --store DIR         The lading store
 
 Examples:
@@ -149,6 +152,7 @@ Examples:
   lading inspect hello:latest --config
   lading inspect hello:latest --raw | sha256sum
   lading inspect hello:latest --format '{{.FromImageID}} {{json .OCIv1.config.Env}}'
+  lading inspect oci:./out:latest --format '{{.Digest}} {{.Os}}/{{.Architecture}} {{.Size}}'
   lading inspect docker://localhost:5000/app:1 --insecure --raw   # the registry's manifest bytes
 `,
   push: `Usage: lading push IMAGE [DEST] [options]
@@ -276,6 +280,9 @@ Examples:
 
 Give an image of the lading store more names (an existing name is moved).
 
+Options:
+      --store DIR         The lading store (default $LADING_STORE or ~/.local/share/lading/store)
+
 Examples:
   lading tag hello:latest hello:1.0 registry.example/hello:1.0
 `,
@@ -283,12 +290,19 @@ Examples:
 
 Remove names from the lading store (blobs go at the next lading gc).
 
+Options:
+      --store DIR         The lading store (default $LADING_STORE or ~/.local/share/lading/store)
+
 Examples:
   lading rm hello:latest && lading gc
 `,
   gc: `Usage: lading gc [options]
 
 Remove the blobs of the lading store that no name (index.json) or lease holds.
+
+Options:
+      --json              Print what was removed as JSON: removed (blobs), bytesFreed
+      --store DIR         The lading store (default $LADING_STORE or ~/.local/share/lading/store)
 
 Examples:
   lading gc --json

@@ -47,4 +47,25 @@ describe('progress', () => {
     expect(written).toHaveLength(2);
     expect(written[1]).toContain('2 B / 2 B');
   });
+
+  it('a cache hit is its own step marked CACHED (plain), an event (json), nothing (quiet)', () => {
+    const plain = fakeStream(false);
+    const p = createProgress('plain', plain.stream);
+    p.start('build', 'building 2 layer(s)');
+    p.cached('layer 0', 'layer 0 sha256:abc from the local layer cache');
+    expect(plain.written).toEqual([
+      '#1 building 2 layer(s)\n',
+      '#2 layer 0 sha256:abc from the local layer cache\n#2 CACHED\n',
+    ]);
+    const json = fakeStream(false);
+    createProgress('json', json.stream).cached('layer 0', 'layer 0 x');
+    expect(JSON.parse(json.written[0] as string)).toMatchObject({
+      event: 'cached',
+      id: 'layer 0',
+      name: 'layer 0 x',
+    });
+    const quiet = fakeStream(false);
+    createProgress('quiet', quiet.stream).cached('layer 0', 'layer 0 x');
+    expect(quiet.written).toEqual([]);
+  });
 });

@@ -5,6 +5,8 @@ export type ProgressMode = 'auto' | 'plain' | 'tty' | 'json' | 'quiet';
 export interface ProgressReporter extends ExportProgress, ExportLogger {
   /** Byte progress of a named transfer (layer build, push). */
   bytes(id: string, name: string, current: number, total?: number): void;
+  /** A step a cache answered: `#N name` then `#N CACHED`, as BuildKit marks a cache hit. */
+  cached(id: string, name: string): void;
   close(): void;
 }
 
@@ -79,6 +81,13 @@ export function createProgress(
         const line = `${name} ${bar}${human(current)}${total ? ` / ${human(total)}` : ''} ${human(current / secs)}/s`;
         stream.write(`\r\x1b[2K${line.slice(0, (stream.columns ?? 100) - 1)}`);
         lastTty = 1;
+      }
+    },
+    cached(id, name) {
+      if (resolved === 'json') emit({ event: 'cached', id, name });
+      else if (resolved !== 'quiet') {
+        clearLine();
+        stream.write(`#${++seq} ${name}\n#${seq} CACHED\n`);
       }
     },
     warn(message) {

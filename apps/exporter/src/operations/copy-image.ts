@@ -36,6 +36,8 @@ export async function copyImageGraph(
   dst: Pick<Provider, 'info'> & (BlobSink | Ingester),
   desc: Descriptor,
   signal?: AbortSignal,
+  /** One line per blob (not manifests): copied, or CACHED when `dst` has it, as BuildKit marks cache hits. */
+  report?: (line: string) => void,
 ): Promise<number> {
   let copied = 0;
   const seen = new Set<string>();
@@ -58,9 +60,11 @@ export async function copyImageGraph(
     }
     try {
       await dst.info(d.digest);
+      if (!isJson) report?.(`${d.digest}: CACHED (already in the destination)`);
     } catch {
       await copyBlob(src, dst, d, signal ? { signal } : {});
       copied++;
+      if (!isJson) report?.(`${d.digest}: copied (${d.size} bytes)`);
     }
   };
   await visit(desc);
@@ -269,7 +273,7 @@ async function copyOpened(
     if (dst.tag === undefined)
       throw new OptionError('OCI_TAG_REQUIRED', `copy to oci:${dst.dir} needs a tag: oci:${dst.dir}:TAG`, {});
     const layout = await openLocalStore(dst.dir);
-    await copyImageGraph(provider, layout, desc, options.signal);
+    await copyImageGraph(provider, layout, desc, options.signal, options.onProgress);
     const tag = dst.tag;
     await layout.updateIndex((index) => ({
       ...index,
@@ -286,7 +290,7 @@ async function copyOpened(
     return desc;
   }
   const store = await openLocalStore(options.storeDir);
-  await copyImageGraph(provider, store, desc, options.signal);
+  await copyImageGraph(provider, store, desc, options.signal, options.onProgress);
   const { ImageStore } = await import('@lading/reference-store');
   await new ImageStore(store).put({
     name: dst.name,

@@ -68,7 +68,11 @@ export interface ExportImageOptions {
   readonly plugins?: readonly Exporter[];
   readonly cwd?: string;
   readonly progress: ExportProgress &
-    Partial<{ bytes(id: string, name: string, current: number, total?: number): void }>;
+    Partial<{
+      bytes(id: string, name: string, current: number, total?: number): void;
+      /** A layer taken from a cache instead of built (marked CACHED, as BuildKit marks hits). */
+      cached(id: string, name: string): void;
+    }>;
   readonly logger: ExportLogger;
   readonly signal?: AbortSignal;
   /** Insecure (http or unverified TLS) registry for a docker:// base. */
@@ -292,6 +296,10 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
       onLayer: (i, layer, _fromCache, how) => {
         if (how !== 'built') sbom?.notWalked(i);
         options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`);
+        if (how !== 'built') {
+          const from = how === 'cached' ? 'the local layer cache' : how;
+          options.progress.cached?.(`layer ${i}`, `layer ${i} ${layer.descriptor.digest} from ${from}`);
+        }
       },
       ...(options.progress.bytes
         ? {

@@ -47,7 +47,8 @@ const readJson = async (store: Provider, d: Descriptor): Promise<Record<string, 
   }
 };
 
-function splitName(name: string): { repository: string; tag: string } {
+/** A name's repository and tag, as `lading ls` shows them (`<none>` for what a name lacks). */
+export function splitName(name: string): { repository: string; tag: string } {
   try {
     const ref = parseReference(name);
     const repository = ref.registry === '' ? ref.repository : `${ref.registry}/${ref.repository}`;

@@ -1,39 +1,13 @@
 import { resolve } from 'node:path';
-import { type Digest, digestEncoded, OptionError, parsePlatform } from '@lading/digest';
-import { type InspectedImage, inspectImage } from '../../operations/images.js';
+import { OptionError, parsePlatform } from '@lading/digest';
+import { inspectImage } from '../../operations/images.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
 import { parseTemplate, renderTemplate } from '../go-template.js';
 import { helpTexts } from '../help.js';
+import { inspectFields } from '../inspect-fields.js';
 import { parseArgs } from '../parse-args.js';
 
 export const help = helpTexts.inspect;
-
-/**
- * What `--format` reads: lading's own fields (`.name`, `.descriptor`, `.manifest`, `.config`, as `--json` prints
- * them) and buildah inspect's (`.FromImage`, `.FromImageID`, `.FromImageDigest`, `.OCIv1`, `.Docker`, `.Manifest`
- * and `.Config` as JSON text, `.ImageAnnotations`, `.History`).
- */
-export function inspectFields(result: InspectedImage) {
-  const decoder = new TextDecoder();
-  const config = (result.config ?? {}) as Record<string, unknown>;
-  const manifest = (result.manifest ?? {}) as { config?: { digest?: string }; annotations?: unknown };
-  const configDigest = manifest.config?.digest;
-  return {
-    name: result.name,
-    descriptor: result.descriptor,
-    manifest: result.manifest,
-    config: result.config,
-    FromImage: result.name,
-    FromImageID: configDigest !== undefined ? digestEncoded(configDigest as Digest) : '',
-    FromImageDigest: result.descriptor.digest,
-    Manifest: result.raw ? decoder.decode(result.raw.manifest) : JSON.stringify(result.manifest),
-    Config: result.raw ? decoder.decode(result.raw.config) : JSON.stringify(result.config),
-    OCIv1: config,
-    Docker: config,
-    ImageAnnotations: manifest.annotations ?? {},
-    History: config.history ?? [],
-  };
-}
 
 export async function run(args: string[], signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({

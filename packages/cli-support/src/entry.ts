@@ -1,5 +1,8 @@
 import { takeDebugFlag } from './debug-flag.js';
 
+// `@lading/cli-support/entry`: what a CLI's main module needs, and nothing that loads digest, so `--version` stays fast.
+export { takeDebugFlag };
+
 export interface TopLevel {
   /** The `--version` line, without its newline. */
   readonly version: () => string;

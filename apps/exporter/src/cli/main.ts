@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Kept tiny: `lading --version` must start fast, so every command handler is imported only when it runs.
 import { readFileSync } from 'node:fs';
-import { answerTopLevel, runWhenInvoked, takeDebugFlag } from '@lading/cli-support';
+import { answerTopLevel, runWhenInvoked, takeDebugFlag } from '@lading/cli-support/entry';
 
 const commands = ['export', 'inspect', 'push', 'copy', 'verify', 'key', 'ls', 'tag', 'rm', 'gc'] as const;
 type Command = (typeof commands)[number];

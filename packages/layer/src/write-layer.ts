@@ -1,6 +1,6 @@
 import type { Ingester } from '@lading/content-store';
 import { commitLayer } from './commit-layer.js';
-import { compressStream } from './compress.js';
+import { type CompressOptions, compressStream } from './compress.js';
 import { OffThreadSha256 } from './hash-worker.js';
 import type { Layer, LayerWriteOptions } from './layer.js';
 
@@ -15,6 +15,12 @@ export async function writeLayer(
   options: LayerWriteOptions = {},
 ): Promise<Layer> {
   const compression = options.compression ?? 'gzip';
+  const compress: CompressOptions = {
+    compression,
+    ...(options.level !== undefined ? { level: options.level } : {}),
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   return commitLayer(store, compression, options, async (sink) => {
     if (compression === 'zstd') {
       // The diffID is hashed on its own thread while zstd compresses on the pool: the main thread only reads the
@@ -22,14 +28,8 @@ export async function writeLayer(
       const hash = new OffThreadSha256();
       try {
         sink.hashDiffWith(hash);
-        const compressed = compressStream(tar, {
-          compression,
-          hashInput: hash,
-          ...(options.level !== undefined ? { level: options.level } : {}),
-          ...(options.workers !== undefined ? { workers: options.workers } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        for await (const chunk of compressed) await sink.write(chunk);
+        for await (const chunk of compressStream(tar, { ...compress, hashInput: hash }))
+          await sink.write(chunk);
         await hash.digest();
       } finally {
         await hash.close();
@@ -42,15 +42,7 @@ export async function writeLayer(
         yield chunk;
       }
     }
-    const compressed =
-      compression === 'uncompressed'
-        ? hashed()
-        : compressStream(hashed(), {
-            compression,
-            ...(options.level !== undefined ? { level: options.level } : {}),
-            ...(options.workers !== undefined ? { workers: options.workers } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
+    const compressed = compression === 'uncompressed' ? hashed() : compressStream(hashed(), compress);
     for await (const chunk of compressed) await sink.write(chunk);
   });
 }

@@ -30,7 +30,7 @@ export default async function (bench) {
   const tarDir = bench.tmp('tar');
   const bundle = bench.tmp('umoci');
   const gone = (path) => () => rm(path, { recursive: true, force: true });
-  await bench.compare('unpack of the real tree\'s gzip layer into an empty directory', {
+  await bench.compare("unpack of the real tree's gzip layer into an empty directory", {
     lading: { argv: ['node', script, blob, ours], prepare: gone(ours) },
     peers: {
       'tar -xzf': {

@@ -8,7 +8,7 @@ export interface BlockResult {
  * Cuts a byte stream into fixed-size blocks, runs `work` on up to `inFlight` blocks at once and yields the results
  * in input order. The source is pulled only while fewer than `inFlight` blocks wait, so memory stays at about
  * `(inFlight + 1) * blockSize` whatever the stream's length; blocks handed back by `work` are filled again instead
- * of leaving garbage for the collector.
+ * of leaving garbage for the collector. `allocate` makes a new block (default: `Buffer.allocUnsafe`).
  */
 export async function* mapBlocks(
   source: AsyncIterable<Uint8Array>,
@@ -16,10 +16,11 @@ export async function* mapBlocks(
   inFlight: number,
   work: (block: Uint8Array) => Promise<BlockResult>,
   signal?: AbortSignal,
+  allocate: (size: number) => Buffer = Buffer.allocUnsafe,
 ): AsyncGenerator<Uint8Array> {
   const queue: Promise<BlockResult>[] = [];
   const free: Buffer[] = [];
-  const take = () => free.pop() ?? Buffer.allocUnsafe(blockSize);
+  const take = () => free.pop() ?? allocate(blockSize);
   const settle = async (p: Promise<BlockResult>): Promise<Uint8Array> => {
     const r = await p;
     if (r.reuse && r.reuse.byteLength === blockSize && free.length < inFlight + 1) {

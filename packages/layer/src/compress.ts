@@ -3,6 +3,7 @@ import type { Compression } from '@lading/digest';
 import { OptionError } from '@lading/digest';
 import { mapBlocks } from './block-pipeline.js';
 import { defaultWorkers, GzipPool } from './gzip-pool.js';
+import type { OffThreadSha256 } from './hash-worker.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,6 +29,11 @@ export interface CompressOptions {
   readonly signal?: AbortSignal;
   /** A pool to reuse across layers; otherwise one is made and closed for this stream. */
   readonly gzipPool?: GzipPool;
+  /**
+   * zstd only: every input block is also given, in order, to this hash on its own thread (the diffID), at the same
+   * time as it is compressed.
+   */
+  readonly hashInput?: OffThreadSha256;
 }
 
 interface ZstdBinding {
@@ -84,16 +90,22 @@ export async function* compressStream(
   }
   if (options.compression === 'zstd') {
     const zstd = loadZstd();
+    const hash = options.hashInput;
     // One more block than workers: more only adds the binding's output buffers to the garbage, not speed.
     yield* mapBlocks(
       source,
       compressionBlockSize,
       workers + 1,
-      async (b) => ({
-        out: await zstd.compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), level),
-        reuse: b,
-      }),
+      async (b) => {
+        const [out] = await Promise.all([
+          zstd.compress(Buffer.from(b.buffer, b.byteOffset, b.byteLength), level),
+          hash?.update(b),
+        ]);
+        return { out, reuse: b };
+      },
       options.signal,
+      // The hash's thread reads the blocks where they are.
+      hash ? (size) => Buffer.from(new SharedArrayBuffer(size)) : undefined,
     );
     return;
   }

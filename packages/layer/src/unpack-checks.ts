@@ -34,7 +34,9 @@ export const isRoot = () => typeof process.getuid === 'function' && process.getu
 
 export function lstatOrUndefined(p: string): Stats | undefined {
   try {
-    return lstatSync(p);
+    // No exception for a missing path (the common answer while unpacking into a fresh directory): throwing costs
+    // more than the syscall.
+    return lstatSync(p, { throwIfNoEntry: false });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

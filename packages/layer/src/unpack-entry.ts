@@ -53,7 +53,8 @@ export async function applyEntry(entry: TarEntry, ctx: EntryContext): Promise<bo
   const h: Header = entry.header;
   const name = h.name;
   checkHeader(h);
-  const parts = components(name, name, 'its name');
+  // A name of slashes alone is the root (umoci writes its root entry as "/"), not an absolute path.
+  const parts = /^\/+$/.test(name) ? [] : components(name, name, 'its name');
   ctx.admit(h);
   const mode = (h.mode ?? 0o644) & 0o7777;
   const { uid, gid, mtime } = ownerAndTime(h);
@@ -164,12 +165,20 @@ async function makeEntry(entry: TarEntry, parts: readonly string[], ctx: EntryCo
   const dir = target.resolveDir(parts.slice(0, -1), name, true) as string;
   const rel = dir === '' ? base : `${dir}/${base}`;
   const dst = target.abs(rel);
-  const existing = lstatOrUndefined(dst);
   target.touch(dir);
-  if (existing && !(type === 'directory' && existing.isDirectory())) {
+  /** Whatever is at the path goes first (a directory over a directory merges); returns whether one stays. */
+  const clear = (): boolean => {
+    const existing = lstatOrUndefined(dst);
+    if (existing === undefined) return false;
+    if (type === 'directory' && existing.isDirectory()) return true;
     target.removeTree(dst);
     if (existing.isDirectory()) target.forgetDirs(rel);
-  }
+    return false;
+  };
+  // The common kinds are created first and the path looked at only when it is taken (EEXIST): unpacking into a
+  // fresh directory costs no lstat per entry. The rare kinds clear the path first.
+  const common = type === 'directory' || type === 'file' || type === 'contiguous-file' || type === 'symlink';
+  if (!common) clear();
   const own = (p: string) => {
     if (target.chown) lchownSync(p, uid, gid);
     lutimesSync(p, mtime, mtime);
@@ -177,16 +186,16 @@ async function makeEntry(entry: TarEntry, parts: readonly string[], ctx: EntryCo
   switch (type) {
     case 'directory':
       entry.resume();
-      if (!existing?.isDirectory()) mkdirSync(dst, { mode: 0o700 });
+      createOrClear(() => mkdirSync(dst, { mode: 0o700 }), clear);
       target.dirs.set(rel, { mode, mtime, uid, gid });
       break;
     case 'file':
     case 'contiguous-file':
-      await writeFileEntry(dst, entry, target.chown, meta);
+      await writeFileEntry(dst, entry, target.chown, meta, clear);
       break;
     case 'symlink':
       entry.resume();
-      symlinkSync(h.linkname ?? '', dst);
+      createOrClear(() => symlinkSync(h.linkname ?? '', dst), clear);
       own(dst);
       break;
     case 'link': {
@@ -225,13 +234,29 @@ async function makeEntry(entry: TarEntry, parts: readonly string[], ctx: EntryCo
   target.markUpper(rel);
 }
 
+/**
+ * Runs `create`; when the path is taken (EEXIST), `clear` removes what is there (or says a directory stays, merged)
+ * and `create` runs again.
+ */
+function createOrClear<T>(create: () => T, clear: () => boolean): T | undefined {
+  try {
+    return create();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return clear() ? undefined : create();
+}
+
 /** Creates a regular file with O_EXCL|O_NOFOLLOW (never through a link) and writes its contents. */
-async function writeFileEntry(dst: string, entry: AsyncIterable<Buffer>, chown: boolean, meta: EntryMeta) {
-  const fd = openSync(
-    dst,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
+async function writeFileEntry(
+  dst: string,
+  entry: AsyncIterable<Buffer>,
+  chown: boolean,
+  meta: EntryMeta,
+  clear: () => boolean,
+) {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const fd = createOrClear(() => openSync(dst, flags, 0o600), clear) as number;
   try {
     for await (const chunk of entry) {
       for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);

@@ -49,6 +49,12 @@ export class UnpackTarget {
    * clock.
    */
   readonly #touched = new Map<string, { atime: Date; mtime: Date; mode: number }>();
+  /**
+   * Parent directories resolved so far (the entry's parent components, joined, to the physical path): a layer's
+   * entries come grouped by directory, so most resolve with no syscall. A resolved path changes only when something
+   * that exists is removed or replaced, and all of that goes through `removeTree`, which empties it.
+   */
+  readonly #resolved = new Map<string, string>();
 
   constructor(root: string, options: { readonly chown: boolean }) {
     this.root = root;
@@ -69,8 +75,10 @@ export class UnpackTarget {
    * directory from a lower layer (0555, 0500...) cannot take new entries: it is opened up for its owner until the
    * end, as umoci --rootless does.
    */
-  touch(dirRel: string, st: Stats = lstatSync(this.abs(dirRel))): void {
+  touch(dirRel: string, known?: Stats): void {
     if (this.#touched.has(dirRel)) return;
+    // Looked at only the first time: once per directory, not once per entry.
+    const st = known ?? lstatSync(this.abs(dirRel));
     this.#touched.set(dirRel, { atime: st.atime, mtime: st.mtime, mode: st.mode & 0o7777 });
     if (!this.privileged && (st.mode & 0o700) !== 0o700)
       chmodSync(this.abs(dirRel), (st.mode & 0o7777) | 0o700);
@@ -78,6 +86,7 @@ export class UnpackTarget {
 
   /** rm -rf that, without root, opens up read-only directories inside the subtree first. */
   removeTree(p: string): void {
+    this.#resolved.clear();
     try {
       rmSync(p, { recursive: true, force: true });
     } catch (error) {
@@ -105,6 +114,15 @@ export class UnpackTarget {
    * in the way is replaced by one. A resolution that would climb above the root, or more than 40 links, is refused.
    */
   resolveDir(parts: readonly string[], name: string, create: boolean): string | undefined {
+    const key = parts.join('/');
+    const known = this.#resolved.get(key);
+    if (known !== undefined) return known;
+    const resolved = this.#walk(parts, name, create);
+    if (resolved !== undefined) this.#resolved.set(key, resolved);
+    return resolved;
+  }
+
+  #walk(parts: readonly string[], name: string, create: boolean): string | undefined {
     const stack: string[] = [];
     // Components still to walk, last one first (links push their targets' components on top).
     const todo = [...parts].reverse();
@@ -167,8 +185,10 @@ export class UnpackTarget {
     for (const rel of [...this.dirs.keys(), ...this.#touched.keys()])
       depths.set(rel, rel === '' ? 0 : rel.split('/').length);
     const order = [...depths.keys()].sort((a, b) => (depths.get(b) as number) - (depths.get(a) as number));
+    // Modes and times change no file's type: a path found a real directory stays one for the rest of the pass.
+    const real = new Map<string, boolean>();
     for (const rel of order) {
-      if (!isRealDirectory(this.root, rel)) continue;
+      if (!isRealDirectory(this.root, rel, real)) continue;
       const d = this.dirs.get(rel);
       if (d === undefined) {
         // A directory this layer has no entry for keeps its mode and times from below.
@@ -189,14 +209,17 @@ export class UnpackTarget {
   }
 }
 
-/** Whether every component of `rel` under `root` is a directory (no symlink anywhere on the way). */
-function isRealDirectory(root: string, rel: string): boolean {
-  let p = root;
-  if (rel === '') return lstatOrUndefined(root)?.isDirectory() === true;
-  for (const c of rel.split('/')) {
-    p = join(p, c);
-    const st = lstatOrUndefined(p);
-    if (!st?.isDirectory()) return false;
-  }
-  return true;
+/**
+ * Whether every component of `rel` under `root` is a directory (no symlink anywhere on the way); `seen` keeps the
+ * answers for the paths on the way.
+ */
+function isRealDirectory(root: string, rel: string, seen: Map<string, boolean>): boolean {
+  const known = seen.get(rel);
+  if (known !== undefined) return known;
+  const cut = rel.lastIndexOf('/');
+  const real =
+    (rel === '' || cut < 0 || isRealDirectory(root, rel.slice(0, cut), seen)) &&
+    lstatOrUndefined(rel === '' ? root : join(root, rel))?.isDirectory() === true;
+  seen.set(rel, real);
+  return real;
 }

@@ -62,6 +62,19 @@ const cases: Case[] = [
     because: /absolute/,
   },
   {
+    // umoci writes the root as "/": the root's entry, not an absolute path; a file named "/" cannot replace it.
+    name: 'the root named / (as umoci writes it) gives the root its mode; a non-directory / is ignored',
+    entries: () => [
+      { name: '/', type: '5', mode: 0o750 },
+      { name: '//', content: 'not the root' },
+      { name: 'a', content: 'x' },
+    ],
+    inside: () => {
+      expect(lstatSync(target).mode & 0o7777).toBe(0o750);
+      expect(readFileSync(join(target, 'a'), 'utf8')).toBe('x');
+    },
+  },
+  {
     name: 'relative symlink out, then a file through it',
     entries: () => [
       { name: 'link', type: '2', linkname: '../outside' },

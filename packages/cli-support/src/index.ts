@@ -1,3 +1,4 @@
+export { binarySize } from './binary-size.js';
 export { alignRows } from './columns.js';
 export { takeDebugFlag } from './debug-flag.js';
 export type { BinEntry, TopLevel } from './entry.js';

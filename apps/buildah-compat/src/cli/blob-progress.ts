@@ -1,3 +1,4 @@
+import { binarySize } from '@lading/cli-support';
 import type { BlobBytes } from '@lading/transports';
 import { printableLine } from './report-error.js';
 
@@ -8,16 +9,6 @@ export interface BlobProgressPrinter {
   bytes(event: BlobBytes): void;
 }
 
-const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function human(n: number): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
 
 /**
  * Pull progress as buildah shows it: a line per blob, and on a terminal the bytes of the blob moving (with its
@@ -46,7 +37,7 @@ export function blobProgressPrinter(
       const width = 20;
       const bar =
         total > 0 ? `[${'='.repeat(Math.round(Math.min(bytes / total, 1) * width)).padEnd(width)}] ` : '';
-      const text = `Copying blob ${digest.slice(0, 19)} ${bar}${human(bytes)} / ${human(total)} (${human(bytes / secs)}/s)`;
+      const text = `Copying blob ${digest.slice(0, 19)} ${bar}${binarySize(bytes)} / ${binarySize(total)} (${binarySize(bytes / secs)}/s)`;
       stream.write(`\r\x1b[2K${text.slice(0, Math.max((stream.columns ?? 100) - 1, 20))}`);
       pending = true;
     },

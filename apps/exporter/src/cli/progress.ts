@@ -1,3 +1,4 @@
+import { binarySize } from '@lading/cli-support';
 import type { ExportLogger, ExportProgress } from '../plugin/types.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'tty' | 'json' | 'quiet';
@@ -10,16 +11,6 @@ export interface ProgressReporter extends ExportProgress, ExportLogger {
   close(): void;
 }
 
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
 
 /** Progress on stderr: bars with bytes and rates on a TTY, plain lines, JSON lines, or nothing. */
 export function createProgress(
@@ -78,7 +69,7 @@ export function createProgress(
         const width = 24;
         const frac = total ? Math.min(current / total, 1) : 0;
         const bar = total ? `[${'='.repeat(Math.round(frac * width)).padEnd(width)}] ` : '';
-        const line = `${name} ${bar}${human(current)}${total ? ` / ${human(total)}` : ''} ${human(current / secs)}/s`;
+        const line = `${name} ${bar}${binarySize(current)}${total ? ` / ${binarySize(total)}` : ''} ${binarySize(current / secs)}/s`;
         stream.write(`\r\x1b[2K${line.slice(0, (stream.columns ?? 100) - 1)}`);
         lastTty = 1;
       }

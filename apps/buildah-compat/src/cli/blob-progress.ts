@@ -9,7 +9,6 @@ export interface BlobProgressPrinter {
   bytes(event: BlobBytes): void;
 }
 
-
 /**
  * Pull progress as buildah shows it: a line per blob, and on a terminal the bytes of the blob moving (with its
  * share of the total and the rate), as containers/image's progress bars do.

@@ -11,7 +11,6 @@ export interface ProgressReporter extends ExportProgress, ExportLogger {
   close(): void;
 }
 
-
 /** Progress on stderr: bars with bytes and rates on a TTY, plain lines, JSON lines, or nothing. */
 export function createProgress(
   mode: ProgressMode,

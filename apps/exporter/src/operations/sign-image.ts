@@ -69,6 +69,13 @@ export async function prepareSigning(
   return { signers, registries };
 }
 
+/** The name as containers/image signs it: with the tag (a digest alongside is dropped), or by digest alone. */
+function signedIdentity(name: string) {
+  const ref = withDefaultTag(parseNormalizedReference(name));
+  const { digest: _digest, ...named } = ref;
+  return { ref, reference: formatReference(ref.tag !== undefined ? named : ref) };
+}
+
 export interface SignPushedOptions {
   readonly insecure?: boolean;
   /** From `prepareSigning` (the `--registries.d` configuration). */
@@ -95,10 +102,7 @@ export async function signPushedImage(
   options: SignPushedOptions,
 ): Promise<SignedImage> {
   if (signers.length === 0) throw new OptionError('SIGN_NO_KEY', 'nothing to sign with', { key: 'sign-key' });
-  const ref = withDefaultTag(parseNormalizedReference(name.replace(/^docker:\/\//, '')));
-  // the name as containers/image signs it: with the tag (a digest alongside is dropped), or by digest alone
-  const { digest: _digest, ...named } = ref;
-  const reference = formatReference(ref.tag !== undefined ? named : ref);
+  const { ref, reference } = signedIdentity(name.replace(/^docker:\/\//, ''));
   const [sign, { getManifest, RegistryClient }] = await Promise.all([
     import('@lading/sign'),
     import('@lading/push'),
@@ -186,9 +190,7 @@ export async function signLayoutImage(
   signers: readonly ImageSigner[],
 ): Promise<SignedLayout> {
   const usable = layoutSigners(signers, `oci:${dir}`);
-  const ref = withDefaultTag(parseNormalizedReference(name));
-  const { digest: _digest, ...named } = ref;
-  const reference = formatReference(ref.tag !== undefined ? named : ref);
+  const { reference } = signedIdentity(name);
   const [sign, { openLocalStore, readBlob }] = await Promise.all([
     import('@lading/sign'),
     import('@lading/content-store'),

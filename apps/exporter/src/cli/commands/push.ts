@@ -29,8 +29,8 @@ export async function run(args: string[], signal: AbortSignal): Promise<number> 
   const target = dest ?? (src.kind === 'store' ? src.name : undefined);
   if (target === undefined)
     throw new OptionError('PUSH_DEST', `lading push ${image} needs DEST (docker://REF)`, {});
-  // The keys unlock (on a worker thread) while the push reads what the registry has; nothing is written, and
-  // nothing is printed, until they are unlocked: a wrong passphrase pushes nothing and is the only line.
+  // The keys unlock while the push reads what the registry has (their load fills its network waits); nothing is
+  // written, and nothing printed, until they are unlocked: a wrong passphrase pushes nothing and is the only line.
   const signKeys = values['sign-key'] ?? [];
   const signing = signKeys.length > 0 ? await import('../../operations/sign-image.js') : undefined;
   const preparing = signing?.prepareSigning(signKeys, {

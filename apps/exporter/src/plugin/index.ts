@@ -15,6 +15,9 @@ export type {
   ExportProgress,
   ExportResult,
   ExportSource,
+  LayerSink,
+  LayerTap,
   PluginApi,
+  TappedLayer,
 } from './types.js';
 export { specificationVersion } from './types.js';

@@ -90,7 +90,41 @@ export interface ExportResult {
 
 export interface ExporterInstance {
   readonly name: string;
+  /**
+   * Optional: called once before any layer is built. A tap returned here sees each layer built from a tree while
+   * it is made, so the exporter can send or apply it at the same time (a Docker Engine's load, a containerd
+   * snapshot) instead of reading it back from the store afterwards. `export` is still called with the whole source.
+   */
+  beginLayers?(ctx: ExportContext): Promise<LayerTap | undefined> | LayerTap | undefined;
   export(source: ExportSource, ctx: ExportContext): Promise<ExportResult>;
+}
+
+/** What an exporter learns of a layer about to be built from a tree. */
+export interface TappedLayer {
+  /** Its position in the image, base layers included (0 is the bottom). */
+  readonly index: number;
+  /** The diff IDs of every layer below it, oldest first. */
+  readonly parentDiffIds: readonly Digest[];
+  /** The exact length of its uncompressed tar, known from the walk before the first byte. */
+  readonly size: number;
+}
+
+/** An exporter's view of the layers being built (see `ExporterInstance.beginLayers`). */
+export interface LayerTap {
+  /** A layer is about to be built: a sink for its uncompressed tar, or undefined to let it be. */
+  layer(layer: TappedLayer): Promise<LayerSink | undefined> | LayerSink | undefined;
+  /** The build failed or another output did: drop everything taken so far. Never throws. */
+  abort(reason: unknown): Promise<void> | void;
+}
+
+/** Takes one layer's uncompressed tar bytes, in order, while the layer is built. */
+export interface LayerSink {
+  /** The next bytes; the build waits for the returned promise (backpressure). The chunk is the sink's to keep. */
+  write(chunk: Uint8Array): Promise<void> | void;
+  /** Every byte was written: the layer as it was stored. */
+  end(layer: ExportLayer): Promise<void> | void;
+  /** The layer's build failed: drop its bytes. Never throws. */
+  abort(reason: unknown): Promise<void> | void;
 }
 
 export interface ExportEnv {

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { openLocalStore } from '@lading/content-store';
 import { makeTempDir, type TempDir } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLayer, type TarTee, tarItemsFromEntries, tarStreamSize, walkTree, writeTar } from '../src/index.js';
+import {
+  buildLayer,
+  type TarTee,
+  tarItemsFromEntries,
+  tarStreamSize,
+  walkTree,
+  writeTar,
+} from '../src/index.js';
 
 let tmp: TempDir;
 let tree: string;

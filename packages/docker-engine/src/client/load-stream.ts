@@ -88,6 +88,7 @@ export class LoadStream {
 
   /** Writes the rest of the archive (other layers, the config, `manifest.json`, the end) and waits for the daemon. */
   async finish(rest: AsyncIterable<Uint8Array>): Promise<LoadArchiveResult> {
+    if (this.#failure !== undefined) throw this.#failure;
     if (this.#layerOpen) {
       throw new InvalidInputError('LOAD_STREAM_BUSY', 'a streamed layer was not finished');
     }

@@ -132,10 +132,9 @@ export async function loadIntoEngine(
  * while they are made, so the daemon untars them during the build; `stream()` hands the load to `loadIntoEngine`.
  * A layer the cache answers is not built and goes as before, from the store.
  */
-export function engineLayerTap(
-  engine: EngineClient,
-  ctx: ExportContext,
-): LayerTap & { stream(): LoadStream | undefined } {
+export type EngineLayerTap = LayerTap & { stream(): LoadStream | undefined };
+
+export function engineLayerTap(engine: EngineClient, ctx: ExportContext): EngineLayerTap {
   let load: LoadStream | undefined;
   return {
     async layer(t) {

@@ -14,7 +14,13 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
-import { connectEngine, engineLayerTap, engineNames, loadIntoEngine } from './engine-load.js';
+import {
+  connectEngine,
+  type EngineLayerTap,
+  engineLayerTap,
+  engineNames,
+  loadIntoEngine,
+} from './engine-load.js';
 import { exportToMobyDataRoot } from './moby-data-root.js';
 import { suggestAttribute } from './unknown-attributes.js';
 
@@ -129,7 +135,7 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
               { host: options.engineHost },
             )
           : undefined;
-      let tap: ReturnType<typeof engineLayerTap> | undefined;
+      let tap: EngineLayerTap | undefined;
       return {
         name: 'exporting to image',
         // Into a running Engine, a layer built from a tree travels while it is made.

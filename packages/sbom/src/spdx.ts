@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type SpdxLicense, spdxLicense } from './license.js';
+import { type SpdxLicense, spdxLicense } from './spdx-expression.js';
 import type { ImageInventory, ImagePackage } from './merge.js';
 
 export interface SpdxOptions {

@@ -161,6 +161,13 @@ export async function prepareReadmeExample(pkg: string, cwd: string): Promise<Re
         symlinkSync('etc/hostname', join(cwd, 'rootfs', 'name'));
         break;
       }
+      case 'sbom':
+        mkdirAnd(
+          join(cwd, 'app', 'node_modules', 'left-pad'),
+          'package.json',
+          JSON.stringify({ name: 'left-pad', version: '1.3.0' }),
+        );
+        break;
       case 'push': {
         const layer = tarOf(mkdirAnd(join(cwd, '.tree'), 'hello.txt', 'hello\n'));
         digests = writeReadmeLayout(join(cwd, 'layout'), [

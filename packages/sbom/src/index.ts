@@ -3,7 +3,6 @@ export { parseDpkgCopyright, parseDpkgStatus } from './dpkg.js';
 export type { Ecosystem, FileFindings, FoundPackage, MetadataKind, OsRelease } from './found-package.js';
 export type { LayerFindings } from './layer-scanner.js';
 export { LayerScanner, normalizeEntryName, parseMetadataFile, treeObserver } from './layer-scanner.js';
-export { type SpdxLicense, spdxLicense } from './license.js';
 export type { ImageInventory, ImagePackage } from './merge.js';
 export { mergeLayerFindings } from './merge.js';
 export { maxMetadataBytes, metadataKind } from './metadata-paths.js';
@@ -13,3 +12,4 @@ export { formatPackageUrl, type PackageUrlParts, packageUrl, purlEncode } from '
 export { parsePythonMetadata } from './python.js';
 export { type ScanTarOptions, scanLayerTar } from './scan-tar.js';
 export { encodeSpdxDocument, type SpdxOptions } from './spdx.js';
+export { type SpdxLicense, spdxLicense } from './spdx-expression.js';

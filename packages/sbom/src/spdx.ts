@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type SpdxLicense, spdxLicense } from './license.js';
 import type { ImageInventory, ImagePackage } from './merge.js';
+import { type SpdxLicense, spdxLicense } from './spdx-expression.js';
 
 export interface SpdxOptions {
   /** The document's name (BuildKit's scanner names the image's document `sbom`). */

@@ -16,6 +16,8 @@ export { startHostileRegistry } from './hostile-registry.js';
 export type { PeerName } from './peers.js';
 export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
 export { firstTsBlock, runReadmeExample } from './readme-example.js';
+export type { ReadmeExampleSetup } from './readme-setup.js';
+export { hostArchitecture, prepareReadmeExample, readmePeers, writeReadmeLayout } from './readme-setup.js';
 export type { RegistryOptions, RunningRegistry } from './registry.js';
 export { freePort, startRegistry } from './registry.js';
 export type {

@@ -25,7 +25,6 @@ export function isOpenPgpLoaded(): boolean {
 }
 
 const armoredPrivate = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
-const armoredPublic = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 
 export function isArmoredOpenPgpPrivateKey(text: string): boolean {
   return text.includes(armoredPrivate);

@@ -1,4 +1,11 @@
-import { createDecipheriv, createHash, createPrivateKey, createPublicKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import {
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
 import { InvalidInputError } from '@lading/digest';
 import { dearmor, NotNative, type Packet, Reader, readPackets, readSubpackets } from './openpgp-packets.js';
 
@@ -118,7 +125,8 @@ const issuedBy = (sig: Sig, key: KeyPacket): boolean =>
 /** The newest of a component's self-signatures; two equally new ones: not sure which openpgp.js takes. */
 function latest(sigs: Sig[]): Sig | undefined {
   const sorted = [...sigs].sort((a, b) => b.created - a.created);
-  if (sorted.length > 1 && sorted[0]?.created === sorted[1]?.created) notNative('two self-signatures of one age');
+  if (sorted.length > 1 && sorted[0]?.created === sorted[1]?.created)
+    notNative('two self-signatures of one age');
   return sorted[0];
 }
 
@@ -187,7 +195,8 @@ function chooseSigningKey(packets: Packet[], now: number): { primary: KeyPacket;
     candidates.push({ key: sub.key as KeyPacket, created: sub.created });
   }
   candidates.sort((a, b) => b.created - a.created);
-  if (candidates.length > 1 && candidates[0]?.created === candidates[1]?.created) notNative('two signing subkeys of one age');
+  if (candidates.length > 1 && candidates[0]?.created === candidates[1]?.created)
+    notNative('two signing subkeys of one age');
   const chosen = candidates[0];
   if (chosen !== undefined) return { primary, signer: chosen.key };
   const flags = (cert as Sig).flags;
@@ -203,7 +212,13 @@ const ciphers: Record<number, { name: string; keyLength: number }> = {
 const hashes: Record<number, string> = { 2: 'sha1', 8: 'sha256', 10: 'sha512' };
 
 /** String-to-key, salted (1) or iterated and salted (3), RFC 4880 section 3.7.1; long keys from preloaded hashes. */
-export function s2k(hash: string, salt: Uint8Array, count: number, passphrase: Uint8Array, keyLength: number): Buffer {
+export function s2k(
+  hash: string,
+  salt: Uint8Array,
+  count: number,
+  passphrase: Uint8Array,
+  keyLength: number,
+): Buffer {
   const data = Buffer.concat([salt, passphrase]);
   const total = Math.max(count, data.length);
   const parts: Buffer[] = [];
@@ -296,7 +311,8 @@ function privateKeyObject(key: KeyPacket, fields: Uint8Array): KeyObject {
     const d = Buffer.concat([Buffer.alloc(32 - secret.length), secret]);
     const x = b64u(key.publicFields[0] as Uint8Array);
     const priv = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64u(d), x }, format: 'jwk' });
-    if (createPublicKey(priv).export({ format: 'jwk' }).x !== x) notNative('a secret that is not the public key’s');
+    if (createPublicKey(priv).export({ format: 'jwk' }).x !== x)
+      notNative('a secret that is not the public key’s');
     return priv;
   }
   const [dm, pm, qm] = [r.mpi(), r.mpi(), r.mpi()];

@@ -2,8 +2,9 @@
 // openpgp.js makes (AES-256, iterated SHA-256), and keys re-protected here with other ciphers, hashes and the
 // salted S2K. The oracles: openpgp.js unlocks the same bytes with the same passphrase, and gpg verifies the
 // native signatures.
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+
 import { execFileSync } from 'node:child_process';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '@lading/digest';
@@ -44,7 +45,8 @@ function packets(data: Uint8Array): { tag: number; body: Buffer }[] {
   return out;
 }
 
-const header = (tag: number, n: number) => Buffer.from([0xc0 | tag, 255, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+const header = (tag: number, n: number) =>
+  Buffer.from([0xc0 | tag, 255, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
 
 /** Where the public fields of a v4 key packet end: RSA n, e; EdDSA OID, point; ECDH OID, point, KDF. */
 function publicLength(body: Buffer): number {
@@ -101,8 +103,17 @@ function protect(binary: Uint8Array, p: Protection): string {
     const name = { 7: 'aes-128-cfb', 8: 'aes-192-cfb', 9: 'aes-256-cfb' }[p.cipher];
     const c = createCipheriv(name, deriveKey(p, salt, countByte), iv);
     const plain = Buffer.concat([secret, createHash('sha1').update(secret).digest()]);
-    const s2k = Buffer.from(p.specifier === 3 ? [p.specifier, p.hash, ...salt, countByte] : [p.specifier, p.hash, ...salt]);
-    const out = Buffer.concat([body.subarray(0, pub), Buffer.from([254, p.cipher]), s2k, iv, c.update(plain), c.final()]);
+    const s2k = Buffer.from(
+      p.specifier === 3 ? [p.specifier, p.hash, ...salt, countByte] : [p.specifier, p.hash, ...salt],
+    );
+    const out = Buffer.concat([
+      body.subarray(0, pub),
+      Buffer.from([254, p.cipher]),
+      s2k,
+      iv,
+      c.update(plain),
+      c.final(),
+    ]);
     return Buffer.concat([header(tag, out.length), out]);
   });
   return armor(enums.armor.privateKey, Buffer.concat(parts));
@@ -139,7 +150,9 @@ describe.skipIf(!haveGpg)('native S2K and CFB, against openpgp.js and gpg', () =
     await writeFile(file, sig.blob);
     const res = await gpg(['--status-fd', '1', '--output', `${file}.out`, '--yes', '--decrypt', file]);
     expect(res.stdout).toMatch(new RegExp(`^\\[GNUPG:\\] VALIDSIG .* ${fingerprint}$`, 'm'));
-    expect(JSON.parse(await readFile(`${file}.out`, 'utf8')).critical.image['docker-manifest-digest']).toBe(digest);
+    expect(JSON.parse(await readFile(`${file}.out`, 'utf8')).critical.image['docker-manifest-digest']).toBe(
+      digest,
+    );
   }
 
   for (const type of ['rsa', 'ecc'] as const) {

@@ -24,7 +24,14 @@ export function signNative(payload: Uint8Array, key: NativeSigningKey, now = new
     key.signerFingerprint, // issuer fingerprint, version 4
   ]);
   const hashed = Buffer.concat([
-    Uint8Array.of(4, binaryDocument, key.algorithm, sha256, hashedSubpackets.length >> 8, hashedSubpackets.length & 0xff),
+    Uint8Array.of(
+      4,
+      binaryDocument,
+      key.algorithm,
+      sha256,
+      hashedSubpackets.length >> 8,
+      hashedSubpackets.length & 0xff,
+    ),
     hashedSubpackets,
   ]);
   // the trailer: version, 0xff, the hashed part's length (RFC 4880 section 5.2.4)
@@ -41,7 +48,13 @@ export function signNative(payload: Uint8Array, key: NativeSigningKey, now = new
     mpis = Buffer.concat([mpi(rs.subarray(0, 32)), mpi(rs.subarray(32))]);
   } else {
     // PKCS#1 v1.5 over the digest, with SHA-256's DigestInfo (RFC 4880 section 5.2.2)
-    mpis = mpi(sign('sha256', Buffer.concat([payload, hashed, Uint8Array.of(4, 0xff), u32be(hashed.length)]), key.privateKey));
+    mpis = mpi(
+      sign(
+        'sha256',
+        Buffer.concat([payload, hashed, Uint8Array.of(4, 0xff), u32be(hashed.length)]),
+        key.privateKey,
+      ),
+    );
   }
   const unhashed = Buffer.concat([Uint8Array.of(9, 16), keyId]); // issuer key ID
   const signature = Buffer.concat([
@@ -51,7 +64,11 @@ export function signNative(payload: Uint8Array, key: NativeSigningKey, now = new
     digest.subarray(0, 2), // the left 16 bits of the hash
     mpis,
   ]);
-  const onePass = Buffer.concat([Uint8Array.of(3, binaryDocument, sha256, key.algorithm), keyId, Uint8Array.of(1)]);
+  const onePass = Buffer.concat([
+    Uint8Array.of(3, binaryDocument, sha256, key.algorithm),
+    keyId,
+    Uint8Array.of(1),
+  ]);
   const literal = Buffer.concat([Uint8Array.of(0x62, 0), u32be(created), payload]); // 'b', no name, date
   return new Uint8Array(Buffer.concat([packet(4, onePass), packet(11, literal), packet(2, signature)]));
 }

@@ -44,12 +44,20 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
     await mkdir(home, { recursive: true, mode: 0o700 });
     homes.push(home);
     const unlock = ['--pinentry-mode', 'loopback', '--passphrase', pass];
-    await gpg(home, [...unlock, '--quick-gen-key', `${name} <${name}@example.com>`, algo, 'default', 'never']);
+    await gpg(home, [
+      ...unlock,
+      '--quick-gen-key',
+      `${name} <${name}@example.com>`,
+      algo,
+      'default',
+      'never',
+    ]);
     const fpr = (await gpg(home, ['--list-secret-keys', '--with-colons'])).stdout
       .split('\n')
       .find((l) => l.startsWith('fpr:'))
       ?.split(':')[9] as string;
-    if (signSubkey !== undefined) await gpg(home, [...unlock, '--quick-add-key', fpr, signSubkey, 'sign', 'never']);
+    if (signSubkey !== undefined)
+      await gpg(home, [...unlock, '--quick-add-key', fpr, signSubkey, 'sign', 'never']);
     const secret = (await gpg(home, [...unlock, '--armor', '--export-secret-keys', fpr])).stdout;
     const pub = new TextEncoder().encode((await gpg(home, ['--armor', '--export', fpr])).stdout);
     return { home, fpr, secret, public: pub };
@@ -91,7 +99,9 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(homes.map((h) => run('gpgconf', ['--homedir', h, '--kill', 'gpg-agent'], { allowFailure: true })));
+    await Promise.all(
+      homes.map((h) => run('gpgconf', ['--homedir', h, '--kill', 'gpg-agent'], { allowFailure: true })),
+    );
     await tmp?.cleanup();
   });
 
@@ -108,20 +118,25 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
     expect(isOpenPgpLoaded()).toBe(false);
   });
 
-  it.each(['rsa', 'rsaPass', 'ed', 'edPass', 'edSub'])('%s: gpg and openpgp.js verify the message', async (name) => {
-    const key = { rsa, rsaPass, ed, edPass, edSub }[name] as GpgKey;
-    const blob = signed.get(name) as Uint8Array;
-    const seen = await gpgVerifies(key, blob);
-    expect(seen.goodsig).toBe(true);
-    expect(seen.primary).toBe(key.fpr);
-    expect(decodePayload(seen.payload, 'atomic container signature')).toMatchObject({
-      manifestDigest: digest,
-      dockerReference: reference,
-    });
-    const check = await checkOpenPgp(blob, await readOpenPgpPublicKeys(key.public, name));
-    expect(check).toMatchObject({ result: 'valid', fingerprint: key.fpr });
-    expect(check.result === 'valid' && Buffer.from(check.payload).equals(Buffer.from(seen.payload))).toBe(true);
-  });
+  it.each(['rsa', 'rsaPass', 'ed', 'edPass', 'edSub'])(
+    '%s: gpg and openpgp.js verify the message',
+    async (name) => {
+      const key = { rsa, rsaPass, ed, edPass, edSub }[name] as GpgKey;
+      const blob = signed.get(name) as Uint8Array;
+      const seen = await gpgVerifies(key, blob);
+      expect(seen.goodsig).toBe(true);
+      expect(seen.primary).toBe(key.fpr);
+      expect(decodePayload(seen.payload, 'atomic container signature')).toMatchObject({
+        manifestDigest: digest,
+        dockerReference: reference,
+      });
+      const check = await checkOpenPgp(blob, await readOpenPgpPublicKeys(key.public, name));
+      expect(check).toMatchObject({ result: 'valid', fingerprint: key.fpr });
+      expect(check.result === 'valid' && Buffer.from(check.payload).equals(Buffer.from(seen.payload))).toBe(
+        true,
+      );
+    },
+  );
 
   it('a key with a signing subkey signs with the subkey, as gpg does', async () => {
     const seen = await gpgVerifies(edSub, signed.get('edSub') as Uint8Array);

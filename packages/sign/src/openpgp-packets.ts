@@ -68,7 +68,10 @@ export function dearmor(text: string, type: string, what: string): Uint8Array {
       want.length !== 3 ||
       (((want[0] as number) << 16) | ((want[1] as number) << 8) | (want[2] as number)) !== crc24(data)
     ) {
-      throw new InvalidInputError('KEY_INVALID', `${what}: the armor checksum (CRC-24) does not match its content`);
+      throw new InvalidInputError(
+        'KEY_INVALID',
+        `${what}: the armor checksum (CRC-24) does not match its content`,
+      );
     }
   }
   return data;
@@ -136,7 +139,9 @@ export class Reader {
   }
   u32(): number {
     const b = this.bytes(4);
-    return (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+    return (
+      (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0
+    );
   }
   /** A multiprecision integer (RFC 4880 section 3.2): its magnitude, big-endian, as written. */
   mpi(): Uint8Array {
@@ -186,4 +191,5 @@ export function mpi(value: Uint8Array): Uint8Array {
   return Buffer.concat([Uint8Array.of(bits >> 8, bits & 0xff), v]);
 }
 
-export const u32be = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+export const u32be = (n: number): Uint8Array =>
+  Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);

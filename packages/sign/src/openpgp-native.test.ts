@@ -175,6 +175,19 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
     expect((await loadSigningKey(body.join('\n')).catch((e) => e)).code).toBe('KEY_INVALID');
   });
 
+  it('an expired key is left to openpgp.js, which refuses to sign with it as before', async () => {
+    const home = join(tmp.path, 'expired');
+    await mkdir(home, { mode: 0o700 });
+    homes.push(home);
+    const past = ['--faked-system-time', '20200101T000000!', '--pinentry-mode', 'loopback', '--passphrase', ''];
+    await gpg(home, [...past, '--quick-gen-key', 'old <old@example.com>', 'ed25519', 'default', '1d']);
+    const secret = (await gpg(home, [...past, '--armor', '--export-secret-keys'])).stdout;
+    expect(secret).toContain('BEGIN PGP PRIVATE KEY BLOCK');
+    expect((await readOpenPgpPrivateKey(secret)).native).toBeUndefined();
+    const signer = await loadSigningKey(secret);
+    await expect(signer.sign(digest, reference)).rejects.toThrow(/expired/i);
+  });
+
   it('a key it does not handle (ECDSA P-256) still signs, through openpgp.js, and gpg verifies it', async () => {
     expect((await readOpenPgpPrivateKey(p256.secret)).native).toBeUndefined();
     expect((await readOpenPgpPrivateKey(rsa.secret)).native).toBeDefined();

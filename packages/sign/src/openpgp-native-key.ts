@@ -132,7 +132,7 @@ function latest(sigs: Sig[]): Sig | undefined {
 
 /** Valid now: not expired (the key by its expiry, the signature by its own), not made in the future. */
 function checkCurrent(sig: Sig, key: KeyPacket, now: number): void {
-  if (sig.created > now) notNative('a self-signature from the future');
+  if (sig.created > now || key.created > now) notNative('a key or self-signature from the future');
   if (sig.keyExpiry && key.created + sig.keyExpiry <= now) notNative('an expired key');
   if (sig.sigExpiry && sig.created + sig.sigExpiry <= now) notNative('an expired self-signature');
 }

@@ -1,3 +1,10 @@
+// Why this exists: openpgp.js costs ~43 ms of module evaluation (and the GC that follows) on every signing
+// `lading push`, more than issue 15's whole budget for signing. The keys gpg makes by default (v4 RSA, v4 EdDSA
+// Ed25519) are read and unlocked here with node:crypto alone, after RFC 4880 (sections 3.7 S2K, 5.5.2/5.5.3 key
+// packets, 5.2.3 signatures and their subpackets, 11.2 transferable secret keys, 12.2 fingerprints) and RFC 9580
+// (sections 5.5.2, 5.5.3, 5.2.3, 10.2 transferable secret keys). Any key this does not fully understand
+// (`NotNative`) goes to openpgp.js, as before.
+
 import {
   createDecipheriv,
   createHash,
@@ -8,13 +15,6 @@ import {
 } from 'node:crypto';
 import { InvalidInputError } from '@lading/digest';
 import { dearmor, NotNative, type Packet, Reader, readPackets, readSubpackets } from './openpgp-packets.js';
-
-// Why this exists: openpgp.js costs ~43 ms of module evaluation (and the GC that follows) on every signing
-// `lading push`, more than issue 15's whole budget for signing. The keys gpg makes by default (v4 RSA, v4 EdDSA
-// Ed25519) are read and unlocked here with node:crypto alone, after RFC 4880 (sections 3.7 S2K, 5.5.2/5.5.3 key
-// packets, 5.2.3 signatures, 11.1 transferable secret keys, 12.2 fingerprints) and RFC 9580 (sections 5.5.2,
-// 5.5.3, 5.2.3.29 key flags, 10.1 transferable secret keys). Any key this does not fully understand
-// (`NotNative`) goes to openpgp.js, as before.
 
 export const rsaSign = 1; // RSA (encrypt or sign)
 const rsaSignOnly = 3;

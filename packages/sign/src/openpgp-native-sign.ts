@@ -1,10 +1,12 @@
+// The native signer's signed message. It exists because openpgp.js costs ~43 ms of module evaluation on every
+// signing `lading push` (see openpgp-native-key.ts). A non-detached binary signed message, the shape
+// openpgp-signature.ts makes through openpgp.js, after RFC 4880 sections 5.4 (one-pass signature), 5.9 (literal
+// data), 5.2.3 and 5.2.4 (version 4 signature and what it hashes), 11.3 (message composition); RFC 9580 sections
+// 5.4, 5.9, 5.2.3, 5.2.4, 10.3.
+
 import { createHash, sign } from 'node:crypto';
 import { eddsaLegacy, type NativeSigningKey } from './openpgp-native-key.js';
 import { mpi, packet, u32be } from './openpgp-packets.js';
-
-// The signed message of the native signer (see openpgp-native-key.ts for why it exists): what gpgme's
-// SigModeNormal makes, after RFC 4880 sections 5.4 (one-pass signature), 5.9 (literal data), 5.2.3 and 5.2.4
-// (version 4 signature and what it hashes), 11.3 (message composition); RFC 9580 sections 5.4, 5.9, 5.2.3, 5.2.4.
 
 const sha256 = 8; // hash algorithm ID
 const binaryDocument = 0x00; // signature type

@@ -138,6 +138,25 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
     },
   );
 
+  it('the message is one-pass signature, binary literal data, v4 signature over SHA-256, as gpg lists it', async () => {
+    for (const [name, algo] of [
+      ['rsa', 1],
+      ['ed', 22],
+    ] as const) {
+      const file = join(tmp.path, `${name}.sig`);
+      await writeFile(file, signed.get(name) as Uint8Array);
+      const text = (await gpg(rsa.home, ['--list-packets', file])).stdout;
+      const tags = [...text.matchAll(/^# off=\d+ ctb=\w+ tag=(\d+)/gm)].map((m) => Number(m[1]));
+      expect(tags).toEqual([4, 11, 2]);
+      expect(text).toContain(`version 3, sigclass 0x00, digest 8, pubkey ${algo}, last=1`);
+      expect(text).toMatch(/mode b \(62\), created \d+, name="",/);
+      expect(text).toMatch(/version 4, created \d+, md5len 0, sigclass 0x00\s+digest algo 8,/);
+      expect(text).toMatch(
+        /\n\thashed subpkt 2 len 4 \(sig created [^)]+\)\n\thashed subpkt 33 len 21 \(issuer fpr v4 [0-9A-F]{40}\)\n\tsubpkt 16 len 8 \(issuer key ID [0-9A-F]{16}\)\n/,
+      );
+    }
+  });
+
   it('a key with a signing subkey signs with the subkey, as gpg does', async () => {
     const seen = await gpgVerifies(edSub, signed.get('edSub') as Uint8Array);
     const subkeys = (await gpg(edSub.home, ['--list-keys', '--with-colons'])).stdout.split('\n');
@@ -179,7 +198,14 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
     const home = join(tmp.path, 'expired');
     await mkdir(home, { mode: 0o700 });
     homes.push(home);
-    const past = ['--faked-system-time', '20200101T000000!', '--pinentry-mode', 'loopback', '--passphrase', ''];
+    const past = [
+      '--faked-system-time',
+      '20200101T000000!',
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      '',
+    ];
     await gpg(home, [...past, '--quick-gen-key', 'old <old@example.com>', 'ed25519', 'default', '1d']);
     const secret = (await gpg(home, [...past, '--armor', '--export-secret-keys'])).stdout;
     expect(secret).toContain('BEGIN PGP PRIVATE KEY BLOCK');

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@lading/digest';
 import type { Key, PrivateKey } from 'openpgp';
 import { requireWithCodeCache } from './cached-require.js';
+import { type NativeSigningKey, readNativeSigningKey } from './openpgp-native-key.js';
 
 // openpgp.js is large: loaded on first use, so commands that never sign pay nothing for it, and through V8's code
 // cache (its self-contained CommonJS build, the one Node's `require` picks), so a signing push does not spend
@@ -18,18 +19,24 @@ export function openpgp(): Promise<OpenPgp> {
   return loaded;
 }
 
+/** Whether openpgp.js has been loaded (or its load begun) in this process: the native signer's tests ask. */
+export function isOpenPgpLoaded(): boolean {
+  return loaded !== undefined;
+}
+
 const armoredPrivate = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
-const armoredPublic = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 
 export function isArmoredOpenPgpPrivateKey(text: string): boolean {
   return text.includes(armoredPrivate);
 }
 
-/** An OpenPGP key ready to sign: decrypted, with its primary fingerprint (upper-case hex, as gpgme prints it). */
-export interface OpenPgpSigningKey {
-  readonly key: PrivateKey;
-  readonly fingerprint: string;
-}
+/**
+ * An OpenPGP key ready to sign: decrypted, with its primary fingerprint (upper-case hex, as gpgme prints it).
+ * Either openpgp.js's key, or (for the common keys: see openpgp-native-key.ts) a node:crypto one.
+ */
+export type OpenPgpSigningKey =
+  | { readonly key: PrivateKey; readonly fingerprint: string; readonly native?: undefined }
+  | { readonly native: NativeSigningKey; readonly fingerprint: string; readonly key?: undefined };
 
 /**
  * Reads an armored OpenPGP private key and unlocks it with the passphrase. A wrong or missing passphrase is an
@@ -39,6 +46,9 @@ export async function readOpenPgpPrivateKey(
   armored: string,
   options: { passphrase?: string; source?: string } = {},
 ): Promise<OpenPgpSigningKey> {
+  // v4 RSA and Ed25519 keys without openpgp.js (its load is most of a signing push's signing time)
+  const native = readNativeSigningKey(armored, options);
+  if (native !== undefined) return { native, fingerprint: native.fingerprint };
   const pgp = await openpgp();
   const what = options.source ?? 'the OpenPGP key';
   let key: PrivateKey;

@@ -1,12 +1,14 @@
 import { InvalidInputError } from '@lading/digest';
 import type { Key } from 'openpgp';
 import { type OpenPgpSigningKey, openpgp } from './openpgp-keys.js';
+import { signNative } from './openpgp-native-sign.js';
 
 /**
  * A non-detached OpenPGP signed message over the payload (what gpgme's `SigModeNormal` makes and
  * containers/image stores): one-pass signature, literal data, signature.
  */
 export async function signOpenPgp(payload: Uint8Array, key: OpenPgpSigningKey): Promise<Uint8Array> {
+  if (key.native !== undefined) return signNative(payload, key.native);
   const pgp = await openpgp();
   const message = await pgp.createMessage({ binary: payload });
   return pgp.sign({ message, signingKeys: key.key, format: 'binary' });

@@ -43,3 +43,40 @@ it('the operations work as a library: from, copy, config, commit; the ID is the 
   expect(normalizeImageName('a/b@sha256:' + '0'.repeat(64))).toBe(`localhost/a/b@sha256:${'0'.repeat(64)}`);
   expect(() => normalizeImageName('Bad Name')).toThrow(/invalid image name/);
 });
+
+it("configureContainer: buildah's removal forms and '' clears, the ports kept as written (buildah 1.28 stores them so)", async () => {
+  const storage = await Storage.open(join(tmp.path, 'root-edits'));
+  const c = await createWorkingContainer(storage, 'scratch', { name: 'edits' });
+  await configureContainer(storage, c, {
+    env: ['A=1', 'B=2', 'C=$A$B'],
+    labels: ['x=1', 'y=2'],
+    ports: ['80', '8080/udp', '9000-9001'],
+    volumes: ['/v1', '/v2'],
+    user: 'u',
+    workingDir: '/w',
+  });
+  await configureContainer(storage, c, {
+    env: ['B-'],
+    labels: ['x-'],
+    ports: ['80-', '8080/udp-'],
+    volumes: ['/v1-'],
+    user: '',
+    workingDir: '',
+  });
+  const saved = (await storage.getContainer('edits')).config.config;
+  // What real buildah printed for the same two `buildah config` calls (OCIv1.config of `buildah inspect`).
+  expect(saved).toEqual({
+    Env: ['A=1', 'C=12'],
+    Labels: { y: '2' },
+    ExposedPorts: { '9000-9001': {} },
+    Volumes: { '/v2': {} },
+  });
+  await expect(configureContainer(storage, c, { ports: ['http-'] })).rejects.toMatchObject({
+    kind: 'option',
+    code: 'PORT_INVALID',
+  });
+  await expect(configureContainer(storage, c, { labels: ['novalue'] })).rejects.toMatchObject({
+    kind: 'option',
+    code: 'KEY_VALUE_INVALID',
+  });
+});

@@ -30,16 +30,28 @@ describe('nothing half-written on error', () => {
     // the layer is missing from `partial`
     const src = { store: partial, manifest: image.manifest };
     const file = join(tmp.path, 'half.oci.tar');
-    await expect(writeImage({ transport: 'oci-archive', file }, src, opts())).rejects.toThrow();
+    await expect(writeImage({ transport: 'oci-archive', file }, src, opts())).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'BLOB_NOT_FOUND',
+    });
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
     const dir = join(tmp.path, 'half-dir');
-    await expect(writeImage({ transport: 'dir', dir }, src, opts())).rejects.toThrow();
+    await expect(writeImage({ transport: 'dir', dir }, src, opts())).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'BLOB_NOT_FOUND',
+    });
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
     const layout = join(tmp.path, 'half-oci');
-    await expect(writeImage({ transport: 'oci', dir: layout, ref: 'x' }, src, opts())).rejects.toThrow();
+    await expect(writeImage({ transport: 'oci', dir: layout, ref: 'x' }, src, opts())).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'BLOB_NOT_FOUND',
+    });
     await expect(stat(layout)).rejects.toMatchObject({ code: 'ENOENT' });
     const da = join(tmp.path, 'half.docker.tar');
-    await expect(writeImage({ transport: 'docker-archive', file: da }, src, opts())).rejects.toThrow();
+    await expect(writeImage({ transport: 'docker-archive', file: da }, src, opts())).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'BLOB_NOT_FOUND',
+    });
     await expect(stat(da)).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await readdir(tmp.path)).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });

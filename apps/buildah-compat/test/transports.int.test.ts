@@ -292,6 +292,9 @@ describe.runIf(havePeers('skopeo', 'tar'))('round trips and images skopeo wrote'
     await expect(readImage({ transport: 'oci', dir, ref: 'c' }, into, opts())).rejects.toMatchObject({
       kind: 'integrity',
     });
-    await expect(into.info(layer.digest)).rejects.toThrow();
+    await expect(into.info(layer.digest)).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'BLOB_NOT_FOUND',
+    });
   });
 });

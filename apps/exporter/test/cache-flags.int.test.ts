@@ -26,12 +26,21 @@ describe('malformed cache flags are usage errors (exit 2), before any work', () 
     [['--cache-from', 'type=registry'], '--cache-from type=registry needs ref=REGISTRY/REPO:TAG'],
     [['--cache-from', 'src=x'], 'type=... is required'],
     [['--cache-to', 'type=local,dest=c,mode=all'], 'mode="all" is not min or max'],
-    [['--cache-to', 'type=local,dest=c,oci-mediatypes=yes'], 'oci-mediatypes="yes" is not true or false'],
+    [
+      ['--cache-to', 'type=local,dest=c,oci-mediatypes=yes'],
+      'non-bool value specified for oci-mediatypes: strconv.ParseBool: parsing "yes": invalid syntax',
+    ],
     [['--cache-to', 'type=local,dest=c,image-manifest=true,oci-mediatypes=false'], 'needs OCI media types'],
     [['--cache-to', 'type=local,dest=c,compression=brotli'], 'compression="brotli" is not gzip'],
-    [['--cache-to', 'type=local,dest=c,ignore-error=maybe'], 'ignore-error="maybe" is not true or false'],
+    [
+      ['--cache-to', 'type=local,dest=c,ignore-error=maybe'],
+      'non-bool value specified for ignore-error: strconv.ParseBool: parsing "maybe": invalid syntax',
+    ],
     [['--cache-from', 'type=registry,ref=Bad/Name:1'], 'cache ref Bad/Name:1'],
-    [['--cache-from', 'type=registry,ref=r/c:1,registry.insecure=si'], 'registry.insecure=si is not true'],
+    [
+      ['--cache-from', 'type=registry,ref=r/c:1,registry.insecure=si'],
+      'type=registry,ref=r/c:1,registry.insecure=si: non-bool value specified for registry.insecure: strconv.ParseBool: parsing "si"',
+    ],
     [['--cache-from', 'type=local,src=c,digest=sha256:nope'], 'digest=sha256:nope is not a digest'],
   ];
   for (const [args, message] of cases) {

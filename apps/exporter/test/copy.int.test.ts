@@ -130,6 +130,6 @@ describe.runIf(havePeers('umoci', 'skopeo', 'docker-registry'))('lading copy and
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--format v2s2: use oci, docker or keep');
-    await expect(readdir(layout)).rejects.toThrow();
+    await expect(readdir(layout)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -58,7 +58,8 @@ describe.runIf(havePeers('skopeo', 'docker-registry'))('type=image options again
     expect(byDigest.code).toBe(0);
     expect(`sha256:${createHash('sha256').update(byDigest.stdout).digest('hex')}`).toBe(digest);
     const byTag = await raw(name);
-    expect(byTag.code).not.toBe(0);
+    // skopeo (1.9, the peer here) exits 1 for a tag the registry does not have, as for any failure
+    expect(byTag.code).toBe(1);
   }, 60_000);
 
   it('several names push each; store=false pushes without naming anything in the store', async () => {

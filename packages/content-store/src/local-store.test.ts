@@ -37,7 +37,8 @@ describe('openLocalStore layout', () => {
       const again = await openLocalStore(dir);
       expect((await again.info(desc.digest)).labels).toEqual({ a: 'b' });
       expect((await again.listIngests()).map((s) => s.ref)).toEqual(['pending']);
-      await expect(openLocalStore(join(dir, 'oci-layout'))).rejects.toThrow();
+      // a file where the layout directory should be: mkdir's EEXIST, as it is
+      await expect(openLocalStore(join(dir, 'oci-layout'))).rejects.toMatchObject({ code: 'EEXIST' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

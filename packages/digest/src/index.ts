@@ -40,7 +40,8 @@ export {
   sortedMap,
   splitObject,
 } from './go-json.js';
-export { parseGoBool } from './go-strconv.js';
+export type { BoolAttrOptions } from './go-strconv.js';
+export { parseBoolAttr, parseGoBool } from './go-strconv.js';
 export { formatGoTime } from './go-time.js';
 export type { Expected, HashResult } from './hash.js';
 export { checkHash, Digester, digestOf, hashStream, verifyStream } from './hash.js';
@@ -57,9 +58,11 @@ export { createLimiter, mapLimit } from './limit.js';
 export type { Compression, KnownMediaType } from './media-type.js';
 export {
   isConfigMediaType,
+  isForeignLayer,
   isIndexMediaType,
   isLayerMediaType,
   isManifestMediaType,
+  isNonDistributableMediaType,
   layerCompression,
   layerMediaType,
   MediaType,

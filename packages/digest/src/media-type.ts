@@ -42,6 +42,30 @@ export function isLayerMediaType(mt: string): boolean {
   return layerTypes.has(mt);
 }
 
+/**
+ * containerd's images.IsNonDistributable: an OCI non-distributable layer or a Docker foreign layer, by media type.
+ * Such a layer keeps its media type: it is never recompressed into an ordinary one.
+ */
+export function isNonDistributableMediaType(mt: string): boolean {
+  return (
+    mt.startsWith('application/vnd.oci.image.layer.nondistributable.') ||
+    mt.startsWith('application/vnd.docker.image.rootfs.foreign.')
+  );
+}
+
+/**
+ * The one "foreign layer" check: a non-distributable (or Docker foreign) layer that names URLs stays where they
+ * point; it is neither pushed, pulled nor copied. As distribution's manifest verification has it
+ * (`registry/storage/schema2manifesthandler.go`, `ocimanifesthandler.go`): only such a layer may be missing from
+ * the repository; one without URLs must be there, and an ordinary layer with URLs is not foreign.
+ */
+export function isForeignLayer(d: {
+  readonly mediaType: string;
+  readonly urls?: readonly string[];
+}): boolean {
+  return (d.urls?.length ?? 0) > 0 && isNonDistributableMediaType(d.mediaType);
+}
+
 export function isManifestMediaType(mt: string): boolean {
   return mt === MediaType.ociManifest || mt === MediaType.dockerManifest;
 }

@@ -1,5 +1,6 @@
 // Moved to @lading/digest (one home for Go compatibility); kept here so existing imports keep working.
 export { compactJson, goEscape } from '@lading/digest';
+export type { PortEditOptions } from './edit.js';
 export {
   parsePort,
   withAuthor,

@@ -2,7 +2,7 @@ import type { Ingester, Provider, Writer } from '@lading/content-store';
 import {
   type Descriptor,
   IntegrityError,
-  isLadingError,
+  isIntegrityError,
   isNotFoundError,
   NotFoundError,
   verifyStream,
@@ -151,7 +151,7 @@ export async function pullBlob(
         .commit(expected, { labels: { [distributionSourceLabel(client.registry)]: repository } })
         .catch((err: unknown) => {
           // the store says what did not match; say which blob of which registry it was
-          if (!isLadingError(err) || err.kind !== 'integrity') throw err;
+          if (!isIntegrityError(err)) throw err;
           const { expected: want, actual } = err as IntegrityError;
           throw new IntegrityError(
             err.code,

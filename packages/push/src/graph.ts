@@ -1,4 +1,10 @@
-import { type Descriptor, isIndexMediaType, isManifestMediaType, MediaType } from '@lading/digest';
+import {
+  type Descriptor,
+  isForeignLayer,
+  isIndexMediaType,
+  isManifestMediaType,
+  MediaType,
+} from '@lading/digest';
 import { decodeAny } from '@lading/manifest';
 
 /**
@@ -21,13 +27,8 @@ export function isManifestLike(mediaType: string): boolean {
   );
 }
 
-/** Foreign and non-distributable layers with URLs stay where they are: registries refuse or must not store them. */
-export function isForeign(desc: Descriptor): boolean {
-  return (
-    (desc.urls?.length ?? 0) > 0 &&
-    (desc.mediaType === MediaType.dockerForeignLayer || desc.mediaType.includes('.nondistributable.'))
-  );
-}
+/** Foreign and non-distributable layers with URLs stay where they are: `@lading/digest`'s `isForeignLayer`. */
+export const isForeign = isForeignLayer;
 
 /** What the referrers list says of a manifest that has a subject (OCI 1.1). */
 export interface ReferrerFields {

@@ -1,4 +1,4 @@
-import { OptionError, parseGoBool } from '@lading/digest';
+import { OptionError, parseBoolAttr, parseGoBool } from '@lading/digest';
 import type { CacheMode } from './cache-chains.js';
 
 export type CacheCompression = 'gzip' | 'zstd' | 'uncompressed' | 'estargz';
@@ -29,13 +29,9 @@ export interface CacheExportOptions {
 /** Go's strconv.ParseBool, from `@lading/digest`; re-exported for existing importers. */
 export { parseGoBool };
 
+/** A cache attribute's bool: strconv.ParseBool, "" refused unless `emptyIsTrue` (BuildKit's `force-compression`). */
 function bool(key: string, v: string, emptyIsTrue = false): boolean {
-  if (emptyIsTrue && v === '') return true;
-  const b = parseGoBool(v);
-  if (b === undefined) {
-    throw new OptionError('BAD_CACHE_OPTION', `cache option ${key}="${v}" is not true or false`, { key });
-  }
-  return b;
+  return parseBoolAttr({ [key]: v }, key, false, { emptyIsTrue, code: 'BAD_CACHE_OPTION' });
 }
 
 /**

@@ -222,6 +222,42 @@ describe('exportCache', () => {
   });
 });
 
+describe('importCache reads a root as BuildKit does (cache/remotecache/import.go)', () => {
+  const put = (dst: FullStore, o: unknown, mediaType: string) =>
+    writeBlob(dst, new TextEncoder().encode(JSON.stringify(o)), { mediaType });
+
+  it('a list without a mediaType field is a Docker manifest list (DetectManifestBlobMediaType), whatever the descriptor says', async () => {
+    const { chains, a, b } = await sample();
+    const dst = createMemoryStore();
+    const res = await exportCache(chains, storeCacheTarget(dst), { imageManifest: false });
+    const { mediaType: _dropped, ...list } = JSON.parse(await text(dst, res.descriptor as Descriptor));
+    // Entries are layers and the cache config, not manifests: the decoder takes them as they are.
+    expect(list.manifests.map((d: Descriptor) => d.mediaType)).toContain(
+      'application/vnd.buildkit.cacheconfig.v0',
+    );
+    const root = await put(dst, list, 'application/vnd.oci.image.index.v1+json');
+    const imported = await importCache(dst, root);
+    expect(imported.form).toBe('manifest-list');
+    expect(imported.findResult(a.digest)?.layers).toHaveLength(1);
+    expect(imported.findResult(b.digest)?.layers).toHaveLength(2);
+  });
+
+  it('an entry that is not a descriptor: BAD_CACHE_ROOT, caused by the manifest decoder', async () => {
+    const dst = createMemoryStore();
+    const root = await put(
+      dst,
+      {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [{ mediaType: gz, digest: 'sha256:nothex', size: 1 }],
+      },
+      'application/vnd.oci.image.index.v1+json',
+    );
+    const err = await importCache(dst, root).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BAD_CACHE_ROOT', cause: { code: 'MANIFEST_INVALID' } });
+  });
+});
+
 describe('round trip over random chain graphs', () => {
   const hex = fc.constantFrom(...'0123456789abcdef'.split(''));
   const graph = fc.record({

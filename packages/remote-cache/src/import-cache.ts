@@ -4,12 +4,14 @@ import {
   type Descriptor,
   type Digest,
   InvalidInputError,
-  isLadingError,
+  isInvalidInputError,
   isNotFoundError,
   MediaType,
   NotFoundError,
   parseDigest,
+  parseJsonObject,
 } from '@lading/digest';
+import { type DecodedAny, decodeIndex, decodeManifest } from '@lading/manifest';
 import { concatCacheConfigs, type ImportedCache, importCacheConfig } from './imported-cache.js';
 import { importInlineCache } from './inline-cache.js';
 import { openLayoutReader } from './layout-reader.js';
@@ -40,12 +42,17 @@ export function providerReader(provider: Provider): CacheReader {
   };
 }
 
-const notCache = (root: Descriptor, what: string) =>
-  new InvalidInputError('BAD_CACHE_ROOT', `cache root ${root.digest} ${what}`);
+const notCache = (root: Descriptor, what: string, cause?: unknown) =>
+  new InvalidInputError(
+    'BAD_CACHE_ROOT',
+    `cache root ${root.digest} ${what}`,
+    cause === undefined ? {} : { cause },
+  );
 
 /**
  * BuildKit's imageutil.DetectManifestBlobMediaType: the kind of a root from its fields (`config`/`layers` make a
- * manifest, anything else a list), checked against its `mediaType` when it has one.
+ * manifest, anything else a list), checked against its `mediaType` when it has one. The descriptor's media type is
+ * not trusted: a root named by digest alone is read for what it is.
  */
 function detectRootType(root: Descriptor, obj: Record<string, unknown>): string {
   let mt: string = MediaType.dockerManifestList;
@@ -65,37 +72,33 @@ function detectRootType(root: Descriptor, obj: Record<string, unknown>): string 
   return mt;
 }
 
-function descriptors(root: Descriptor, v: unknown, what: string): Descriptor[] {
-  if (!Array.isArray(v)) throw notCache(root, `has no ${what} array`);
-  return v.map((d) => {
-    const x = d as Descriptor;
-    if (
-      typeof x !== 'object' ||
-      x === null ||
-      typeof x.mediaType !== 'string' ||
-      typeof x.size !== 'number'
-    ) {
-      throw notCache(root, `has a malformed descriptor in ${what}`);
-    }
-    return { ...x, digest: parseDigest(x.digest) };
-  });
+/** A decoded root and the media type BuildKit gives it (a root without a `mediaType` field is Docker's). */
+interface Root {
+  readonly mediaType: string;
+  readonly decoded: DecodedAny;
 }
 
-async function readJsonObject(
-  reader: CacheReader,
-  desc: Descriptor,
-  options: ImportOptions,
-): Promise<Record<string, unknown>> {
-  let raw: unknown;
+/**
+ * A root (or an image of an inline import) read whole and decoded by `@lading/manifest`, its kind chosen as BuildKit
+ * chooses it. The entries of a cache's index are layers and the cache config, not manifests: `decodeIndex` takes any
+ * media type there, as BuildKit's cache/remotecache/import.go does. The reader has checked digest and size.
+ */
+async function readRoot(reader: CacheReader, desc: Descriptor, options: ImportOptions): Promise<Root> {
+  const bytes = await reader.read(desc, options);
+  const mt = detectRootType(
+    desc,
+    parseJsonObject(bytes, { what: `cache root ${desc.digest}`, code: 'BAD_CACHE_ROOT' }),
+  );
   try {
-    raw = JSON.parse(new TextDecoder().decode(await reader.read(desc, options)));
+    const decoded: DecodedAny =
+      mt === MediaType.ociIndex || mt === MediaType.dockerManifestList
+        ? { kind: 'index', ...decodeIndex(bytes) }
+        : { kind: 'manifest', ...decodeManifest(bytes) };
+    return { mediaType: mt, decoded };
   } catch (cause) {
-    if (cause instanceof SyntaxError) throw notCache(desc, 'is not JSON');
+    if (isInvalidInputError(cause)) throw notCache(desc, `is not a valid ${mt}: ${cause.message}`, cause);
     throw cause;
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw notCache(desc, 'is not a JSON object');
-  return raw as Record<string, unknown>;
 }
 
 /** How deep an index of images may nest, and how many images an inline import reads. */
@@ -109,32 +112,30 @@ const maxImages = 256;
 async function importInlineCaches(
   reader: CacheReader,
   root: Descriptor,
-  rootObj: Record<string, unknown>,
+  rootRead: Root,
   options: ImportOptions & { provider?: Provider },
 ): Promise<ImportedCache> {
   const found: ImportedCache[] = [];
   const seen = new Set<Digest>();
   let images = 0;
-  const visit = async (desc: Descriptor, obj: Record<string, unknown>, depth: number): Promise<void> => {
-    const mt = detectRootType(desc, obj);
-    if (mt === MediaType.ociIndex || mt === MediaType.dockerManifestList) {
+  const visit = async ({ decoded }: Root, depth: number): Promise<void> => {
+    if (decoded.kind === 'index') {
       if (depth >= maxDepth) throw notCache(root, `nests indexes more than ${maxDepth} deep`);
-      for (const child of descriptors(desc, obj.manifests, 'manifests')) {
+      for (const child of decoded.value.manifests) {
         if (seen.has(child.digest)) continue;
         seen.add(child.digest);
-        await visit(child, await readJsonObject(reader, child, options), depth + 1);
+        await visit(await readRoot(reader, child, options), depth + 1);
       }
       return;
     }
     if (++images > maxImages) throw notCache(root, `lists more than ${maxImages} images`);
-    const layers = obj.layers === undefined ? [] : descriptors(desc, obj.layers, 'layers');
-    const config = obj.config === undefined ? undefined : descriptors(desc, [obj.config], 'config')[0];
-    if (!config || layers.length === 0) return;
+    const { config, layers } = decoded.value;
+    if (layers.length === 0) return;
     const bytes = await reader.read(config, options);
-    const cache = importInlineCache(bytes, layers, options.provider);
+    const cache = importInlineCache(bytes, [...layers], options.provider);
     if (cache) found.push(cache);
   };
-  await visit(root, rootObj, 0);
+  await visit(rootRead, 0);
   if (found.length === 0) {
     throw new InvalidInputError(
       'NO_BUILDKIT_CACHE',
@@ -160,23 +161,23 @@ export async function importCacheWith(
   root: Descriptor,
   options: ImportOptions & { readonly provider?: Provider } = {},
 ): Promise<ImportedCache> {
-  const obj = await readJsonObject(reader, root, options);
-  const mt = detectRootType(root, obj);
+  const read = await readRoot(reader, root, options);
+  const { decoded } = read;
   let configDesc: Descriptor | undefined;
   let layers: Descriptor[];
   let form: ImportedCache['form'];
-  if (mt === MediaType.ociManifest || mt === MediaType.dockerManifest) {
-    const config = obj.config === undefined ? undefined : descriptors(root, [obj.config], 'config')[0];
-    if (config?.mediaType === cacheConfigMediaType) configDesc = config;
-    layers = obj.layers === undefined ? [] : descriptors(root, obj.layers, 'layers');
+  if (decoded.kind === 'manifest') {
+    const { config } = decoded.value;
+    if (config.mediaType === cacheConfigMediaType) configDesc = config;
+    layers = [...decoded.value.layers];
     form = 'image-manifest';
   } else {
-    const all = descriptors(root, obj.manifests ?? [], 'manifests');
+    const all = decoded.value.manifests;
     configDesc = all.find((d) => d.mediaType === cacheConfigMediaType);
     layers = all.filter((d) => d.mediaType !== cacheConfigMediaType);
-    form = mt === MediaType.ociIndex ? 'oci-index' : 'manifest-list';
+    form = read.mediaType === MediaType.ociIndex ? 'oci-index' : 'manifest-list';
   }
-  if (!configDesc) return importInlineCaches(reader, root, obj, options);
+  if (!configDesc) return importInlineCaches(reader, root, read, options);
   const config = parseCacheConfig(await reader.read(configDesc, options));
   return {
     ...importCacheConfig(config, new Map(layers.map((d) => [d.digest, d])), options.provider),

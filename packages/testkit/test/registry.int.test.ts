@@ -25,6 +25,9 @@ describe.runIf(havePeers('docker-registry'))('startRegistry', () => {
   it('stops by its own pid and frees the port', async () => {
     const other = await startRegistry();
     await other.stop();
-    await expect(fetch(`${other.url}/v2/`)).rejects.toThrow();
+    await expect(fetch(`${other.url}/v2/`)).rejects.toMatchObject({
+      name: 'TypeError',
+      cause: { code: 'ECONNREFUSED' },
+    });
   });
 });

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InvalidInputError, NotFoundError, printable } from '@lading/digest';
+import { InvalidInputError, isInvalidInputError, NotFoundError, printable } from '@lading/digest';
 import { extract } from 'tar-stream';
 
 function unsafe(archive: string, name: string, why: string): InvalidInputError {
@@ -127,7 +127,7 @@ export async function extractArchive(file: string, root: string, signal?: AbortS
   try {
     await Promise.all([pipeline(input, ex, signal ? { signal } : {}), done]);
   } catch (cause) {
-    if (cause instanceof InvalidInputError) throw cause;
+    if (isInvalidInputError(cause)) throw cause;
     if ((cause as Error).name === 'AbortError') throw cause;
     throw new InvalidInputError(
       'ARCHIVE_INVALID',

@@ -9,6 +9,7 @@ import {
   IntegrityError,
   InvalidInputError,
   isLadingError,
+  isNotFoundError,
   layerCompression,
   MediaType,
   maxConfigBytes,
@@ -304,7 +305,7 @@ export async function readDockerDaemon(
   try {
     const name = 'id' in src ? src.id : familiarString(parseNormalizedReference(src.ref));
     const stream = await engine.saveImage(name, sig).catch((error: unknown) => {
-      if (isLadingError(error) && error.kind === 'not-found') {
+      if (isNotFoundError(error)) {
         throw new NotFoundError('IMAGE_NOT_FOUND', `${shown}: ${(error as Error).message}`, { cause: error });
       }
       throw error;

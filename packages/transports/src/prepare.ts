@@ -17,6 +17,7 @@ import {
   formatPlatform,
   isIndexMediaType,
   isManifestMediaType,
+  isNonDistributableMediaType,
   layerCompression,
   layerMediaType,
   NotFoundError,
@@ -94,14 +95,6 @@ class Scratch {
   }
 }
 
-function isForeign(d: Descriptor): boolean {
-  return (
-    (d.urls !== undefined && d.urls.length > 0) ||
-    d.mediaType.includes('nondistributable') ||
-    d.mediaType.includes('foreign')
-  );
-}
-
 function isOciFamily(mediaType: string | undefined): boolean {
   return mediaType === undefined || mediaType.startsWith('application/vnd.oci.');
 }
@@ -167,7 +160,9 @@ export async function prepareImage(
     if (options.compression !== undefined) {
       const layers = await Promise.all(
         decoded.value.layers.map((l) =>
-          isForeign(l) ||
+          // A non-distributable layer keeps its media type; a foreign one (`isForeignLayer`) is one of them. An
+          // ordinary layer that lists URLs is not foreign: it is recompressed like any other.
+          isNonDistributableMediaType(l.mediaType) ||
           layerCompression(l.mediaType) === options.compression ||
           (options.onlyUncompressed === true && layerCompression(l.mediaType) !== 'uncompressed')
             ? l

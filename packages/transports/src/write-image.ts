@@ -7,6 +7,7 @@ import {
   type Descriptor,
   digestEncoded,
   InvalidInputError,
+  isForeignLayer,
   isIndexMediaType,
   isManifestMediaType,
   MediaType,
@@ -30,7 +31,7 @@ export async function graphBlobs(
   const out: Descriptor[] = [];
   const seen = new Set<string>();
   const visit = (d: Descriptor) => {
-    if (seen.has(d.digest) || (d.urls !== undefined && d.urls.length > 0)) return;
+    if (seen.has(d.digest) || isForeignLayer(d)) return;
     seen.add(d.digest);
     for (const c of graph.get(d.digest)?.children ?? []) visit(c);
     out.push(d);

@@ -1,5 +1,5 @@
 import { formatErrorReport } from '@lading/cli-support';
-import { exitCodeFor, isLadingError, printable } from '@lading/digest';
+import { exitCodeFor, isLadingError, isOptionError, printable } from '@lading/digest';
 
 export interface ReportOptions {
   /** `--debug` or LADING_DEBUG: stacks too. */
@@ -17,7 +17,7 @@ export const buildahFailureExit = 125;
 
 /** lading's exit code for an error (DESIGN §6): 2 usage, 3 bad input, 4 not found, 5 registry, 6 integrity, 1 else. */
 export function detailedExitCode(error: unknown): number {
-  return isLadingError(error) && error.kind === 'option' ? 2 : exitCodeFor(error);
+  return isOptionError(error) ? 2 : exitCodeFor(error);
 }
 
 /** Whether LADING_BUILDAH_EXIT_CODES asks for lading's detailed exit codes. */

@@ -9,7 +9,14 @@ import {
   MediaType,
   OptionError,
 } from '@lading/digest';
-import { encodeImageConfig, formatTime, type History, type ImageConfig } from '@lading/image-config';
+import {
+  encodeImageConfig,
+  formatTime,
+  type History,
+  type ImageConfig,
+  withEnv,
+  withLabels,
+} from '@lading/image-config';
 import {
   diffTreeEntries,
   readTreeEntries,
@@ -200,16 +207,17 @@ export async function commitContainer(
 
   // The config: the edited one, with the new layer, its history entry and the identity label.
   const created = formatTime(now);
-  const cfg = { ...(state.config.config ?? {}) } as Record<string, unknown>;
-  if (options.identityLabel !== false) {
-    cfg.Labels = { ...((cfg.Labels as Record<string, string>) ?? {}), [identityLabel]: packageVersion() };
-  }
+  let edited: ImageConfig = state.config;
+  if (options.identityLabel !== false) edited = withLabels(edited, { [identityLabel]: packageVersion() });
   if (options.unsetEnv?.length) {
-    const drop = new Set(options.unsetEnv);
-    cfg.Env = ((cfg.Env as string[]) ?? []).filter((e) => !drop.has(e.split('=')[0] as string));
-    if ((cfg.Env as string[]).length === 0) delete cfg.Env;
+    edited = withEnv(edited, Object.fromEntries(options.unsetEnv.map((name) => [name, undefined])));
+    if (edited.config?.Env?.length === 0) {
+      const { Env: _none, ...rest } = edited.config;
+      edited = { ...edited, config: rest };
+    }
   }
-  const shell = (cfg.Shell as string[] | undefined)?.join(' ');
+  const cfg = { ...(edited.config ?? {}) };
+  const shell = cfg.Shell?.join(' ');
   const entry: History = {
     created,
     created_by: state.createdBy || shell || '/bin/sh',

@@ -1,5 +1,17 @@
 import { OptionError } from '@lading/digest';
-import type { ContainerConfig, ImageConfig } from '@lading/image-config';
+import {
+  type ContainerConfig,
+  type ImageConfig,
+  withAuthor,
+  withCmd,
+  withEntrypoint,
+  withEnv,
+  withExposedPorts,
+  withLabels,
+  withUser,
+  withVolumes,
+  withWorkingDir,
+} from '@lading/image-config';
 import type { ContainerState, Storage } from '../storage/storage.js';
 
 /** The edits of `buildah config`; list options may be repeated. `KEY-` removes a key (env, label, port, annotation). */
@@ -101,32 +113,41 @@ function editMap(
   return out;
 }
 
-function editEnv(env: readonly string[] | undefined, specs: readonly string[]): string[] {
-  const out = [...(env ?? [])];
+/**
+ * `--env` one at a time through `withEnv`: each value's `$VAR` and `${VAR}` expand from the environment as the
+ * entries before it left it (buildah's config.go); an unset variable is left as written.
+ */
+function editEnv(config: ImageConfig, specs: readonly string[]): ImageConfig {
+  let out = config;
   for (const spec of specs) {
     const { key, value } = keyValue(spec, '--env');
-    const at = out.findIndex((e) => e.split('=')[0] === key);
     if (value === undefined) {
-      if (at >= 0) out.splice(at, 1);
+      out = withEnv(out, [`${key}-`]);
       continue;
     }
-    // buildah expands $VAR from the existing environment.
+    const env = out.config?.Env ?? [];
     const expanded = value.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (m, name: string) => {
-      const found = out.find((e) => e.split('=')[0] === name);
+      const found = env.find((e) => e.split('=')[0] === name);
       return found === undefined ? m : found.slice(name.length + 1);
     });
-    if (at >= 0) out[at] = `${key}=${expanded}`;
-    else out.push(`${key}=${expanded}`);
+    out = withEnv(out, [`${key}=${expanded}`]);
   }
   return out;
 }
 
-function portKey(spec: string): string {
-  if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(spec)) {
-    throw new OptionError('PORT_INVALID', `--port ${JSON.stringify(spec)}: use PORT[/tcp|udp|sctp]`, {});
+function portSpec(spec: string): string {
+  const port = spec.endsWith('-') ? spec.slice(0, -1) : spec;
+  if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(port)) {
+    throw new OptionError('PORT_INVALID', `--port ${JSON.stringify(port)}: use PORT[/tcp|udp|sctp]`, {});
   }
-  // Kept as given, as buildah stores it (a bare number means tcp to every runtime).
   return spec;
+}
+
+/** An entrypoint as buildah takes it: a JSON array is exec form; any other string runs through the shell. */
+function entrypointOf(value: string): string[] | undefined {
+  const e = value.trim();
+  if (e === '') return undefined;
+  return e.startsWith('[') ? parseCommand(e, '--entrypoint') : ['/bin/sh', '-c', value];
 }
 
 const omitEmpty = <T extends object>(o: T): T =>
@@ -138,49 +159,38 @@ const omitEmpty = <T extends object>(o: T): T =>
     ),
   ) as T;
 
-/** Applies edits to a container's config and annotations (in place), then saves the container. */
+/**
+ * Applies edits to a container's config and annotations (in place), then saves the container. The config edits go
+ * through `@lading/image-config`'s `with*` functions; the flags are checked here first (an OptionError).
+ */
 export async function configureContainer(
   storage: Storage,
   state: ContainerState,
   edits: ConfigEdits,
 ): Promise<void> {
-  const c: Record<string, unknown> = { ...(state.config.config ?? {}) };
-  if (edits.env?.length) c.Env = editEnv(c.Env as string[] | undefined, edits.env);
-  if (edits.cmd !== undefined) c.Cmd = edits.cmd === '' ? undefined : parseCommand(edits.cmd, '--cmd');
-  if (edits.entrypoint !== undefined) {
-    const e = edits.entrypoint.trim();
-    // buildah: a JSON array is exec form; any other string runs through the shell.
-    c.Entrypoint =
-      e === ''
-        ? undefined
-        : e.startsWith('[')
-          ? parseCommand(e, '--entrypoint')
-          : ['/bin/sh', '-c', edits.entrypoint];
+  let img: ImageConfig = state.config;
+  if (edits.env?.length) img = editEnv(img, edits.env);
+  if (edits.cmd !== undefined)
+    img = withCmd(img, edits.cmd === '' ? undefined : parseCommand(edits.cmd, '--cmd'));
+  // buildah keeps the command when the entrypoint changes.
+  if (edits.entrypoint !== undefined)
+    img = withEntrypoint(img, entrypointOf(edits.entrypoint), { keepCmd: true });
+  if (edits.workingDir !== undefined) img = withWorkingDir(img, edits.workingDir || undefined);
+  if (edits.user !== undefined) img = withUser(img, edits.user || undefined);
+  if (edits.labels?.length) {
+    for (const l of edits.labels) keyValue(l, '--label');
+    img = withLabels(img, edits.labels);
   }
-  if (edits.workingDir !== undefined) c.WorkingDir = edits.workingDir || undefined;
-  if (edits.user !== undefined) c.User = edits.user || undefined;
-  if (edits.labels?.length) c.Labels = editMap(c.Labels as Record<string, string>, edits.labels, '--label');
-  if (edits.ports?.length) {
-    const ports: Record<string, Record<string, never>> = { ...((c.ExposedPorts as object) ?? {}) };
-    for (const p of edits.ports) {
-      if (p.endsWith('-')) delete ports[portKey(p.slice(0, -1))];
-      else ports[portKey(p)] = {};
-    }
-    c.ExposedPorts = ports;
-  }
-  if (edits.volumes?.length) {
-    const vols: Record<string, Record<string, never>> = { ...((c.Volumes as object) ?? {}) };
-    for (const v of edits.volumes) {
-      if (v.endsWith('-')) delete vols[v.slice(0, -1)];
-      else vols[v] = {};
-    }
-    c.Volumes = vols;
-  }
+  // As buildah's SetPort and UnsetPort: the port kept as written, removed by the key written.
+  if (edits.ports?.length) img = withExposedPorts(img, edits.ports.map(portSpec), { asWritten: true });
+  if (edits.volumes?.length) img = withVolumes(img, edits.volumes);
+  if (edits.author !== undefined) img = withAuthor(img, edits.author || undefined);
+  // buildah stores a stop signal unchecked (image-config's withStopSignal refuses what is not a signal name).
+  const c: Record<string, unknown> = { ...(img.config ?? {}) };
   if (edits.stopSignal !== undefined) c.StopSignal = edits.stopSignal || undefined;
   if (edits.shell !== undefined)
     c.Shell = edits.shell === '' ? undefined : parseCommand(edits.shell, '--shell');
-  const next: Record<string, unknown> = { ...state.config, config: omitEmpty(c) as ContainerConfig };
-  if (edits.author !== undefined) next.author = edits.author || undefined;
+  const next: Record<string, unknown> = { ...img, config: omitEmpty(c) as ContainerConfig };
   if (edits.os !== undefined) next.os = edits.os;
   if (edits.arch !== undefined) next.architecture = edits.arch;
   if (edits.variant !== undefined) next.variant = edits.variant || undefined;

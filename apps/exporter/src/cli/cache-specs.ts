@@ -1,4 +1,4 @@
-import { OptionError, parseDigest, parseGoBool } from '@lading/digest';
+import { OptionError, parseBoolAttr, parseDigest } from '@lading/digest';
 import type { CacheSpec } from '../operations/cache-spec.js';
 import { parseOutputSpec } from './output-spec.js';
 
@@ -31,9 +31,11 @@ function checkOne(
       throw new OptionError('CACHE_REGISTRY_REF', `${flag} type=registry needs ref=REGISTRY/REPO:TAG`, {
         key: 'ref',
       });
-    const v = attrs['registry.insecure'];
-    if (v !== undefined && parseGoBool(v) === undefined) {
-      throw new OptionError('CACHE_ATTR', `${flag} ${spec}: registry.insecure=${v} is not true or false`, {
+    try {
+      parseBoolAttr(attrs, 'registry.insecure', false, { emptyIsTrue: false, code: 'CACHE_ATTR' });
+    } catch (error) {
+      // The same error, with the flag it came from.
+      throw new OptionError('CACHE_ATTR', `${flag} ${spec}: ${(error as Error).message}`, {
         key: 'registry.insecure',
       });
     }

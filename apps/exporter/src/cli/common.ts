@@ -97,19 +97,12 @@ export function parseImageLocation(s: string): ImageLocation {
     if (name === '') throw new OptionError('LOCATION_EMPTY', 'containerd:// needs an image name', {});
     return { kind: 'containerd', name };
   }
-  if (s.startsWith('oci:')) {
-    const rest = s.slice(4);
-    const colon = rest.lastIndexOf(':');
-    if (colon > 0 && !rest.slice(colon + 1).includes('/')) {
-      return { kind: 'oci', dir: resolve(rest.slice(0, colon)), tag: rest.slice(colon + 1) };
-    }
-    return { kind: 'oci', dir: resolve(rest), tag: undefined };
-  }
   if (s === '') throw new OptionError('LOCATION_EMPTY', 'empty image location', {});
   const ref = parseImageReference(s);
   // containers-storage: is lading-buildah's local store; here that is the lading store
   if (ref.transport === 'containers-storage') return { kind: 'store', name: ref.name };
   if (ref.transport === 'docker') return { kind: 'docker', ref: ref.ref };
+  // The one oci:DIR[:TAG] parser (transports'): the path ends at the first colon, as containers/image has it.
   if (ref.transport === 'oci') return { kind: 'oci', dir: resolve(ref.dir), tag: ref.ref };
   return { kind: 'transport', ref };
 }

@@ -1,4 +1,4 @@
-import { OptionError, setOwn } from '@lading/digest';
+import { OptionError, parseBoolAttr, setOwn } from '@lading/digest';
 
 /**
  * Splits one CSV record as Go's encoding/csv does (buildctl reads `--output` with it): fields separated by commas,
@@ -168,7 +168,7 @@ export function checkStdoutOutputs(outputs: readonly OutputSpec[], stdoutIsTty: 
     const dest = o.attrs.dest ?? '';
     if (o.type === 'tar') return dest === '' || dest === '-';
     if (o.type === 'oci' || o.type === 'docker') {
-      const tar = !['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(o.attrs.tar ?? 'true');
+      const tar = parseBoolAttr(o.attrs, 'tar', true);
       return tar && (dest === '-' || (dest === '' && o.type === 'oci'));
     }
     return false;

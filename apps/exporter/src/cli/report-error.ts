@@ -1,5 +1,5 @@
 import { formatErrorReport } from '@lading/cli-support';
-import { exitCodeFor, isLadingError, OptionError } from '@lading/digest';
+import { exitCodeFor, isOptionError, OptionError } from '@lading/digest';
 
 function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -26,7 +26,7 @@ export function reportError(error: unknown, options: ReportOptions = {}): number
     write('lading: interrupted\n');
     return 130;
   }
-  const usage = isParseArgsError(error) || (isLadingError(error) && error.kind === 'option');
+  const usage = isParseArgsError(error) || isOptionError(error);
   // node:util's own errors are the user's mistake, not a bug: shown as a lading error would be.
   const shown = isParseArgsError(error)
     ? new OptionError('USAGE', (error as Error).message, { cause: error })

@@ -171,7 +171,10 @@ describe('type=image export', () => {
       ctx(),
     );
     expect(s.response['image.name']).toBe('unstored:1');
-    await expect(new ImageStore(store).get('unstored:1')).rejects.toThrow();
+    await expect(new ImageStore(store).get('unstored:1')).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'IMAGE_NOT_FOUND',
+    });
   });
 
   it('unpack writes the rootfs', async () => {

@@ -18,6 +18,7 @@ import {
 } from '@lading/digest';
 import { parseHistoryFromConfig } from '@lading/image-config';
 import { layoutEntriesNamed } from '@lading/reference-store/reference';
+import { parseImageReference } from '@lading/transports';
 import type { ExportLayer } from '../plugin/types.js';
 
 export interface BaseImage {
@@ -43,14 +44,14 @@ function parseJson(bytes: Uint8Array | string, what: string): ManifestJson {
   return parseJsonObject(bytes, { what, code: 'BASE_BAD_JSON' }) as unknown as ManifestJson;
 }
 
-/** `oci:DIR[:TAG]` -> DIR and TAG (the tag may hold no colon; DIR may). */
+/**
+ * `oci:DIR[:TAG]` -> DIR and TAG, through the one parser of it (`@lading/transports`' `parseImageReference`): the
+ * path ends at the first colon, as containers/image has it, and the tag is checked against its grammar.
+ */
 export function parseOciReference(ref: string): { dir: string; tag: string | undefined } {
-  const rest = ref.slice('oci:'.length);
-  const colon = rest.lastIndexOf(':');
-  if (colon <= 0) return { dir: rest, tag: undefined };
-  const tag = rest.slice(colon + 1);
-  if (tag.includes('/')) return { dir: rest, tag: undefined };
-  return { dir: rest.slice(0, colon), tag };
+  const parsed = parseImageReference(ref.startsWith('oci:') ? ref : `oci:${ref}`);
+  if (parsed.transport !== 'oci') throw new InvalidInputError('OCI_REFERENCE', `${ref} is not oci:DIR[:TAG]`);
+  return { dir: parsed.dir, tag: parsed.ref };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   IntegrityError,
   isLadingError,
   isLayerMediaType,
+  isOptionError,
   layerCompression,
   OptionError,
   RegistryError,
@@ -235,7 +236,7 @@ export async function exportLayerCache(
     } catch (caught) {
       const error = asRegistryFailure(caught, name);
       options.progress?.done(id, opts.ignoreError ? undefined : error);
-      if (!opts.ignoreError || signal?.aborted || error instanceof OptionError) throw error;
+      if (!opts.ignoreError || signal?.aborted || isOptionError(error)) throw error;
       const line = String((error as Error)?.message ?? error).split('\n')[0];
       options.logger?.warn(`--cache-to ${spec.text}: ${line}; ignored (ignore-error=true)`);
     } finally {

@@ -6,8 +6,8 @@ import {
   type Digest,
   InvalidInputError,
   isIndexMediaType,
-  isLadingError,
   isManifestMediaType,
+  isNotFoundError,
   layerCompression,
   parseDigest,
 } from '@lading/digest';
@@ -51,7 +51,7 @@ async function registryReader(
       try {
         for await (const c of fetchBlob(client, repo, d, signal ? { signal } : {})) chunks.push(c);
       } catch (error) {
-        if (isLadingError(error) && error.kind === 'not-found') return manifest(d, signal);
+        if (isNotFoundError(error)) return manifest(d, signal);
         throw error;
       }
       return new Uint8Array(Buffer.concat(chunks));

@@ -1,4 +1,4 @@
-import { parseGoBool } from '@lading/digest';
+import { parseBoolAttr } from '@lading/digest';
 
 /** One `--cache-to` / `--cache-from` target, checked (the CLI's `checkCacheSpecs` makes these from the flags). */
 export interface CacheSpec {
@@ -10,5 +10,5 @@ export interface CacheSpec {
 
 /** `registry.insecure=true` (any of Go's spellings): plain HTTP or unverified TLS for this cache's registry. */
 export function registryInsecure(spec: CacheSpec): boolean {
-  return parseGoBool(spec.attrs['registry.insecure'] ?? 'false') === true;
+  return parseBoolAttr(spec.attrs, 'registry.insecure', false, { emptyIsTrue: false, code: 'CACHE_ATTR' });
 }

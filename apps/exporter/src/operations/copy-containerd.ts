@@ -1,6 +1,6 @@
 import type { ContainerdClient } from '@lading/containerd';
 import type { BlobSink, Provider } from '@lading/content-store';
-import { type Descriptor, defaultPlatform, isLadingError, NotFoundError } from '@lading/digest';
+import { type Descriptor, defaultPlatform, isNotFoundError, NotFoundError } from '@lading/digest';
 
 /** Which containerd `containerd://NAME` means, and what a copy into it does beyond the blobs and the record. */
 export interface ContainerdCopyOptions {
@@ -45,7 +45,7 @@ export async function openContainerdImage(
       record = await client.images.get(name);
     } catch (error) {
       const normalised = await normalisedName(name).catch(() => name);
-      if (!isLadingError(error) || error.kind !== 'not-found' || normalised === name) throw error;
+      if (!isNotFoundError(error) || normalised === name) throw error;
       record = await client.images.get(normalised);
     }
     return { provider: client.content, desc: record.target, close: () => client.close() };

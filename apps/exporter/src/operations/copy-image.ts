@@ -13,6 +13,7 @@ import {
 import {
   AnnotationRefName,
   type Descriptor,
+  isForeignLayer,
   isIndexMediaType,
   isManifestMediaType,
   maxManifestBytes,
@@ -54,7 +55,7 @@ export async function copyImageGraph(
         ...(node.config ? [node.config] : []),
         ...(node.layers ?? []),
       ]) {
-        if (c.urls && c.urls.length > 0) continue; // foreign layers stay remote
+        if (isForeignLayer(c)) continue; // foreign layers stay remote
         await visit(c);
       }
     }

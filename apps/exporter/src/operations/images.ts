@@ -3,6 +3,7 @@ import {
   AnnotationRefName,
   type Descriptor,
   defaultPlatform,
+  isNotFoundError,
   NotFoundError,
   type Platform,
 } from '@lading/digest';
@@ -43,7 +44,7 @@ export async function findStoreImage(store: FullStore, name: string): Promise<De
     try {
       return (await images.get(n)).target;
     } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+      if (!isNotFoundError(e)) throw e;
     }
   }
   throw new NotFoundError(

@@ -1,29 +1,11 @@
-import { OptionError } from '@lading/digest';
-
-const trueValues = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const falseValues = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
-/** Go's strconv.ParseBool. Throws OptionError on anything else. */
-export function parseBool(value: string, key: string): boolean {
-  if (trueValues.has(value)) return true;
-  if (falseValues.has(value)) return false;
-  throw new OptionError(
-    'ATTR_NOT_BOOL',
-    `non-bool value specified for ${key}: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
-    { key },
-  );
-}
+import { OptionError, parseBoolAttr } from '@lading/digest';
 
 /** A boolean attribute: absent gives `fallback`, "" means true (`push` alone), otherwise strconv.ParseBool. */
-export function parseBoolAttr(
-  attrs: Readonly<Record<string, string>>,
-  key: string,
-  fallback = false,
-): boolean {
-  const value = attrs[key];
-  if (value === undefined) return fallback;
-  if (value === '') return true;
-  return parseBool(value, key);
+export { parseBoolAttr };
+
+/** Go's strconv.ParseBool of one value ("" is refused). Throws OptionError `ATTR_NOT_BOOL` on anything else. */
+export function parseBool(value: string, key: string): boolean {
+  return parseBoolAttr({ [key]: value }, key, false, { emptyIsTrue: false });
 }
 
 /** An integer attribute within [min, max]. */

@@ -1,4 +1,4 @@
-import { isLadingError, OptionError } from '@lading/digest';
+import { isNotFoundError, OptionError } from '@lading/digest';
 import { inspectContainer, inspectImage } from '../../operations/inspect.js';
 import { Storage } from '../../storage/storage.js';
 import { str } from '../args.js';
@@ -39,8 +39,7 @@ Examples:
         out(`${JSON.stringify(inspectContainer(storage, c), null, 4)}\n`);
         return 0;
       } catch (e) {
-        if (type === 'container' || !isLadingError(e) || (e as { kind?: string }).kind !== 'not-found')
-          throw e;
+        if (type === 'container' || !isNotFoundError(e)) throw e;
       }
     }
     const image = await storage.getImage(name);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Digest, digestEncoded } from '@lading/digest';
+import { parseOciReference } from '../../operations/base-image.js';
 import { type ImageRow, listImageRows } from '../../operations/image-rows.js';
 import { commonOptions, defaultStoreDir } from '../common.js';
 import { renderTemplate, tableFormat } from '../go-template.js';
@@ -51,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   const where = positionals[0]?.startsWith('oci:')
-    ? resolve(positionals[0].slice(4))
+    ? resolve(parseOciReference(positionals[0]).dir)
     : values.store !== undefined
       ? resolve(values.store)
       : defaultStoreDir();

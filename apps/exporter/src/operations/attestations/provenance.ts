@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type Digest, digestAlgorithm, digestEncoded, formatPlatform, type Platform } from '@lading/digest';
 import type { ExportLayer } from '../../plugin/types.js';
+import { parseOciReference } from '../base-image.js';
 import type { ConfigEdits, LayerInput } from '../build-source.js';
 import type { ProvenanceOptions } from './attest-options.js';
 import { imageRefToPurl } from './image-purl.js';
@@ -34,10 +35,7 @@ const digestSet = (d: Digest) => ({ [digestAlgorithm(d)]: digestEncoded(d) });
 /** `oci:DIR[:TAG]` as BuildKit names a local OCI layout source (pkg:oci), `docker://REF` as pkg:docker. */
 function basePurl(ref: string, platform: Platform): string {
   if (ref.startsWith('docker://')) return imageRefToPurl('docker', ref.slice('docker://'.length), platform);
-  const rest = ref.slice('oci:'.length);
-  const colon = rest.lastIndexOf(':');
-  const tag = colon > 0 && !rest.slice(colon + 1).includes('/') ? rest.slice(colon + 1) : undefined;
-  const dir = tag !== undefined ? rest.slice(0, colon) : rest;
+  const { dir, tag } = parseOciReference(ref);
   const name = (
     dir
       .split('/')

@@ -62,6 +62,7 @@ export interface CommitOptions {
  */
 export interface Writer {
   readonly ref: string;
+  /** Appends `chunk`; once the promise resolves the writer holds no reference to it (the caller may reuse it). */
   write(chunk: Uint8Array): Promise<void>;
   status(): Promise<IngestStatus>;
   commit(

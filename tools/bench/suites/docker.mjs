@@ -102,6 +102,11 @@ async function inVfsDaemon({ bench, testkit, tree, app, context, main, store, sc
       unit: 's',
       limit: 0.5,
     });
+    // The same app layer built by BuildKit on the same base in the same daemon: what vfs costs anyone.
+    const appContext = join(scratch, 'app-context');
+    await mkdir(appContext, { recursive: true });
+    await testkit.run('cp', [join(app, 'app.bin'), join(appContext, 'app.bin')]);
+    await writeFile(join(appContext, 'Dockerfile'), 'FROM bench:1\nCOPY app.bin /app.bin\n');
     await appOnTop(bench, {
       label: 'vfs',
       main,
@@ -110,6 +115,13 @@ async function inVfsDaemon({ bench, testkit, tree, app, context, main, store, sc
       tree,
       app,
       coldSeconds: coldRow.rows[0].medianSeconds,
+      buildkit: {
+        argv: ['node', buildkitBuild, dockerd.socket, appContext, 'bench-bk:app'],
+        prepare: async () => {
+          await docker(['image', 'rm', '-f', 'bench-bk:app']);
+          await docker(['builder', 'prune', '-af']);
+        },
+      },
     });
   } finally {
     await dockerd.stop();
@@ -148,13 +160,14 @@ async function inOverlayDaemon({ bench, testkit, tree, app, main, store }) {
 }
 
 /** A 1 MiB app layer on top of the tree, which the Engine holds as bench:1's layer: only the app layer travels. */
-async function appOnTop(bench, { label, main, env, docker, tree, app, coldSeconds }) {
+async function appOnTop(bench, { label, main, env, docker, tree, app, coldSeconds, buildkit }) {
   const withoutApp = async () => {
     await docker(['image', 'rm', '-f', 'bench:app']);
     await docker(['image', 'prune', '-f']);
   };
   const onTop = await bench.compare(`a 1 MiB app layer on top of the tree already in the Engine (${label})`, {
     lading: { argv: exportMoby(main, 'bench:app', tree, app), env, prepare: withoutApp },
+    ...(buildkit ? { peers: { 'BuildKit: FROM bench:1 + COPY app.bin': buildkit } } : {}),
     runs: 5,
   });
   bench.record(`app layer on a base in the Engine / cold load (${label})`, {

@@ -306,7 +306,7 @@ function modInverse(a: bigint, m: bigint): bigint {
  * q^-1 mod p from OpenPGP's u = p^-1 mod q without a BigInt extended Euclid (milliseconds for RSA-3072): u*p = 1 + k*q,
  * so k*q = -1 (mod p) and q^-1 = -k (mod p). A u that is not p's inverse falls back to the slow way.
  */
-function inverseOfQ(p: bigint, q: bigint, u: bigint): bigint {
+export function inverseOfQ(p: bigint, q: bigint, u: bigint): bigint {
   const up = u * p - 1n;
   if (u <= 0n || up % q !== 0n) return modInverse(q, p);
   const k = up / q;

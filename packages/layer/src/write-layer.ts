@@ -2,7 +2,6 @@ import type { Ingester } from '@lading/content-store';
 import { commitLayer } from './commit-layer.js';
 import { type CompressOptions, compressStream } from './compress.js';
 import { OffThreadSha256 } from './hash-worker.js';
-import { zstdCommand } from './zstd-cli.js';
 import type { Layer, LayerWriteOptions, TarTee } from './layer.js';
 
 /**
@@ -24,10 +23,9 @@ export async function writeLayer(
   };
   const source = options.tee !== undefined ? teed(tar, options.tee) : tar;
   return commitLayer(store, compression, options, async (sink) => {
-    if (compression === 'zstd' && zstdCommand() === undefined) {
-      // In-process zstd: the diffID is hashed on its own thread while zstd compresses on the pool, so the main
-      // thread only reads the tree and writes the blob and both cores work (the tar's hash is a fifth of the CPU
-      // time). The zstd CLI compresses on threads of its own: the hash stays here, beside the tree walk.
+    if (compression === 'zstd') {
+      // The diffID is hashed on its own thread while zstd compresses on the pool: the main thread only reads the
+      // tree and writes the blob, so both cores work (the tar's hash is a fifth of the CPU time).
       const hash = new OffThreadSha256();
       try {
         sink.hashDiffWith(hash);

@@ -1,13 +1,15 @@
 import { lstatSync } from 'node:fs';
 import type { Ingester, Provider } from '@lading/content-store';
 import { checkLevel } from './compress.js';
-import type { Layer, LayerWriteOptions } from './layer.js';
+import type { Layer, LayerWriteOptions, TarTap, TarTee } from './layer.js';
 import { readCachedLayer, writeCachedLayer } from './layer-cache.js';
 import {
   epochSeconds,
   normalizePrefix,
+  type TarItem,
   type TarOptions,
   tarItemsFromEntries,
+  tarStreamSize,
   writeTar,
 } from './tar-from-tree.js';
 import { type WalkOptions, walkTree } from './tree-entry.js';
@@ -24,6 +26,11 @@ export interface BuildLayerOptions
    * blob is still in the store (the store must then be able to answer `info`).
    */
   readonly cacheDir?: string;
+  /**
+   * Called when the tar is about to be made (never for a cache hit), with its exact length: the tee it returns sees
+   * every tar chunk while the layer is written. The tree is then listed whole before the first byte.
+   */
+  readonly tap?: TarTap;
 }
 
 export interface BuiltLayer extends Layer {
@@ -80,14 +87,24 @@ export async function buildLayer(
     if (hit) return { ...hit, createdAt: hit.createdAt ?? startedAt, fromCache: true };
   }
   // The tree is listed while the layer is written, so compression starts at the first file.
-  const items = tarItemsFromEntries(walkTree(dir, walkOptions), dir, {
+  let items: Iterable<TarItem> = tarItemsFromEntries(walkTree(dir, walkOptions), dir, {
     ...options,
     ...(epoch !== undefined ? { epoch } : {}),
   });
+  let tee: TarTee | undefined;
+  if (options.tap !== undefined) {
+    // A tap needs the length first (a tar entry or a Content-Length ahead of the bytes): list, then write.
+    items = [...items];
+    tee = await options.tap(tarStreamSize(items));
+  }
   const layer = await writeLayer(
-    writeTar(items, { reuseAfter: 3, ...(options.signal ? { signal: options.signal } : {}) }),
+    writeTar(items, {
+      // A teed chunk is the tee's to keep: no reuse of chunk memory then.
+      ...(tee === undefined ? { reuseAfter: 3 } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
     store,
-    options,
+    { ...options, ...(tee !== undefined ? { tee } : {}) },
   );
   if (cache !== undefined && key !== undefined) {
     await writeCachedLayer(cache, key, layer, { createdAt: startedAt });

@@ -4,6 +4,7 @@ import { OptionError } from '@lading/digest';
 import { mapBlocks } from './block-pipeline.js';
 import { defaultWorkers, GzipPool } from './gzip-pool.js';
 import type { OffThreadSha256 } from './hash-worker.js';
+import { zstdCommand, zstdThroughCli } from './zstd-cli.js';
 
 const require = createRequire(import.meta.url);
 
@@ -75,8 +76,10 @@ export function checkLevel(compression: Compression, level: number | undefined):
 
 /**
  * Compresses a byte stream. gzip: 4 MiB blocks deflated on worker threads, each a gzip member, in order.
- * zstd: 4 MiB blocks, each an independent zstd frame, compressed on the thread pool. The bytes depend only on the
- * input, the compression and the level, never on `workers`.
+ * zstd: through the zstd CLI when there is one (`zstdCommand`: one multi-threaded frame, as `zstd -T2` writes
+ * it), else 4 MiB blocks, each an independent zstd frame, compressed on the thread pool (the way chosen when a
+ * `hashInput` is given). The bytes depend only on the input, the compression, the level and that choice, never
+ * on `workers`.
  */
 export async function* compressStream(
   source: AsyncIterable<Uint8Array>,
@@ -89,6 +92,16 @@ export async function* compressStream(
     return;
   }
   if (options.compression === 'zstd') {
+    const command = options.hashInput ? undefined : zstdCommand();
+    if (command !== undefined) {
+      yield* zstdThroughCli(source, {
+        command,
+        level: level as number,
+        workers,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return;
+    }
     const zstd = loadZstd();
     const hash = options.hashInput;
     // One more block than workers: more only adds the binding's output buffers to the garbage, not speed.

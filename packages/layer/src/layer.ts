@@ -30,4 +30,19 @@ export interface LayerWriteOptions {
   /** The ingest ref in the store (default: a fresh random one). */
   readonly ref?: string;
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Sees every uncompressed tar chunk, in order, before it is compressed; the write waits for its promise. The
+   * chunk stays untouched afterwards only if the producer allocates each chunk anew (as `buildLayer` does when it
+   * is given a `tap`).
+   */
+  readonly tee?: TarTee;
 }
+
+/** Takes a layer's uncompressed tar bytes while it is written. */
+export type TarTee = (chunk: Uint8Array) => Promise<void> | void;
+
+/**
+ * Asked once before a layer's tar is made, with the tar's exact length: returns what takes its bytes (a `TarTee`,
+ * each chunk its own to keep), or undefined to leave the layer alone.
+ */
+export type TarTap = (size: number) => Promise<TarTee | undefined> | TarTee | undefined;

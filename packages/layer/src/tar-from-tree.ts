@@ -39,6 +39,22 @@ export interface TarItem {
 
 const chunkSize = 1 << 20;
 
+/**
+ * The exact length of the stream `writeTar` makes of `items`: every header (PAX records included) with content and
+ * padding, then the end blocks. A file that shrinks while it is read fails the stream (`FILE_CHANGED`) and one that
+ * grows is read to its listed size, so the length holds for whatever is actually written.
+ */
+export function tarStreamSize(items: Iterable<TarItem>): number {
+  const scratch = Buffer.allocUnsafe(512);
+  let total = tarEnd.length;
+  for (const it of items) {
+    total += writeUstarHeader(scratch, 0, it.header) ? 512 : encodeTarHeader(it.header).length;
+    const size = it.source !== undefined ? it.header.size : 0;
+    total += size + tarPadding(size);
+  }
+  return total;
+}
+
 export function epochSeconds(epoch: number | Date | undefined): number | undefined {
   if (epoch === undefined) return undefined;
   const s = epoch instanceof Date ? Math.floor(epoch.getTime() / 1000) : Math.floor(epoch);

@@ -2,7 +2,8 @@ import type { Ingester } from '@lading/content-store';
 import { commitLayer } from './commit-layer.js';
 import { type CompressOptions, compressStream } from './compress.js';
 import { OffThreadSha256 } from './hash-worker.js';
-import type { Layer, LayerWriteOptions } from './layer.js';
+import { zstdCommand } from './zstd-cli.js';
+import type { Layer, LayerWriteOptions, TarTee } from './layer.js';
 
 /**
  * Makes a layer from a tar byte stream in one pass: every chunk is hashed for the diffID, compressed, hashed and
@@ -21,14 +22,16 @@ export async function writeLayer(
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
+  const source = options.tee !== undefined ? teed(tar, options.tee) : tar;
   return commitLayer(store, compression, options, async (sink) => {
-    if (compression === 'zstd') {
-      // The diffID is hashed on its own thread while zstd compresses on the pool: the main thread only reads the
-      // tree and writes the blob, so both cores work (the tar's hash is a fifth of the CPU time).
+    if (compression === 'zstd' && zstdCommand() === undefined) {
+      // In-process zstd: the diffID is hashed on its own thread while zstd compresses on the pool, so the main
+      // thread only reads the tree and writes the blob and both cores work (the tar's hash is a fifth of the CPU
+      // time). The zstd CLI compresses on threads of its own: the hash stays here, beside the tree walk.
       const hash = new OffThreadSha256();
       try {
         sink.hashDiffWith(hash);
-        for await (const chunk of compressStream(tar, { ...compress, hashInput: hash }))
+        for await (const chunk of compressStream(source, { ...compress, hashInput: hash }))
           await sink.write(chunk);
         await hash.digest();
       } finally {
@@ -37,7 +40,7 @@ export async function writeLayer(
       return;
     }
     async function* hashed(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of tar) {
+      for await (const chunk of source) {
         sink.diff.update(chunk);
         yield chunk;
       }
@@ -45,4 +48,11 @@ export async function writeLayer(
     const compressed = compression === 'uncompressed' ? hashed() : compressStream(hashed(), compress);
     for await (const chunk of compressed) await sink.write(chunk);
   });
+}
+
+async function* teed(tar: AsyncIterable<Uint8Array>, tee: TarTee): AsyncGenerator<Uint8Array> {
+  for await (const chunk of tar) {
+    await tee(chunk);
+    yield chunk;
+  }
 }

@@ -67,6 +67,16 @@ export default async function (bench) {
     runs: 3,
     targets: [{ peer: 'tar | zstd -3 -T2 | sha256sum', maxRatio: 1.0 }],
   });
+  const zstdOurs = onlyBlob(store);
+  const zstdTheirs = Number(
+    execFileSync('sh', ['-c', 'tar -C "$0" -cf - . | zstd -q -3 -T2 | wc -c', tree]).toString().trim(),
+  );
+  bench.record('zstd layer: blob size / tar | zstd -3 -T2 size', {
+    value: Number((zstdOurs / zstdTheirs).toFixed(4)),
+    unit: 'x',
+    limit: 1.02,
+    note: `${zstdOurs} vs ${zstdTheirs} bytes`,
+  });
 
   // Warm: the second build of an unchanged tree reads metadata only.
   const cached = bench.tmp('cached-store');

@@ -1,6 +1,6 @@
 import { createMemoryStore } from '@lading/content-store';
 import { OptionError } from '@lading/digest';
-import type { EngineClient } from '@lading/docker-engine';
+import type { EngineClient, LoadStream } from '@lading/docker-engine';
 import type { Reference } from '@lading/reference-store/reference';
 import { sourceImages, type WriteImageOptions, writeImages } from '../operations/write-image.js';
 import type { ExportContext, ExportEnv, ExportImage, ExportSource } from '../plugin/types.js';
@@ -28,6 +28,7 @@ export async function loadDockerImage(
   source: ExportSource,
   options: WriteImageOptions,
   ctx: ExportContext,
+  stream?: LoadStream,
 ): Promise<Awaited<ReturnType<typeof writeImages>>> {
   const images = sourceImages(source);
   if (images.length > 1) {
@@ -48,6 +49,7 @@ export async function loadDockerImage(
       layers: image.layers,
       names: target.names,
       provider: source.provider,
+      stream,
     },
     ctx,
   );

@@ -1,8 +1,8 @@
 import type { Provider } from '@lading/content-store';
 import { digestOf, OptionError } from '@lading/digest';
-import type { EngineClient, LoadImageResult } from '@lading/docker-engine';
+import type { EngineClient, LoadImageResult, LoadStream } from '@lading/docker-engine';
 import { formatReference, parseNormalizedReference, type Reference } from '@lading/reference-store/reference';
-import type { ExportContext, ExportEnv, ExportLayer } from '../plugin/types.js';
+import type { ExportContext, ExportEnv, ExportLayer, LayerTap } from '../plugin/types.js';
 
 /**
  * The names of `name=` for an image that goes into Docker: each parsed as Docker does (an OptionError naming the key
@@ -65,6 +65,8 @@ export async function loadIntoEngine(
     readonly layers: readonly ExportLayer[];
     readonly names: readonly Reference[];
     readonly provider: Provider;
+    /** The load the layer tap opened while layers were built (see `engineLayerTap`). */
+    readonly stream?: LoadStream | undefined;
   },
   ctx: ExportContext,
 ): Promise<LoadImageResult> {
@@ -97,6 +99,7 @@ export async function loadIntoEngine(
       },
       {
         signal: ctx.signal,
+        ...(image.stream ? { stream: image.stream } : {}),
         onProgress: (e) => {
           if (e.phase === 'send') {
             progress.update('layers', e.written, e.total);
@@ -122,4 +125,33 @@ export async function loadIntoEngine(
   } finally {
     engine.close();
   }
+}
+
+/**
+ * A tap that opens the Engine's load at the first layer built from a tree and sends that layer (and the next ones)
+ * while they are made, so the daemon untars them during the build; `stream()` hands the load to `loadIntoEngine`.
+ * A layer the cache answers is not built and goes as before, from the store.
+ */
+export type EngineLayerTap = LayerTap & { stream(): LoadStream | undefined };
+
+export function engineLayerTap(engine: EngineClient, ctx: ExportContext): EngineLayerTap {
+  let load: LoadStream | undefined;
+  return {
+    async layer(t) {
+      const { LoadStream } = await import('@lading/docker-engine');
+      load ??= new LoadStream(engine, { signal: ctx.signal });
+      const open = load;
+      const entry = await open.layer(t.size);
+      ctx.logger.debug(`layer ${t.index}: sent to the Docker Engine while it is built (${t.size} bytes)`);
+      return {
+        write: (chunk) => entry.write(chunk),
+        end: (layer) => entry.end(layer.diffId),
+        abort: (reason) => open.abort(reason),
+      };
+    },
+    abort(reason) {
+      load?.abort(reason);
+    },
+    stream: () => load,
+  };
 }

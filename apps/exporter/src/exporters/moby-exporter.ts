@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Provider } from '@lading/content-store';
 import { type Digest, InvalidInputError } from '@lading/digest';
-import type { EngineClient, MobyDriver } from '@lading/docker-engine';
+import type { EngineClient, LoadStream, MobyDriver } from '@lading/docker-engine';
 import { formatReference, type Reference } from '@lading/reference-store/reference';
 import { finalConfig } from '../operations/write-image.js';
 import { imageConfigKey, MetadataKey, ResponseKey } from '../plugin/keys.js';
@@ -14,7 +14,13 @@ import type {
   ExportResult,
   ExportSource,
 } from '../plugin/types.js';
-import { connectEngine, engineNames, loadIntoEngine } from './engine-load.js';
+import {
+  connectEngine,
+  type EngineLayerTap,
+  engineLayerTap,
+  engineNames,
+  loadIntoEngine,
+} from './engine-load.js';
 import { exportToMobyDataRoot } from './moby-data-root.js';
 import { suggestAttribute } from './unknown-attributes.js';
 
@@ -76,8 +82,13 @@ async function exportToEngine(
   names: readonly Reference[],
   provider: Provider,
   ctx: ExportContext,
+  stream: LoadStream | undefined,
 ): Promise<Digest> {
-  const loaded = await loadIntoEngine(engine, { config, layers: image?.layers ?? [], names, provider }, ctx);
+  const loaded = await loadIntoEngine(
+    engine,
+    { config, layers: image?.layers ?? [], names, provider, stream },
+    ctx,
+  );
   return loaded.id;
 }
 
@@ -124,8 +135,15 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
               { host: options.engineHost },
             )
           : undefined;
+      let tap: EngineLayerTap | undefined;
       return {
         name: 'exporting to image',
+        // Into a running Engine, a layer built from a tree travels while it is made.
+        beginLayers(ctx) {
+          if (engine === undefined) return undefined;
+          tap = engineLayerTap(engine, ctx);
+          return tap;
+        },
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
           for (const k of Object.keys(attrs)) {
@@ -157,7 +175,15 @@ export function createMobyExporter(options: MobyExporterOptions = {}): Exporter 
                   },
                   ctx,
                 )
-              : await exportToEngine(engine as EngineClient, bytes, image, names, source.provider, ctx);
+              : await exportToEngine(
+                  engine as EngineClient,
+                  bytes,
+                  image,
+                  names,
+                  source.provider,
+                  ctx,
+                  tap?.stream(),
+                );
           // As moby's exporter (builder-next/exporter/mobyexporter): the config digest (the ID) and the names,
           // normalised, beside the image ID.
           const response: Record<string, string> = {

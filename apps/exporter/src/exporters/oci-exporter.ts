@@ -23,6 +23,7 @@ import type {
   ExportSource,
 } from '../plugin/types.js';
 import type { DockerLoadTarget } from './docker-load.js';
+import type { EngineLayerTap } from './engine-load.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
 import { AnnotationCreated, insertNamed, namedEntries, normalizedNames, rfc3339 } from './layout-names.js';
 import { openOutputFile } from './output-file.js';
@@ -260,33 +261,47 @@ function makeExporter(type: 'oci' | 'docker'): Exporter {
     attributes,
     resolve(attrs, env): ExporterInstance | Promise<ExporterInstance> {
       const opts = resolveAttrs(type, attrs, env);
-      const instance = (load?: DockerLoadTarget): ExporterInstance => ({
-        name: type,
-        async export(source, ctx): Promise<ExportResult> {
-          ctx.signal.throwIfAborted();
-          const dest = opts.dest;
-          const written =
-            dest === undefined
-              ? await (await import('./docker-load.js')).loadDockerImage(
-                  load as DockerLoadTarget,
-                  source,
-                  writeOptions(opts, ctx),
-                  ctx,
-                )
-              : opts.tar
-                ? await exportTarball({ ...opts, dest }, source, ctx, env)
-                : await exportLayoutDir({ ...opts, dest }, source, ctx);
-          const response: Record<string, string> = {
-            [ResponseKey.imageDigest]: written.root.digest,
-            [ResponseKey.descriptor]: Buffer.from(JSON.stringify(written.root)).toString('base64'),
-          };
-          // as BuildKit: the config digest only for a single-platform image
-          const only = written.images.length === 1 ? written.images[0] : undefined;
-          if (only) response[ResponseKey.configDigest] = only.written.config.digest;
-          if (opts.names.length > 0) response[ResponseKey.imageName] = opts.names.join(',');
-          return { response, descriptor: written.root };
-        },
-      });
+      const instance = (load?: DockerLoadTarget): ExporterInstance => {
+        let tap: EngineLayerTap | undefined;
+        return {
+          name: type,
+          // Loading into the Engine: a layer built from a tree travels while it is made.
+          ...(load !== undefined
+            ? {
+                async beginLayers(ctx: ExportContext) {
+                  const { engineLayerTap } = await import('./engine-load.js');
+                  tap = engineLayerTap(load.engine, ctx);
+                  return tap;
+                },
+              }
+            : {}),
+          async export(source, ctx): Promise<ExportResult> {
+            ctx.signal.throwIfAborted();
+            const dest = opts.dest;
+            const written =
+              dest === undefined
+                ? await (await import('./docker-load.js')).loadDockerImage(
+                    load as DockerLoadTarget,
+                    source,
+                    writeOptions(opts, ctx),
+                    ctx,
+                    tap?.stream(),
+                  )
+                : opts.tar
+                  ? await exportTarball({ ...opts, dest }, source, ctx, env)
+                  : await exportLayoutDir({ ...opts, dest }, source, ctx);
+            const response: Record<string, string> = {
+              [ResponseKey.imageDigest]: written.root.digest,
+              [ResponseKey.descriptor]: Buffer.from(JSON.stringify(written.root)).toString('base64'),
+            };
+            // as BuildKit: the config digest only for a single-platform image
+            const only = written.images.length === 1 ? written.images[0] : undefined;
+            if (only) response[ResponseKey.configDigest] = only.written.config.digest;
+            if (opts.names.length > 0) response[ResponseKey.imageName] = opts.names.join(',');
+            return { response, descriptor: written.root };
+          },
+        };
+      };
       if (opts.dest !== undefined) return instance();
       return import('./docker-load.js').then(async (m) =>
         instance(await m.prepareDockerLoad(opts.names, env)),

@@ -24,8 +24,9 @@ import {
 } from '@lading/image-config';
 import type { TreeEntry } from '@lading/layer';
 import { MetadataKey } from '../plugin/keys.js';
-import type { ExportImage, ExportLayer, ExportLayerMeta, ExportSource } from '../plugin/types.js';
+import type { ExportImage, ExportLayer, ExportLayerMeta, ExportSource, LayerTap } from '../plugin/types.js';
 import type { BaseImage } from './base-image.js';
+import { layerTapFor } from './layer-taps.js';
 
 /** One layer of the image being built. */
 export type LayerInput =
@@ -84,6 +85,8 @@ export interface BuildSourceOptions {
   readonly observe?: (index: number) => ((name: string, entry: TreeEntry) => void) | undefined;
   /** Called for each base layer recompressed by `forceCompression`. */
   readonly onRecompress?: (from: Descriptor, to: ExportLayer) => void;
+  /** Exporters that take each layer built from a directory while it is made (`ExporterInstance.beginLayers`). */
+  readonly taps?: readonly LayerTap[];
 }
 
 export interface BuiltSource {
@@ -157,14 +160,28 @@ export async function buildExportSource(options: BuildSourceOptions): Promise<Bu
     const observe = input.kind !== 'tarball' ? options.observe?.(i) : undefined;
     const observing = observe !== undefined ? { observe } : {};
     if (input.kind === 'dir') {
-      const b = await buildLayer(resolve(input.path), options.store, {
-        ...common,
-        ...observing,
-        ...bytesOf(i),
-        ...tarOptions,
-        ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-      });
+      const taps = options.taps?.length
+        ? layerTapFor(options.taps, {
+            index: baseCount + i,
+            parentDiffIds: [...(options.base?.layers ?? []), ...built].map((l) => l.diffId),
+          })
+        : undefined;
+      let b: Awaited<ReturnType<typeof buildLayer>>;
+      try {
+        b = await buildLayer(resolve(input.path), options.store, {
+          ...common,
+          ...observing,
+          ...bytesOf(i),
+          ...tarOptions,
+          ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+          ...(taps ? { tap: taps.tap } : {}),
+        });
+      } catch (error) {
+        await taps?.abort(error);
+        throw error;
+      }
       layer = { descriptor: b.descriptor, diffId: b.diffId, uncompressedSize: b.uncompressedSize };
+      await taps?.end(layer);
       fromCache = b.fromCache;
       // A cached layer keeps the time it was built (BuildKit's cache record time), so an unchanged rebuild
       // gives the same config and image ID; SOURCE_DATE_EPOCH still wins.

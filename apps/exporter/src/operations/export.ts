@@ -23,6 +23,7 @@ import { imageConfigKey, MetadataKey } from '../plugin/keys.js';
 import type {
   ExportAttestation,
   Exporter,
+  ExporterInstance,
   ExportImage,
   ExportLogger,
   ExportProgress,
@@ -32,6 +33,7 @@ import type {
 import type { AttestOptions } from './attestations/attest-options.js';
 import { buildExportSource, type ConfigEdits, type LayerInput } from './build-source.js';
 import type { LayerCacheSource } from './cache.js';
+import { abortLayerTaps, beginLayerTaps } from './layer-taps.js';
 import { readBaseImage } from './read-base.js';
 
 export interface OutputRequest {
@@ -153,7 +155,7 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     ...(options.containerd ? { containerd: options.containerd } : {}),
   });
   const env = { cwd, env: process.env, ...(options.stdout ? { stdout: options.stdout } : {}) };
-  const instances = [];
+  const instances: { type: string; instance: ExporterInstance }[] = [];
   for (const out of options.outputs) {
     const exporter = table.get(out.type);
     if (!exporter) {
@@ -238,164 +240,171 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportIm
     );
   }
   let layerKeys: Digest[] | undefined;
+  const ctx = { store: work, progress: options.progress, signal, logger: options.logger };
+  // Exporters that take a layer while it is built (one image only: a Docker Engine load, a containerd snapshot).
+  const taps = platforms && platforms.length > 1 ? [] : await beginLayerTaps(instances, ctx);
+  try {
+    return await buildAndExport();
+  } catch (error) {
+    await abortLayerTaps(taps, error);
+    throw error;
+  }
 
-  /** Builds the image of one platform: the base for that platform, the common layers, then its own. */
-  const buildFor = async (platform: Platform, ownLayers: readonly LayerInput[]) => {
-    const layers = [...options.layers, ...ownLayers];
-    const base = options.base
-      ? await readBaseImage(options.base, work, {
-          platform,
-          signal,
-          ...(options.insecureBase ? { insecure: true } : {}),
-        })
-      : undefined;
-    if (wantKeys) {
-      const { layerCacheKeys } = await import('./cache.js');
-      layerKeys = await layerCacheKeys(layers, epoch ? { epoch } : {}, base?.manifest.digest, { signal });
-    }
-    const keys = layerKeys;
-    const { ImageSbom } = attest?.sbom
-      ? await import('./attestations/image-sbom.js')
-      : { ImageSbom: undefined };
-    const sbom = ImageSbom
-      ? new ImageSbom({
-          cacheDir: join(cacheDir, '..', 'sbom-findings'),
-          signal,
-          onWarning: (w) => options.logger.debug(w),
-        })
-      : undefined;
-    const reuse =
-      cacheFrom.length > 0 && keys !== undefined
-        ? async (i: number, depth: number) => {
-            const { reuseCachedLayer } = await import('./cache.js');
-            return reuseCachedLayer(
-              cacheFrom,
-              keys.slice(i),
-              { depth, compression: compression ?? 'gzip' },
-              work,
-              signal,
-            );
-          }
+  async function buildAndExport(): Promise<ExportImageResult> {
+    /** Builds the image of one platform: the base for that platform, the common layers, then its own. */
+    const buildFor = async (platform: Platform, ownLayers: readonly LayerInput[]) => {
+      const layers = [...options.layers, ...ownLayers];
+      const base = options.base
+        ? await readBaseImage(options.base, work, {
+            platform,
+            signal,
+            ...(options.insecureBase ? { insecure: true } : {}),
+          })
         : undefined;
-    const { source } = await buildExportSource({
-      store: work,
-      layers,
-      ...(base ? { base } : {}),
-      ...(options.config ? { config: options.config } : {}),
-      ...(options.edits ? { edits: options.edits } : {}),
-      platform,
-      compression: compression ?? 'gzip',
-      ...(level !== undefined ? { level } : {}),
-      ...(forceCompression ? { forceCompression } : {}),
-      ...(oci !== undefined ? { oci } : {}),
-      ...(epoch ? { epoch } : {}),
-      cacheDir,
-      signal,
-      ...(reuse ? { reuse } : {}),
-      ...(sbom ? { observe: (i: number) => sbom.observer(i) } : {}),
-      onLayer: (i, layer, _fromCache, how) => {
-        if (how !== 'built') sbom?.notWalked(i);
-        options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`);
-        if (how !== 'built') {
-          const from = how === 'cached' ? 'the local layer cache' : how;
-          options.progress.cached?.(`layer ${i}`, `layer ${i} ${layer.descriptor.digest} from ${from}`);
-        }
-      },
-      ...(options.progress.bytes
-        ? {
-            onBytes: (i: number, uncompressed: number) =>
-              options.progress.bytes?.(`layer ${i}`, `layer ${i}`, uncompressed),
-          }
-        : {}),
-      onRecompress: (from, to) =>
-        options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
-    });
-    if (!attest) return { source };
-    const { imageAttestations } = await import('./attestations/export-attestations.js');
-    const attestations = await imageAttestations({
-      attest,
-      image: source.ref as ExportImage,
-      provider: source.provider,
-      platform,
-      inputs: layers,
-      ...(sbom ? { sbom } : {}),
-      ...(base && options.base ? { base: { ref: options.base, digest: base.manifest.digest } } : {}),
-      ...(options.edits ? { edits: options.edits } : {}),
-      ...(options.config ? { config: options.config } : {}),
-      outputs: options.outputs,
-      ...(epoch ? { epoch } : {}),
-      startedOn,
-      cwd,
-    });
-    return { source, attestations };
-  };
-
-  let source: ExportSource;
-  if (platforms === undefined || platforms.length === 1) {
-    const platform = platforms?.[0] ?? options.platform ?? defaultPlatform();
-    const own = options.platformLayers?.[formatPlatform(platform)] ?? [];
-    options.progress.start('build', `building ${options.layers.length + own.length} layer(s)`);
-    const built = await buildFor(platform, own);
-    source = built.source;
-    if (built.attestations)
-      source = { ...source, attestations: { [formatPlatform(platform)]: built.attestations } };
-    options.progress.done('build');
-    if (options.inlineCache && layerKeys && source.ref) {
-      const { inlineLayerCache } = await import('./cache.js');
-      const inline = await inlineLayerCache(source, layerKeys, epoch ? { createdAt: epoch } : {});
-      if (inline) source = { ...source, ref: { ...source.ref, inlineCache: inline } };
-      else
-        options.logger.warn('--cache-to type=inline: no layer to cache; the image carries no inline cache');
-    }
-  } else {
-    // One image per platform, exported as an index; a platform's own layers go on top of the common ones.
-    const refs: Record<string, ExportImage> = {};
-    const metadata: Record<string, Uint8Array> = {};
-    const providers: Provider[] = [];
-    const listed: { ID: string; Platform: Platform }[] = [];
-    const attestations: Record<string, ExportAttestation[]> = {};
-    for (const platform of platforms) {
-      const id = formatPlatform(platform);
-      if (refs[id] !== undefined) {
-        throw new OptionError('PLATFORM_TWICE', `--platform lists ${id} twice`, { key: 'platform' });
+      if (wantKeys) {
+        const { layerCacheKeys } = await import('./cache.js');
+        layerKeys = await layerCacheKeys(layers, epoch ? { epoch } : {}, base?.manifest.digest, { signal });
       }
-      const own = options.platformLayers?.[id] ?? [];
-      options.progress.start(
-        `build ${id}`,
-        `building ${options.layers.length + own.length} layer(s) for ${id}`,
-      );
-      const { source: built, attestations: attached } = await buildFor(platform, own);
-      if (attached) attestations[id] = attached;
-      options.progress.done(`build ${id}`);
-      refs[id] = built.ref as ExportImage;
-      metadata[imageConfigKey(id)] = built.metadata[MetadataKey.imageConfig] as Uint8Array;
-      const epoch = built.metadata[MetadataKey.epoch];
-      if (epoch !== undefined) metadata[`${MetadataKey.epoch}/${id}`] = epoch;
-      if (!providers.includes(built.provider)) providers.push(built.provider);
-      listed.push({ ID: id, Platform: platform });
-    }
-    metadata[MetadataKey.platforms] = new TextEncoder().encode(JSON.stringify({ Platforms: listed }));
-    source = {
-      refs,
-      metadata,
-      provider: overlayProvider(...providers),
-      ...(Object.keys(attestations).length > 0 ? { attestations } : {}),
+      const keys = layerKeys;
+      const { ImageSbom } = attest?.sbom
+        ? await import('./attestations/image-sbom.js')
+        : { ImageSbom: undefined };
+      const sbom = ImageSbom
+        ? new ImageSbom({
+            cacheDir: join(cacheDir, '..', 'sbom-findings'),
+            signal,
+            onWarning: (w) => options.logger.debug(w),
+          })
+        : undefined;
+      const reuse =
+        cacheFrom.length > 0 && keys !== undefined
+          ? async (i: number, depth: number) => {
+              const { reuseCachedLayer } = await import('./cache.js');
+              return reuseCachedLayer(
+                cacheFrom,
+                keys.slice(i),
+                { depth, compression: compression ?? 'gzip' },
+                work,
+                signal,
+              );
+            }
+          : undefined;
+      const { source } = await buildExportSource({
+        store: work,
+        layers,
+        ...(base ? { base } : {}),
+        ...(options.config ? { config: options.config } : {}),
+        ...(options.edits ? { edits: options.edits } : {}),
+        platform,
+        compression: compression ?? 'gzip',
+        ...(level !== undefined ? { level } : {}),
+        ...(forceCompression ? { forceCompression } : {}),
+        ...(oci !== undefined ? { oci } : {}),
+        ...(epoch ? { epoch } : {}),
+        cacheDir,
+        signal,
+        ...(reuse ? { reuse } : {}),
+        ...(sbom ? { observe: (i: number) => sbom.observer(i) } : {}),
+        onLayer: (i, layer, _fromCache, how) => {
+          if (how !== 'built') sbom?.notWalked(i);
+          options.logger.debug(`layer ${i}: ${layer.descriptor.digest} (${how})`);
+          if (how !== 'built') {
+            const from = how === 'cached' ? 'the local layer cache' : how;
+            options.progress.cached?.(`layer ${i}`, `layer ${i} ${layer.descriptor.digest} from ${from}`);
+          }
+        },
+        ...(options.progress.bytes
+          ? {
+              onBytes: (i: number, uncompressed: number) =>
+                options.progress.bytes?.(`layer ${i}`, `layer ${i}`, uncompressed),
+            }
+          : {}),
+        onRecompress: (from, to) =>
+          options.logger.debug(`base layer ${from.digest} recompressed to ${to.descriptor.digest}`),
+        taps,
+      });
+      if (!attest) return { source };
+      const { imageAttestations } = await import('./attestations/export-attestations.js');
+      const attestations = await imageAttestations({
+        attest,
+        image: source.ref as ExportImage,
+        provider: source.provider,
+        platform,
+        inputs: layers,
+        ...(sbom ? { sbom } : {}),
+        ...(base && options.base ? { base: { ref: options.base, digest: base.manifest.digest } } : {}),
+        ...(options.edits ? { edits: options.edits } : {}),
+        ...(options.config ? { config: options.config } : {}),
+        outputs: options.outputs,
+        ...(epoch ? { epoch } : {}),
+        startedOn,
+        cwd,
+      });
+      return { source, attestations };
     };
-  }
 
-  const results: { type: string; response: Record<string, string> }[] = [];
-  const finalizers: (() => Promise<void>)[] = [];
-  for (const { type, instance } of instances) {
-    signal.throwIfAborted();
-    const result: ExportResult = await instance.export(source, {
-      store: work,
-      progress: options.progress,
-      signal,
-      logger: options.logger,
-    });
-    if (result.finalize) finalizers.push(result.finalize);
-    results.push({ type, response: result.response });
+    let source: ExportSource;
+    if (platforms === undefined || platforms.length === 1) {
+      const platform = platforms?.[0] ?? options.platform ?? defaultPlatform();
+      const own = options.platformLayers?.[formatPlatform(platform)] ?? [];
+      options.progress.start('build', `building ${options.layers.length + own.length} layer(s)`);
+      const built = await buildFor(platform, own);
+      source = built.source;
+      if (built.attestations)
+        source = { ...source, attestations: { [formatPlatform(platform)]: built.attestations } };
+      options.progress.done('build');
+      if (options.inlineCache && layerKeys && source.ref) {
+        const { inlineLayerCache } = await import('./cache.js');
+        const inline = await inlineLayerCache(source, layerKeys, epoch ? { createdAt: epoch } : {});
+        if (inline) source = { ...source, ref: { ...source.ref, inlineCache: inline } };
+        else
+          options.logger.warn('--cache-to type=inline: no layer to cache; the image carries no inline cache');
+      }
+    } else {
+      // One image per platform, exported as an index; a platform's own layers go on top of the common ones.
+      const refs: Record<string, ExportImage> = {};
+      const metadata: Record<string, Uint8Array> = {};
+      const providers: Provider[] = [];
+      const listed: { ID: string; Platform: Platform }[] = [];
+      const attestations: Record<string, ExportAttestation[]> = {};
+      for (const platform of platforms) {
+        const id = formatPlatform(platform);
+        if (refs[id] !== undefined) {
+          throw new OptionError('PLATFORM_TWICE', `--platform lists ${id} twice`, { key: 'platform' });
+        }
+        const own = options.platformLayers?.[id] ?? [];
+        options.progress.start(
+          `build ${id}`,
+          `building ${options.layers.length + own.length} layer(s) for ${id}`,
+        );
+        const { source: built, attestations: attached } = await buildFor(platform, own);
+        if (attached) attestations[id] = attached;
+        options.progress.done(`build ${id}`);
+        refs[id] = built.ref as ExportImage;
+        metadata[imageConfigKey(id)] = built.metadata[MetadataKey.imageConfig] as Uint8Array;
+        const epoch = built.metadata[MetadataKey.epoch];
+        if (epoch !== undefined) metadata[`${MetadataKey.epoch}/${id}`] = epoch;
+        if (!providers.includes(built.provider)) providers.push(built.provider);
+        listed.push({ ID: id, Platform: platform });
+      }
+      metadata[MetadataKey.platforms] = new TextEncoder().encode(JSON.stringify({ Platforms: listed }));
+      source = {
+        refs,
+        metadata,
+        provider: overlayProvider(...providers),
+        ...(Object.keys(attestations).length > 0 ? { attestations } : {}),
+      };
+    }
+
+    const results: { type: string; response: Record<string, string> }[] = [];
+    const finalizers: (() => Promise<void>)[] = [];
+    for (const { type, instance } of instances) {
+      signal.throwIfAborted();
+      const result: ExportResult = await instance.export(source, ctx);
+      if (result.finalize) finalizers.push(result.finalize);
+      results.push({ type, response: result.response });
+    }
+    for (const f of finalizers) await f();
+    return { outputs: results, source, ...(layerKeys ? { layerKeys } : {}) };
   }
-  for (const f of finalizers) await f();
-  return { outputs: results, source, ...(layerKeys ? { layerKeys } : {}) };
 }

@@ -27,6 +27,11 @@ export interface DockerArchiveInput {
    * whose chain the daemon lacks is refused by the loader with "invalid diffID".
    */
   readonly placeholders?: ReadonlySet<number>;
+  /**
+   * Positions whose bytes are in the archive already, at the path given (a layer streamed while it was built, see
+   * `LoadStream`): listed in `manifest.json`, not written again.
+   */
+  readonly prewritten?: ReadonlyMap<number, string>;
 }
 
 export interface DockerArchiveOptions {
@@ -38,7 +43,8 @@ export interface DockerArchiveOptions {
 const zeroBlock = new Uint8Array(512);
 const enc = new TextEncoder();
 
-function header(name: string, size: number, type: 'file' | 'directory' = 'file'): Uint8Array {
+/** The header of an archive entry: owned by root, dated 0, as `docker save` does not care. */
+export function archiveHeader(name: string, size: number, type: 'file' | 'directory' = 'file'): Uint8Array {
   return encodeTarHeader({
     name,
     type,
@@ -50,7 +56,8 @@ function header(name: string, size: number, type: 'file' | 'directory' = 'file')
   });
 }
 
-function padding(size: number): Uint8Array | undefined {
+/** The zero bytes after an entry of `size` bytes, or undefined when it ends on a block. */
+export function archivePadding(size: number): Uint8Array | undefined {
   const pad = (512 - (size % 512)) % 512;
   return pad === 0 ? undefined : zeroBlock.subarray(0, pad);
 }
@@ -72,6 +79,12 @@ export function planDockerArchive(input: DockerArchiveInput): {
   let chain: Digest | undefined;
   input.layers.forEach((layer, i) => {
     chain = chain === undefined ? layer.diffId : digestOf(`${chain} ${layer.diffId}`);
+    const prewritten = input.prewritten?.get(i);
+    if (prewritten !== undefined) {
+      paths.push(prewritten);
+      seen.add(prewritten);
+      return;
+    }
     const placeholder = input.placeholders?.has(i) === true;
     // A placeholder is named by the chain it stands for, never by a digest its (empty) bytes do not have.
     const path = placeholder ? `present/${digestEncoded(chain)}` : blobPath(layer.descriptor.digest);
@@ -106,7 +119,7 @@ export async function* dockerArchiveStream(
       const dir = `${parts.slice(0, i).join('/')}/`;
       if (dirs.has(dir)) continue;
       dirs.add(dir);
-      yield header(dir, 0, 'directory');
+      yield archiveHeader(dir, 0, 'directory');
     }
   };
   let written = 0;
@@ -114,11 +127,11 @@ export async function* dockerArchiveStream(
     signal?.throwIfAborted();
     yield* directory(path);
     if (layer === undefined) {
-      yield header(path, 0);
+      yield archiveHeader(path, 0);
       continue;
     }
     const size = layer.descriptor.size;
-    yield header(path, size);
+    yield archiveHeader(path, size);
     let sent = 0;
     for await (const chunk of layer.open(signal ? { signal } : {})) {
       if (sent + chunk.byteLength > size) {
@@ -140,17 +153,17 @@ export async function* dockerArchiveStream(
         { expected: String(size), actual: String(sent) },
       );
     }
-    const pad = padding(size);
+    const pad = archivePadding(size);
     if (pad) yield pad;
   }
   yield* directory(plan.configPath);
-  yield header(plan.configPath, input.config.byteLength);
+  yield archiveHeader(plan.configPath, input.config.byteLength);
   yield input.config;
-  const configPad = padding(input.config.byteLength);
+  const configPad = archivePadding(input.config.byteLength);
   if (configPad) yield configPad;
-  yield header('manifest.json', plan.manifest.byteLength);
+  yield archiveHeader('manifest.json', plan.manifest.byteLength);
   yield plan.manifest;
-  const manifestPad = padding(plan.manifest.byteLength);
+  const manifestPad = archivePadding(plan.manifest.byteLength);
   if (manifestPad) yield manifestPad;
   yield new Uint8Array(1024);
 }

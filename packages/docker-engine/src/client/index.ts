@@ -17,6 +17,8 @@ export type { ListImagesOptions, RemovedImage } from './images.js';
 export { messageError, readJsonMessages } from './json-messages.js';
 export type { LoadImageInput, LoadImageOptions, LoadImageProgress, LoadImageResult } from './load-image.js';
 export { loadImage } from './load-image.js';
+export type { LoadStreamLayer } from './load-stream.js';
+export { LoadStream } from './load-stream.js';
 export { engineUsesContainerdStore, usesContainerdStore } from './system.js';
 export { checkEngineTag, parseEngineTag } from './tag-rules.js';
 export type { EngineRequest, EngineResponse } from './transport.js';

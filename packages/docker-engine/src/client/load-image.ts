@@ -6,6 +6,7 @@ import { dockerArchiveStream, type EngineLayer } from './docker-archive.js';
 import type { EngineClient } from './engine-client.js';
 import { isEngineError } from './errors.js';
 import { findHeldChains } from './held-layers.js';
+import type { LoadStream } from './load-stream.js';
 import { engineUsesContainerdStore } from './system.js';
 import { checkEngineTag } from './tag-rules.js';
 
@@ -28,6 +29,11 @@ export interface LoadImageOptions {
   readonly onProgress?: (event: LoadImageProgress) => void;
   /** Send placeholders for layers the Engine provably holds (default true); false sends every layer. */
   readonly reuseLayers?: boolean;
+  /**
+   * A load opened while the layers were built, holding some of them already (`LoadStream`): the rest of the
+   * archive goes into it. An image the Engine turns out to have is only tagged, and the stream is dropped.
+   */
+  readonly stream?: LoadStream;
 }
 
 export interface LoadImageResult {
@@ -103,7 +109,9 @@ export async function loadImage(
       await engine.tagImage(id, t, sig);
     }
   };
+  const stream = options.stream;
   if ((await engine.findImage(id, sig)) !== undefined) {
+    stream?.abort(new Error('the Docker Engine has the image already'));
     await tagAll();
     return {
       id,
@@ -118,30 +126,36 @@ export async function loadImage(
   const chains = chainIds(input.layers.map((l) => l.diffId));
   const held = options.reuseLayers === false ? new Set<Digest>() : await findHeldChains(engine, chains, sig);
   let placeholders = new Set<number>();
+  const prewritten = new Map<number, string>();
   chains.forEach((c, i) => {
-    if (held.has(c)) placeholders.add(i);
+    const path = stream?.pathOf((input.layers[i] as EngineLayer).diffId);
+    if (path !== undefined) prewritten.set(i, path);
+    else if (held.has(c)) placeholders.add(i);
   });
 
   let bytesSent = 0;
   const send = async () => {
     bytesSent = 0;
+    const before = stream?.bytes ?? 0;
     const archive = dockerArchiveStream(
-      { config: input.config, layers: input.layers, placeholders },
+      { config: input.config, layers: input.layers, placeholders, prewritten },
       {
         ...sig,
         onBytes: (written, total) => {
-          bytesSent = written;
-          options.onProgress?.({ phase: 'send', written, total });
+          bytesSent = before + written;
+          options.onProgress?.({ phase: 'send', written: before + written, total: before + total });
         },
       },
     );
-    return engine.loadArchive(archive, sig);
+    bytesSent = before;
+    return stream ? stream.finish(archive) : engine.loadArchive(archive, sig);
   };
   let result: Awaited<ReturnType<typeof send>>;
   try {
     result = await send();
   } catch (error) {
-    if (placeholders.size === 0 || !isMissingChain(error)) throw error;
+    // A streamed load cannot be sent again (its layers are gone by): the refusal stands.
+    if (stream || placeholders.size === 0 || !isMissingChain(error)) throw error;
     placeholders = new Set();
     result = await send();
   }

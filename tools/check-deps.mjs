@@ -26,7 +26,7 @@ const allowed = {
     'content-store',
     'digest',
   ],
-  containerd: ['manifest', 'content-store', 'digest'],
+  containerd: ['layer', 'manifest', 'content-store', 'digest'],
   sign: ['push', 'reference-store/reference', 'manifest', 'content-store', 'digest'],
   sbom: ['layer', 'digest'],
   transports: [

@@ -5,6 +5,8 @@ export {
   defaultContainerdNamespace,
   resolveContainerdLocation,
 } from './address.js';
+export type { InPlaceApply, InPlaceApplyOptions, InPlaceTarget } from './apply-in-place.js';
+export { openInPlaceApply } from './apply-in-place.js';
 export { chainIds } from './chain-id.js';
 export type { ConnectOptions } from './client.js';
 export { ContainerdClient, connectContainerd } from './client.js';

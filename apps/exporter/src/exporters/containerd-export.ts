@@ -1,9 +1,23 @@
-import type { ContainerdClient, ContainerdLocation } from '@lading/containerd';
+import type { ContainerdClient, ContainerdLocation, InPlaceApply } from '@lading/containerd';
 import { blobSourceFrom } from '@lading/content-store';
-import { type Descriptor, defaultPlatform, isIndexMediaType, OptionError } from '@lading/digest';
+import {
+  type Descriptor,
+  type Digest,
+  defaultPlatform,
+  isIndexMediaType,
+  isIntegrityError,
+  OptionError,
+} from '@lading/digest';
 import { sourceImages, type WrittenImages, writeImages } from '../operations/write-image.js';
 import { ResponseKey } from '../plugin/keys.js';
-import type { ExportContext, ExportEnv, ExportLayer, ExportResult, ExportSource } from '../plugin/types.js';
+import type {
+  ExportContext,
+  ExportEnv,
+  ExportLayer,
+  ExportResult,
+  ExportSource,
+  LayerTap,
+} from '../plugin/types.js';
 import type { ImageExporterOptions } from './image-exporter.js';
 import { imageNaming, recordNames } from './image-names.js';
 import { recordImageResponse } from './image-response.js';
@@ -59,7 +73,28 @@ export async function exportToContainerd(
   ctx: ExportContext,
   opts: ImageExporterOptions,
   location: ContainerdLocation,
+  /** The connection and lease `tapContainerdLayers` opened; else one is opened here. Closed at the end. */
+  session?: ContainerdSession,
 ): Promise<ExportResult> {
+  try {
+    checkContainerdOptions(opts);
+    const images = sourceImages(source);
+    // Names are checked before anything is written.
+    const { formatReference, parseNormalizedReference, withDefaultTag } = await import(
+      '@lading/reference-store/reference'
+    );
+    const normalise = (name: string) => formatReference(withDefaultTag(parseNormalizedReference(name)));
+    if (opts.store && opts.targetName !== '' && opts.targetName !== '*') {
+      for (const n of opts.targetName.split(',')) normalise(n);
+    }
+    session ??= await openContainerdSession(ctx, opts, location);
+    return await exportUnderLease(source, ctx, opts, session, images, normalise);
+  } finally {
+    await session?.close();
+  }
+}
+
+function checkContainerdOptions(opts: ImageExporterOptions): void {
   if (opts.unpackDir !== undefined) {
     throw new OptionError(
       'UNPACK_DIR_CONTAINERD',
@@ -67,15 +102,25 @@ export async function exportToContainerd(
       { key: 'unpack-dir' },
     );
   }
-  const images = sourceImages(source);
-  // Names are checked before anything is written.
-  const { formatReference, parseNormalizedReference, withDefaultTag } = await import(
-    '@lading/reference-store/reference'
-  );
-  const normalise = (name: string) => formatReference(withDefaultTag(parseNormalizedReference(name)));
-  if (opts.store && opts.targetName !== '' && opts.targetName !== '*') {
-    for (const n of opts.targetName.split(',')) normalise(n);
-  }
+}
+
+/** One export's connection to containerd and its temporary lease, which holds everything written under it. */
+export interface ContainerdSession {
+  /** The client, under the lease. */
+  readonly client: ContainerdClient;
+  /** Layers being committed by in-place applies; the unpack waits for them. */
+  readonly pending: Set<Promise<void>>;
+  /** Deletes the lease (what remains is held by the image records) and closes the connection. Never throws. */
+  close(): Promise<void>;
+  /** close() was called. */
+  readonly closed: boolean;
+}
+
+async function openContainerdSession(
+  ctx: ExportContext,
+  opts: ImageExporterOptions,
+  location: ContainerdLocation,
+): Promise<ContainerdSession> {
   const { checkSnapshotter, connectContainerd } = await import('@lading/containerd');
   const client = await connectContainerd(location);
   try {
@@ -84,25 +129,130 @@ export async function exportToContainerd(
       { expiresInMs: leaseTtlMs, labels: { 'lading.dev/lease.temporary': new Date().toISOString() } },
       { signal: ctx.signal },
     );
-    try {
-      return await exportUnderLease(source, ctx, opts, client.withLease(lease.id), images, normalise);
-    } finally {
-      await client.leases.delete(lease.id).catch(() => {});
-    }
-  } finally {
+    let closing: Promise<void> | undefined;
+    return {
+      client: client.withLease(lease.id),
+      pending: new Set(),
+      get closed() {
+        return closing !== undefined;
+      },
+      close() {
+        closing ??= client.leases
+          .delete(lease.id)
+          .catch(() => {})
+          .finally(() => client.close());
+        return closing;
+      },
+    };
+  } catch (error) {
     client.close();
+    throw error;
   }
+}
+
+/**
+ * With `unpack=true` and `store=true`: the connection and lease are made before the layers are built, and each
+ * layer built on a chain containerd has committed (or on nothing) is applied into its snapshotter while it is made,
+ * from this process as containerd's own applier would (`openInPlaceApply`); the unpack in `exportToContainerd` then
+ * finds those chains committed and skips them. A layer that cannot be applied in place (a mount this process cannot
+ * write, a failed apply) is left to containerd's diff service, as without the tap. Undefined when there is nothing
+ * to tap.
+ */
+export async function tapContainerdLayers(
+  ctx: ExportContext,
+  opts: ImageExporterOptions,
+  location: ContainerdLocation,
+): Promise<{ readonly tap: LayerTap; readonly session: ContainerdSession } | undefined> {
+  if (!opts.unpack || !opts.store) return undefined;
+  checkContainerdOptions(opts);
+  const session = await openContainerdSession(ctx, opts, location);
+  const { chainIds, isNotFoundError, openInPlaceApply } = await import('@lading/containerd');
+  const { snapshotter } = opts;
+  const open = new Set<InPlaceApply>();
+  const committed = async (chainId: Digest) => {
+    try {
+      await session.client.snapshots.stat(snapshotter, chainId, { signal: ctx.signal });
+      return true;
+    } catch (error) {
+      if (isNotFoundError(error)) return false;
+      throw error;
+    }
+  };
+  const tap: LayerTap = {
+    async layer(t) {
+      if (ctx.signal.aborted) return undefined;
+      const parent = chainIds(t.parentDiffIds).at(-1) ?? '';
+      let apply: InPlaceApply | undefined;
+      try {
+        // The new layer's own chain ID is known only at the end: one committed meanwhile is fine (commit).
+        if (parent !== '' && !(await committed(parent))) return undefined;
+        apply = await openInPlaceApply(session.client, {
+          snapshotter,
+          parentChainId: parent,
+          signal: ctx.signal,
+        });
+      } catch (error) {
+        ctx.logger.debug(`layer ${t.index}: not applied in place: ${(error as Error).message}`);
+        return undefined;
+      }
+      if (apply === undefined) return undefined;
+      const a = apply;
+      open.add(a);
+      let failed = false;
+      const giveUp = async (error: unknown) => {
+        failed = true;
+        open.delete(a);
+        const message = `layer ${t.index}: the in-place apply failed, containerd's diff service applies it: ${(error as Error).message}`;
+        if (isIntegrityError(error)) ctx.logger.warn(message);
+        else ctx.logger.debug(message);
+        await a.abort(error);
+      };
+      return {
+        async write(chunk) {
+          if (failed) return;
+          try {
+            await a.write(chunk);
+          } catch (error) {
+            await giveUp(error);
+          }
+        },
+        async end(layer) {
+          if (failed) return;
+          const done = a.commit(layer.diffId).then((chainId) => {
+            open.delete(a);
+            ctx.logger.debug(`layer ${t.index}: ${chainId} applied in place (${a.mode})`);
+          }, giveUp);
+          session.pending.add(done);
+          await done;
+          session.pending.delete(done);
+        },
+        async abort(reason) {
+          failed = true;
+          open.delete(a);
+          await a.abort(reason);
+        },
+      };
+    },
+    async abort(reason) {
+      const taken = [...open];
+      open.clear();
+      await Promise.all(taken.map((a) => a.abort(reason)));
+      await session.close();
+    },
+  };
+  return { tap, session };
 }
 
 async function exportUnderLease(
   source: ExportSource,
   ctx: ExportContext,
   opts: ImageExporterOptions,
-  client: ContainerdClient,
+  session: ContainerdSession,
   images: ReturnType<typeof sourceImages>,
   normalise: (name: string) => string,
 ): Promise<ExportResult> {
   const { signal } = ctx;
+  const { client } = session;
   const { UncompressedLabel, indexGcLabels, manifestGcLabels, unpackImage } = await import(
     '@lading/containerd'
   );
@@ -161,6 +311,8 @@ async function exportUnderLease(
     if (opts.store) {
       // Unpacked before anything is named: a failed unpack leaves no record pointing at a half-made image.
       if (opts.unpack) {
+        // Layers applied in place while they were built are committed first: the unpack skips their chains.
+        await Promise.allSettled(session.pending);
         const label = `unpacking to ${opts.snapshotter}`;
         ctx.progress.start(label, label);
         await unpackImage(client, desc, {

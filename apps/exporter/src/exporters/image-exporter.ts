@@ -5,7 +5,13 @@ import { type SourceImage, sourceImages, writeImages } from '../operations/write
 import { parseBoolAttr, parseIntAttr } from '../plugin/attrs.js';
 import { ResponseKey } from '../plugin/keys.js';
 import type { ExportEnv, Exporter, ExporterInstance, ExportResult } from '../plugin/types.js';
-import { type ContainerdChoice, chooseContainerd, exportToContainerd } from './containerd-export.js';
+import {
+  type ContainerdChoice,
+  type ContainerdSession,
+  chooseContainerd,
+  exportToContainerd,
+  tapContainerdLayers,
+} from './containerd-export.js';
 import { imageNaming, recordNames } from './image-names.js';
 import { type ImageOptions, imageOptionsFromAttrs } from './image-options.js';
 import { recordImageResponse } from './image-response.js';
@@ -121,13 +127,29 @@ function makeImageExporter(type: 'image' | 'registry', containerd: ContainerdCho
     attributes: [...known, 'annotation*', 'containerimage.*'],
     resolve(attrs, env): ExporterInstance {
       const opts = resolveImageAttrs(attrs, env, { pushDefault: type === 'registry' });
+      const choice = type === 'image' ? containerd : { ...containerd, probeDefault: false };
+      // Decided once: by beginLayers when the layers are tapped, else by export.
+      let where: ReturnType<typeof chooseContainerd> | undefined;
+      let session: ContainerdSession | undefined;
       return {
         name: 'exporting to image',
+        async beginLayers(ctx) {
+          where ??= chooseContainerd(choice, env);
+          const location = await where;
+          if (location === undefined) return undefined;
+          const tapped = await tapContainerdLayers(ctx, opts, location);
+          session = tapped?.session;
+          return tapped?.tap;
+        },
         async export(source, ctx): Promise<ExportResult> {
           ctx.signal.throwIfAborted();
-          const choice = type === 'image' ? containerd : { ...containerd, probeDefault: false };
-          const location = await chooseContainerd(choice, env);
-          if (location !== undefined) return exportToContainerd(source, ctx, opts, location);
+          where ??= chooseContainerd(choice, env);
+          const location = await where;
+          if (location !== undefined) {
+            // A session the tap's abort closed is not reused.
+            const open = session?.closed === false ? session : undefined;
+            return exportToContainerd(source, ctx, opts, location, open);
+          }
           const base = ctx.store as FullStore;
           const images = sourceImages(source);
           if (opts.unpack && images.length > 1) {

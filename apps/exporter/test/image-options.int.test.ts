@@ -1,4 +1,4 @@
-// type=image / type=registry options (seed 001) end to end against a real Distribution registry, read back by skopeo.
+// type=image / type=registry options (BuildKit's exporter/containerimage/export.go) end to end against a real Distribution registry, read back by skopeo.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { havePeers, makeTempDir, run, startRegistry, type TempDir } from '@lading/testkit';

@@ -165,7 +165,7 @@ describe('several platforms: what cannot take them', () => {
   const cases: [string, string[], number, string][] = [
     ['type=docker', ['-o', 'type=docker,dest=d.tar'], 2, 'type=docker holds one image'],
     [
-      'type=moby (seed 000)',
+      'type=moby (moby exporter)',
       ['-o', 'type=moby,name=x'],
       3,
       'exporting multiple references to image store is currently unsupported',

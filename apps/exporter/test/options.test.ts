@@ -1,5 +1,5 @@
 // Every error path of the export options and the store commands, through the whole CLI: the exit code of DESIGN §6
-// and the message (the seeds' exact text where they have one), and nothing written on a usage error.
+// and the message (BuildKit's and moby's exact text where they have one), and nothing written on a usage error.
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@lading/testkit';
@@ -30,7 +30,7 @@ const env = () => ({ LADING_STORE: join(dir.path, 'store'), LADING_MOBY_ROOT: jo
 
 const out = 'type=oci,dest=never.tar';
 const cases: [string, string[], number, string][] = [
-  // type=moby (seed 000): each name is parsed as a normalised reference
+  // type=moby (moby's builder/builder-next/exporter/export.go): each name is parsed as a normalised reference
   [
     'moby name not lowercase',
     ['-o', 'type=moby,"name=ok,UPPER/Case"'],
@@ -38,7 +38,7 @@ const cases: [string, string[], number, string][] = [
     'the repository name "Case" must be lowercase',
   ],
   ['moby name with a bad tag', ['-o', 'type=moby,name=app:bad tag'], 2, 'invalid name "app:bad tag"'],
-  // type=image (seed 001)
+  // type=image (BuildKit's exporter/containerimage/export.go)
   ['image push without a name', ['-o', 'type=image,push=true'], 2, 'push needs a name'],
   [
     'image compression',
@@ -127,7 +127,7 @@ const cases: [string, string[], number, string][] = [
   ['--cmd not strings', ['--cmd', '[1]', '-o', out], 2, '--cmd [1]: expected a JSON array of strings'],
   ['--platform', ['--platform', 'a/b/c/d', '-o', out], 3, 'invalid platform "a/b/c/d"'],
   ['--epoch', ['--epoch=-5', '-o', out], 3, 'invalid epoch'],
-  // config JSON (seed 002: a null config is refused)
+  // config JSON (moby's builder/builder-next/exporter/mobyexporter/writer.go: a null config is refused)
   ['--config not JSON', ['--config', 'bad.json', '-o', out], 3, 'image config is not valid JSON'],
   ['--config null', ['--config', 'null.json', '-o', out], 3, 'null image config'],
   ['--config an array', ['--config', 'array.json', '-o', out], 3, 'must be a JSON object'],

@@ -46,7 +46,7 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-/** The seed's CommitOptions, as flags. */
+/** buildah's CommitOptions (buildah's commit.go), as flags. */
 export interface CommitOptions {
   readonly format?: 'oci' | 'docker';
   /** Of the new layer. Default: uncompressed (buildah's `--disable-compression` defaults to true). */
@@ -54,7 +54,7 @@ export interface CommitOptions {
   /** `--disable-compression` given: to another transport every layer goes as it is (no default gzip). */
   readonly disableCompression?: boolean;
   readonly compressionLevel?: number;
-  /** Extra names for the image in local storage (the seed's AdditionalTags). */
+  /** Extra names for the image in local storage (buildah's AdditionalTags). */
   readonly additionalTags?: readonly string[];
   /** `--timestamp`: seconds; the config's, history's and every new-layer entry's time. */
   readonly timestamp?: number;
@@ -82,7 +82,10 @@ export interface CommitResult {
   readonly destinationDigest?: string;
 }
 
-/** `compression-format` names; bzip2 and xz are refused as the seed does, since no layer media type exists for them. */
+/**
+ * `compression-format` names; bzip2 and xz are refused as buildah's commit.go does, since no layer media type
+ * exists for them.
+ */
 export function parseCompressionFormat(name: string): Compression {
   if (name === 'gzip' || name === 'zstd') return name;
   if (name === 'uncompressed' || name === 'none') return 'uncompressed';
@@ -142,8 +145,9 @@ const configType = (format: 'oci' | 'docker') =>
 
 /**
  * `buildah commit`: the container's changes since its base become one new layer; config and manifest follow
- * (seed 004). Into local storage only that layer, the config and the manifest are written (the base layers are
- * already there: the seed's shallow copy); to any other transport the whole image goes through `writeImage`.
+ * (buildah's commit.go). Into local storage only that layer, the config and the manifest are written (the base
+ * layers are already there: buildah's shallow copy); to any other transport the whole image goes through
+ * `writeImage`.
  */
 export async function commitContainer(
   storage: Storage,
@@ -168,7 +172,7 @@ export async function commitContainer(
   }
   const epochSeconds = options.timestamp ?? options.sourceDateEpoch;
   const now = epochSeconds === undefined ? new Date() : new Date(epochSeconds * 1000);
-  // As the seed's Commit: the policy is read (a broken policy.json fails before any work). It is enforced by
+  // As buildah's commit.go's Commit: the policy is read (a broken policy.json fails before any work). It is enforced by
   // writeImage on the copy to another transport; the shallow copy into local storage evaluates none.
   await loadPolicy(options.signaturePolicy);
   const local = dest === undefined || dest.transport === 'containers-storage';

@@ -28,7 +28,7 @@ interface Platforms {
   readonly Platforms?: readonly { readonly ID?: string }[];
 }
 
-/** The image and config moby's exporter would take from a source (the seed's checks and error strings). */
+/** The image and config moby's exporter would take from a source (moby's builder/builder-next/exporter/export.go: its checks and error strings). */
 export function mobyInput(
   source: ExportSource,
   metaConfig?: Uint8Array,

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { type Digest, digestOf, IntegrityError } from '@lading/digest';
 import { isAlreadyExistsError } from './errors.js';
+import { prepareExtraction } from './extraction.js';
 import type { Mount, SnapshotService } from './snapshots.js';
 
 const require = createRequire(import.meta.url);
@@ -60,19 +60,14 @@ export async function openInPlaceApply(
   const { snapshotter, signal } = options;
   const parent = options.parentChainId ?? '';
   const call = signal ? { signal } : {};
-  let key = '';
-  let mounts: Mount[] = [];
-  for (let attempt = 0; ; attempt++) {
-    // containerd's snapshots.UnpackKeyFormat, "extract-<unique> <name>": the chain ID is not known before the end.
-    key = `extract-${process.hrtime.bigint() % 1_000_000_000n}-${randomBytes(3).toString('base64url')} in-place ${parent || 'base'}`;
-    try {
-      mounts = await target.snapshots.prepare(snapshotter, key, parent, call);
-      break;
-    } catch (error) {
-      if (isAlreadyExistsError(error) && attempt < 3) continue;
-      throw error;
-    }
-  }
+  // The chain ID is not known before the end: the key names the parent instead.
+  const { key, mounts } = await prepareExtraction(
+    target.snapshots,
+    snapshotter,
+    `in-place ${parent || 'base'}`,
+    parent,
+    call,
+  );
   const remove = () =>
     target.snapshots.remove(snapshotter, key).then(
       () => {},

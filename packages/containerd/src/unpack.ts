@@ -15,6 +15,7 @@ import { chainIds } from './chain-id.js';
 import type { ContainerdContentStore } from './content-store.js';
 import type { DiffService } from './diff.js';
 import { grpcCodeOf, isAlreadyExistsError, isNotFoundError } from './errors.js';
+import { prepareExtraction } from './extraction.js';
 import type { SnapshotService } from './snapshots.js';
 
 /** The label containerd's client sets on a layer blob once its diff ID is verified by an apply. */
@@ -75,19 +76,7 @@ export async function unpackLayers(
       options.onLayer?.({ index: i, chainId, applied: false });
       continue;
     }
-    let key = '';
-    let mounts: Awaited<ReturnType<SnapshotService['prepare']>> = [];
-    for (let attempt = 0; ; attempt++) {
-      // containerd's snapshots.UnpackKeyFormat: "extract-<unique> <chainID>"
-      key = `extract-${process.hrtime.bigint() % 1_000_000_000n}-${randomBytes(3).toString('base64url')} ${chainId}`;
-      try {
-        mounts = await target.snapshots.prepare(snapshotter, key, parent, call);
-        break;
-      } catch (error) {
-        if (isAlreadyExistsError(error) && attempt < 3) continue;
-        throw error;
-      }
-    }
+    const { key, mounts } = await prepareExtraction(target.snapshots, snapshotter, chainId, parent, call);
     let committed = false;
     try {
       const result = await target.diff.apply(layer.blob, mounts, call);

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { coldAndWarmThroughApi } from '../lib/layer-api.mjs';
 import { realTreeVersion } from '../real-tree.mjs';
 
 function blobSizeOfUmociLayout(layout) {
@@ -93,29 +94,9 @@ export default async function (bench) {
     note: 'includes node start and module load (see the --version rows of the exporter suite); the target is judged through the API below',
   });
 
-  // Through the API, as a long-running builder (BuildKit is a daemon) calls it: cold builds into a fresh store,
-  // then warm rebuilds of the unchanged tree, all in this process.
-  const { openLocalStore } = await import('@lading/content-store');
-  const { buildLayer } = await import('@lading/layer');
+  // Through the API, as a long-running builder calls it.
   const apiStore = bench.tmp('api-store');
-  const build = async () =>
-    buildLayer(tree, await openLocalStore(apiStore), {
-      compression: 'gzip',
-      oci: true,
-      cacheDir: join(apiStore, '.lading', 'layer-cache'),
-    });
-  const coldApi = [];
-  for (let i = 0; i < 3; i++) {
-    await rm(apiStore, { recursive: true, force: true });
-    const t = process.hrtime.bigint();
-    const layer = await build();
-    coldApi.push(Number(process.hrtime.bigint() - t) / 1e9);
-    if (layer.fromCache) throw new Error('a build into a fresh store came from the layer cache');
-  }
-  const warmApi = await bench.timeFn(async () => {
-    if (!(await build()).fromCache) throw new Error('the warm rebuild missed the layer cache');
-  });
-  const coldMedian = coldApi.sort((a, b) => a - b)[1];
+  const { cold: coldMedian, warm: warmApi } = await coldAndWarmThroughApi(bench, tree, apiStore);
   bench.record('gzip layer through the API: cold build', { value: Number(coldMedian.toFixed(3)), unit: 's' });
   bench.record('gzip layer through the API: warm rebuild', { value: Number(warmApi.toFixed(3)), unit: 's' });
   bench.record('warm rebuild / cold build, through the API', {

@@ -64,7 +64,7 @@ describe('type=image attributes', () => {
     expect((error as Error).message).toContain(`non-bool value specified for ${key}`);
   });
 
-  it('compression: uncompressed, gzip, zstd; anything else is BuildKit's error', () => {
+  it('compression: uncompressed, gzip, zstd; anything else is the error BuildKit gives', () => {
     for (const c of ['uncompressed', 'gzip', 'zstd']) {
       expect(resolveImageAttrs({ compression: c }, env(), { pushDefault: false }).compression).toBe(c);
     }

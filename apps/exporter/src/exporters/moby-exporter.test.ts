@@ -101,7 +101,7 @@ describe('type=moby', () => {
     expect(warnings).toContain('image exporter: unknown option bogus');
   });
 
-  describe('moby's checks on Ref and Refs', () => {
+  describe('the checks moby makes on Ref and Refs', () => {
     const image = { layers: [] };
     const cases: [string, () => ExportSource, string][] = [
       [

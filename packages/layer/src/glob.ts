@@ -5,7 +5,13 @@
  */
 export function compileGlobs(patterns: readonly string[]): (path: string) => boolean {
   if (patterns.length === 0) return () => false;
-  const res = patterns.map((p) => {
+  const res = globSources(patterns).map((source) => new RegExp(source));
+  return (path) => res.some((re) => re.test(path));
+}
+
+/** The regular expressions `compileGlobs` matches with, as sources: what a worker thread can be given. */
+export function globSources(patterns: readonly string[]): string[] {
+  return patterns.map((p) => {
     const clean = p.replace(/^\.?\//, '').replace(/\/+$/, '');
     let src = '';
     for (let i = 0; i < clean.length; i++) {
@@ -22,7 +28,6 @@ export function compileGlobs(patterns: readonly string[]): (path: string) => boo
       else if (c === '?') src += '[^/]';
       else src += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
     }
-    return new RegExp(`^${src}(?:/.*)?$`);
+    return `^${src}(?:/.*)?$`;
   });
-  return (path) => res.some((re) => re.test(path));
 }

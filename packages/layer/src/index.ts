@@ -18,7 +18,7 @@ export type { TarEntryType, TarHeader } from './tar-header.js';
 export { encodeTarHeader } from './tar-header.js';
 export type { TreeEntry, WalkOptions } from './tree-entry.js';
 export { readTreeEntries, walkTree } from './tree-entry.js';
-export { treeMetadataKey } from './tree-key.js';
+export { type TreeKeyOptions, treeMetadataKey } from './tree-key.js';
 export type { LayerSource, UnpackOptions } from './unpack.js';
 export { applyLayer, unpackLayers } from './unpack.js';
 export { opaqueWhiteout, whiteoutPrefix } from './whiteouts.js';

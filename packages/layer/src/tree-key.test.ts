@@ -13,19 +13,19 @@ afterAll(async () => {
   await tmp.cleanup();
 });
 
-/** `app/` over 3 directories of 12 packages each: the units are the 36 packages, two levels down. */
+/** `srv/app/` over 3 directories of 12 packages each: the units are the 36 packages, at the deepest unit depth. */
 function makeTree(name: string): string {
   const root = join(tmp.path, name);
   for (let s = 0; s < 3; s++) {
     for (let p = 0; p < 12; p++) {
-      const dir = join(root, 'app', `scope${s}`, `pkg${p}`, 'lib');
+      const dir = join(root, 'srv', 'app', `scope${s}`, `pkg${p}`, 'lib');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'index.js'), `module.exports = ${p};`);
       writeFileSync(join(dir, 'é.js'), '');
       symlinkSync('index.js', join(dir, 'main.js'));
     }
   }
-  writeFileSync(join(root, 'app', 'package.json'), '{}');
+  writeFileSync(join(root, 'srv', 'app', 'package.json'), '{}');
   return root;
 }
 
@@ -52,13 +52,13 @@ describe('tree key walked by two threads', () => {
   it('sees a change deep inside a unit the worker walked, and not one under an excluded path', () => {
     const root = makeTree('changed');
     const before = keyWith(root, { threads: 2, share: 'worker' }).key;
-    const excludedBefore = keyWith(root, { threads: 2, share: 'worker' }, ['app/scope2/pkg7']).key;
-    writeFileSync(join(root, 'app', 'scope2', 'pkg7', 'lib', 'new.js'), '');
+    const excludedBefore = keyWith(root, { threads: 2, share: 'worker' }, ['srv/app/scope2/pkg7']).key;
+    writeFileSync(join(root, 'srv', 'app', 'scope2', 'pkg7', 'lib', 'new.js'), '');
     const after = keyWith(root, { threads: 2, share: 'worker' });
     expect(after.units.byWorker).toBe(36);
     expect(after.key).not.toBe(before);
     expect(after.key).toBe(keyWith(root, { threads: 1 }).key);
-    expect(keyWith(root, { threads: 2, share: 'worker' }, ['app/scope2/pkg7']).key).toBe(excludedBefore);
+    expect(keyWith(root, { threads: 2, share: 'worker' }, ['srv/app/scope2/pkg7']).key).toBe(excludedBefore);
   });
 
   it('keeps a small tree on one thread', () => {

@@ -10,7 +10,10 @@ export interface KeyWriter {
 }
 
 export interface KeyWalker {
-  writer(header?: string): KeyWriter;
+  /** The key's writer, after its header. */
+  writer(header: string): KeyWriter;
+  /** A unit's writer: smaller batches, as one is made per unit (the batch size is part of the bytes hashed). */
+  unitWriter(): KeyWriter;
   /** Sorts names in place in Go's byte order of their UTF-8. */
   sortNames(names: string[]): string[];
   /** Whether an exclude pattern matches this path (relative to the root). */
@@ -28,7 +31,11 @@ export interface KeyWalker {
  * third of a warm rebuild. Plain (not bigint) stat: twice as fast, and its millisecond doubles keep sub-microsecond
  * differences, finer than the kernel clock ticks that file times come from.
  */
-export function makeKeyWalker(fs: typeof Fs, crypto: typeof Crypto, excludeSources: readonly string[]): KeyWalker {
+export function makeKeyWalker(
+  fs: typeof Fs,
+  crypto: typeof Crypto,
+  excludeSources: readonly string[],
+): KeyWalker {
   const excludes = excludeSources.map((s) => new RegExp(s));
   const excluded = (path: string) => excludes.some((re) => re.test(path));
   // Code units from U+D800 up (surrogates and the BMP's last block) are where UTF-16 order and UTF-8 byte order part.
@@ -37,10 +44,10 @@ export function makeKeyWalker(fs: typeof Fs, crypto: typeof Crypto, excludeSourc
   const sortNames = (names: string[]) =>
     names.some((n) => beyondSurrogates.test(n)) ? names.sort(byUtf8) : names.sort();
 
-  const writer = (header = ''): KeyWriter => {
+  const writer = (header: string, batch = 4096): KeyWriter => {
     const hash = crypto.createHash('sha256');
     let text = header;
-    const numbers = new Float64Array(11 * 4096);
+    const numbers = new Float64Array(11 * batch);
     let n = 0;
     const flush = () => {
       hash.update(text);
@@ -77,8 +84,10 @@ export function makeKeyWalker(fs: typeof Fs, crypto: typeof Crypto, excludeSourc
     };
   };
 
+  const unitWriter = () => writer('', 256);
+
   const walkUnit = (rel: string, abs: string): Buffer => {
-    const key = writer();
+    const key = unitWriter();
     const visit = (r0: string, a0: string): void => {
       for (const name of sortNames(fs.readdirSync(a0))) {
         const r = `${r0}/${name}`;
@@ -93,5 +102,5 @@ export function makeKeyWalker(fs: typeof Fs, crypto: typeof Crypto, excludeSourc
     return key.digest();
   };
 
-  return { writer, sortNames, excluded, walkUnit };
+  return { writer, unitWriter, sortNames, excluded, walkUnit };
 }

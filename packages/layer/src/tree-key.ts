@@ -10,11 +10,11 @@ import { type KeyWalker, type KeyWriter, makeKeyWalker } from './tree-key-walker
 const walkKeyVersion = 'lading-layer-cache-walk-v4';
 
 /**
- * The key is split at the first depth (up to `maxUnitDepth`) that holds at least `minUnits` directories: those
+ * The key is split at the first depth that holds at least `minUnits` directories (or at `maxUnitDepth`): those
  * directories are the units, each keyed on its own (its digest goes into the key in its place), so that two threads
  * can walk them. The split depends only on the tree, never on how many threads walked it.
  */
-const minUnits = 16;
+const minUnits = 64;
 const maxUnitDepth = 4;
 /** Below this many units a second thread costs more (its start) than it saves. */
 const minUnitsForWorker = 8;
@@ -110,14 +110,24 @@ function unitDigests(
     options.onUnits?.({ total: units.length, byWorker: 0 });
     return units.map((u) => walker.walkUnit(u.rel, u.abs));
   }
-  // control: [next unit to claim, units claimed and not yet stored]; then a status byte and 32 digest bytes per unit
+  // control: [next claim (an index into `order`), units claimed and not yet stored]; then a status byte and 32
+  // digest bytes per unit
   const shared = new SharedArrayBuffer(8 + units.length * 33);
   const control = new Int32Array(shared, 0, 2);
   const status = new Uint8Array(shared, 8, units.length);
   const digests = new Uint8Array(shared, 8 + units.length);
+  // Largest first, so that no big unit is left to the end: a directory's link count is 2 + its subdirectories.
+  const order = units
+    .map((_, i) => i)
+    .sort((a, b) => (units[b] as Node).st.nlink - (units[a] as Node).st.nlink);
   const worker = new Worker(workerSource, {
     eval: true,
-    workerData: { shared, units: units.map((u) => [u.rel, u.abs]), exclude: globSources(walk.exclude ?? []) },
+    workerData: {
+      shared,
+      units: units.map((u) => [u.rel, u.abs]),
+      order,
+      exclude: globSources(walk.exclude ?? []),
+    },
   });
   worker.on('error', () => {
     // Its units are walked again below; nothing else depends on it.
@@ -126,7 +136,8 @@ function unitDigests(
   const out: Buffer[] = new Array(units.length);
   try {
     if (!workerOnly) {
-      for (let i = Atomics.add(control, 0, 1); i < units.length; i = Atomics.add(control, 0, 1)) {
+      for (let k = Atomics.add(control, 0, 1); k < units.length; k = Atomics.add(control, 0, 1)) {
+        const i = order[k] as number;
         const u = units[i] as Node;
         out[i] = walker.walkUnit(u.rel, u.abs);
       }
@@ -134,7 +145,10 @@ function unitDigests(
     // Until every unit is claimed and every claimed one stored; the deadline only matters for a worker that never
     // started (`share: 'worker'`): its units are then walked below.
     const deadline = Date.now() + 30_000;
-    while ((Atomics.load(control, 0) < units.length || Atomics.load(control, 1) !== 0) && Date.now() < deadline) {
+    while (
+      (Atomics.load(control, 0) < units.length || Atomics.load(control, 1) !== 0) &&
+      Date.now() < deadline
+    ) {
       Atomics.wait(control, 1, Atomics.load(control, 1), 5);
     }
   } finally {
@@ -157,19 +171,20 @@ function unitDigests(
 // CommonJS run with `eval`, so it works the same from dist/, from a bundle and from sources under a test runner.
 const workerSource = `
 const { workerData } = require('node:worker_threads');
-const { shared, units, exclude } = workerData;
+const { shared, units, order, exclude } = workerData;
 const walker = (${makeKeyWalker.toString()})(require('node:fs'), require('node:crypto'), exclude);
 const control = new Int32Array(shared, 0, 2);
 const status = new Uint8Array(shared, 8, units.length);
 const digests = new Uint8Array(shared, 8 + units.length);
 for (;;) {
   Atomics.add(control, 1, 1);
-  const i = Atomics.add(control, 0, 1);
-  if (i >= units.length) {
+  const k = Atomics.add(control, 0, 1);
+  if (k >= units.length) {
     Atomics.sub(control, 1, 1);
     Atomics.notify(control, 1);
     break;
   }
+  const i = order[k];
   try {
     digests.set(walker.walkUnit(units[i][0], units[i][1]), i * 32);
     Atomics.store(status, i, 1);
@@ -203,7 +218,11 @@ function keyOfListedEntries(root: string, walk: WalkOptions, walker: KeyWalker, 
     if (d < maxUnitDepth && isDirectory(e)) dirsAt[d] = (dirsAt[d] ?? 0) + 1;
   }
   let unitDepth = 0;
-  while ((dirsAt[unitDepth] ?? 0) > 0 && (dirsAt[unitDepth] ?? 0) < minUnits && unitDepth < maxUnitDepth - 1) {
+  while (
+    (dirsAt[unitDepth] ?? 0) > 0 &&
+    (dirsAt[unitDepth] ?? 0) < minUnits &&
+    unitDepth < maxUnitDepth - 1
+  ) {
     unitDepth++;
   }
   const key = walker.writer(header);
@@ -218,7 +237,7 @@ function keyOfListedEntries(root: string, walk: WalkOptions, walker: KeyWalker, 
     key.add(e.path, e.abs, e.st);
     unit = undefined;
     if (d === unitDepth && isDirectory(e)) {
-      unit = walker.writer();
+      unit = walker.unitWriter();
       unitKeys.push(unit);
     }
   }

@@ -1,5 +1,5 @@
 import { type Digest, digestEncoded } from '@lading/digest';
-import { parseImageReference } from '@lading/transports';
+import { parseImageReference } from '@lading/transports/reference';
 import { splitName } from '../operations/image-rows.js';
 import type { InspectedImage } from '../operations/images.js';
 import { templateFields } from './commands/ls.js';

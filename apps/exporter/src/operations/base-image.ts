@@ -18,7 +18,7 @@ import {
 } from '@lading/digest';
 import { parseHistoryFromConfig } from '@lading/image-config';
 import { layoutEntriesNamed } from '@lading/reference-store/reference';
-import { parseImageReference } from '@lading/transports';
+import { parseImageReference } from '@lading/transports/reference';
 import type { ExportLayer } from '../plugin/types.js';
 
 export interface BaseImage {

@@ -133,10 +133,12 @@ export class EngineTransport {
     const tls = endpoint.kind === 'tcp' && endpoint.tls !== undefined;
     const send = tls ? httpsRequest : httpRequest;
     const path = `${endpoint.kind === 'tcp' ? endpoint.basePath : ''}${req.path}${queryString(req.query)}`;
+    // No TLS, no server name: without `servername: ''` Node's agent works one out for every request, and its first
+    // IPv6 check compiles a large regular expression (about 10 ms of a warm export).
     const target =
       endpoint.kind === 'unix'
-        ? { socketPath: endpoint.socketPath, host: 'docker' }
-        : { host: endpoint.host, port: endpoint.port };
+        ? { socketPath: endpoint.socketPath, host: 'docker', servername: '' }
+        : { host: endpoint.host, port: endpoint.port, ...(tls ? {} : { servername: '' }) };
     const headers: Record<string, string> = { 'User-Agent': 'lading', ...req.headers };
     if (req.body instanceof Uint8Array) headers['Content-Length'] = String(req.body.byteLength);
     return new Promise<EngineResponse>((resolve, reject) => {

@@ -65,6 +65,7 @@ export interface Writer {
   /** Appends `chunk`; once the promise resolves the writer holds no reference to it (the caller may reuse it). */
   write(chunk: Uint8Array): Promise<void>;
   status(): Promise<IngestStatus>;
+  /** Returns the digest and size of the bytes written (checked against `expected` where it names them). */
   commit(
     expected?: Expectation,
     options?: CommitOptions,

@@ -5,13 +5,18 @@ import type { Layer, LayerWriteOptions } from './layer.js';
 
 /** Where a layer's bytes go while it is written: the tar bytes to `diff`, the blob bytes to `write`. */
 export interface LayerSink {
-  /** Hashes the uncompressed tar for the diffID; the producer feeds it. */
+  /**
+   * Hashes the uncompressed tar for the diffID; the producer feeds it, except for an uncompressed layer, whose
+   * diffID is its blob digest (`diffIsBlob`): hashing the same bytes twice would only cost time.
+   */
   readonly diff: Digester;
+  readonly diffIsBlob: boolean;
   /** The diffID is hashed elsewhere (off the main thread): its size and digest come from `hash`, not `diff`. */
   hashDiffWith(hash: DiffHash): void;
   /**
-   * Hashes, counts and stores blob bytes. Resolves once the previous write is done, so one store write overlaps
-   * the production of the next chunk; a chunk must stay untouched until the write after it has been asked for.
+   * Counts and stores blob bytes (the store's writer hashes them: its digest is the blob's). Resolves once the
+   * previous write is done, so one store write overlaps the production of the next chunk; a chunk must stay
+   * untouched until the write after it has been asked for.
    */
   write(chunk: Uint8Array): Promise<void>;
 }
@@ -23,9 +28,9 @@ export interface DiffHash {
 }
 
 /**
- * Opens an ingest in the store, lets `fill` write the blob through a sink, then commits it under the computed
- * digest and returns the layer. On any failure the ingest is aborted (nothing half-written stays) and the error
- * goes on.
+ * Opens an ingest in the store, lets `fill` write the blob through a sink, then commits it under the digest the
+ * store's writer computed (every `Writer` hashes what it is given) and returns the layer. On any failure the ingest
+ * is aborted (nothing half-written stays) and the error goes on.
  */
 export async function commitLayer(
   store: Ingester,
@@ -35,7 +40,8 @@ export async function commitLayer(
 ): Promise<Layer> {
   options.signal?.throwIfAborted();
   const diff = new Digester('sha256');
-  const blob = new Digester('sha256');
+  const diffIsBlob = compression === 'uncompressed';
+  let blobSize = 0;
   const writer: Writer = await store.writer({
     ref: options.ref ?? `lading-layer-${randomUUID()}`,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -44,18 +50,19 @@ export async function commitLayer(
   let elsewhere: DiffHash | undefined;
   const sink: LayerSink = {
     diff,
+    diffIsBlob,
     hashDiffWith(hash) {
       elsewhere = hash;
     },
     async write(chunk) {
-      blob.update(chunk);
+      blobSize += chunk.byteLength;
       await pending;
       pending = writer.write(chunk);
       // A failed write is awaited (and thrown) at the next write or at the end, never left unhandled.
       pending.catch(() => {});
       options.onProgress?.({
-        uncompressedBytes: (elsewhere ?? diff).size,
-        compressedBytes: blob.size,
+        uncompressedBytes: diffIsBlob ? blobSize : (elsewhere ?? diff).size,
+        compressedBytes: blobSize,
       });
     },
   };
@@ -63,18 +70,17 @@ export async function commitLayer(
     await fill(sink);
     await pending;
     options.signal?.throwIfAborted();
-    const digest = blob.digest();
-    const diffId = elsewhere ? await elsewhere.digest() : diff.digest();
-    const uncompressedSize = (elsewhere ?? diff).size;
-    await writer.commit({ digest, size: blob.size });
+    const diffId = diffIsBlob ? undefined : elsewhere ? await elsewhere.digest() : diff.digest();
+    const uncompressedSize = diffIsBlob ? blobSize : (elsewhere ?? diff).size;
+    const { digest } = await writer.commit({ size: blobSize });
     return {
       descriptor: {
         mediaType: layerMediaType(compression, { oci: options.oci ?? true }),
         digest,
-        size: blob.size,
+        size: blobSize,
         ...(options.annotations ? { annotations: options.annotations } : {}),
       },
-      diffId,
+      diffId: diffId ?? digest,
       uncompressedSize,
     };
   } catch (error) {

@@ -37,13 +37,17 @@ export async function writeLayer(
       }
       return;
     }
+    if (sink.diffIsBlob) {
+      for await (const chunk of source) await sink.write(chunk);
+      return;
+    }
     async function* hashed(): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
         sink.diff.update(chunk);
         yield chunk;
       }
     }
-    const compressed = compression === 'uncompressed' ? hashed() : compressStream(hashed(), compress);
+    const compressed = compressStream(hashed(), compress);
     for await (const chunk of compressed) await sink.write(chunk);
   });
 }

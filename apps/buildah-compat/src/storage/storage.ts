@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { FileLock, type FullStore, openLocalStore, writeFileAtomic } from '@lading/content-store';
 import { type Descriptor, InvalidInputError, NotFoundError, parseJson } from '@lading/digest';
 import type { ImageConfig } from '@lading/image-config';
@@ -296,6 +294,9 @@ async function removeTree(dir: string): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM')
       throw e;
+    // Loaded here: node:child_process brings net and streams with it, which `images` and the like never need.
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
     await promisify(execFile)('chmod', ['-R', 'u+rwX', dir]);
     await rm(dir, { recursive: true, force: true });
   }

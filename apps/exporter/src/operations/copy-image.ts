@@ -19,6 +19,7 @@ import {
   maxManifestBytes,
   NotFoundError,
   OptionError,
+  parseJsonObject,
 } from '@lading/digest';
 import { layoutEntriesNamed } from '@lading/reference-store/reference';
 import type { ContainerdCopyOptions } from './copy-containerd.js';
@@ -49,7 +50,7 @@ export async function copyImageGraph(
     const isJson = isManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
     if (isJson) {
       const bytes = await readBlob(src, d, { maxBytes: maxManifestBytes });
-      const node = JSON.parse(new TextDecoder().decode(bytes)) as Node;
+      const node = parseJsonObject(bytes, { what: `manifest ${d.digest}`, code: 'MANIFEST_INVALID' }) as Node;
       for (const c of [
         ...(node.manifests ?? []),
         ...(node.config ? [node.config] : []),

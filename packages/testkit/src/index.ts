@@ -5,6 +5,8 @@ export type { DockerdOptions, RunningDockerd } from './dockerd.js';
 export { socketRequest, startDockerd } from './dockerd.js';
 export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
 export { startFaultProxy } from './fault-proxy.js';
+export type { GpgKey, GpgKeyOptions } from './gpg-keys.js';
+export { gpgIn, makeGpgKey } from './gpg-keys.js';
 export type {
   HostileExchange,
   HostileHandler,

@@ -3,6 +3,8 @@ export type { ContainerdOptions, RunningContainerd } from './containerd.js';
 export { startContainerd } from './containerd.js';
 export type { DockerdOptions, RunningDockerd } from './dockerd.js';
 export { socketRequest, startDockerd } from './dockerd.js';
+export type { FakeDaemon, FakeHandler, RecordedRequest } from './fake-engine.js';
+export { sendJson, startFakeDaemon } from './fake-engine.js';
 export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
 export { startFaultProxy } from './fault-proxy.js';
 export type { GpgKey, GpgKeyOptions } from './gpg-keys.js';

@@ -17,6 +17,8 @@ export type {
   HostileRequest,
 } from './hostile-registry.js';
 export { startHostileRegistry } from './hostile-registry.js';
+export type { PeerSetup } from './peer-setup.js';
+export { setUpPeer } from './peer-setup.js';
 export type { PeerName } from './peers.js';
 export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
 export { firstTsBlock, runReadmeExample } from './readme-example.js';

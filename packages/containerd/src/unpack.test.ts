@@ -21,6 +21,7 @@ describe('unpackImage on a config that is not JSON', () => {
     // Only the content store is there: anything past the config would fail on the missing services.
     const target = { content } as unknown as UnpackTarget;
     const err = await unpackImage(target, manifest, {
+      snapshotter: 'overlayfs',
       platform: { os: 'linux', architecture: 'amd64' },
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'invalid-input', code: 'CONFIG_INVALID' });

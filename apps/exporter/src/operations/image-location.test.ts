@@ -1,11 +1,11 @@
-import { type Descriptor, ExitCode, exitCodeFor } from '@lading/digest';
+import { type Descriptor, type Digest, ExitCode, exitCodeFor } from '@lading/digest';
 import { describe, expect, it } from 'vitest';
 import { layoutEntry } from './image-location.js';
 
 // As containers/image reads oci:DIR:TAG (oci/layout/oci_transport.go getManifestDescriptor), for copy and verify.
 const entry = (hex: string, mediaType: string, ref: string): Descriptor => ({
   mediaType,
-  digest: `sha256:${hex.repeat(64)}`,
+  digest: `sha256:${hex.repeat(64)}` as Digest,
   size: 1,
   annotations: { 'org.opencontainers.image.ref.name': ref },
 });

@@ -4,12 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningDockerd,
   run,
+  setUpPeer,
   startDockerd,
   type TempDir,
-  writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ladingBuildah } from './helpers.js';
@@ -44,18 +44,14 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'skopeo'))('lading-buil
       Manifest: SkopeoManifest;
     };
 
+  let peer: PeerSetup<RunningDockerd> | undefined;
   beforeAll(async () => {
-    dockerd = await startDockerd();
-    tmp = await makeTempDir('lading-buildah-daemon-int-');
+    peer = await setUpPeer(startDockerd(), 'lading-buildah-daemon-int-', { busybox: true });
+    ({ daemon: dockerd, dir: tmp, rootfs } = peer);
     root = join(tmp.path, 'root');
-    rootfs = join(tmp.path, 'rootfs');
-    writeBusyboxRootfs(rootfs);
     writeFileSync(join(rootfs, 'etc', 'message'), 'pushed by lading-buildah\n');
   }, 120_000);
-  afterAll(async () => {
-    await dockerd?.stop();
-    await tmp?.cleanup();
-  });
+  afterAll(async () => peer?.stop());
 
   it('push IMAGE docker-daemon:app:2, then docker run works; the ID is the config digest', async () => {
     const c = await lbr(['from', 'scratch']);

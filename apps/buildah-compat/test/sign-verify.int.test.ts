@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { havePeers, inCI, makeTempDir, run, startRegistry, type TempDir } from '@lading/testkit';
+import { havePeers, inCI, makeGpgKey, makeTempDir, run, startRegistry, type TempDir } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ladingBuildah, lb } from './helpers.js';
 
@@ -34,22 +34,9 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
       ladingBuildah(root, ['--registries-conf-dir', p('registries.d'), ...args], { env: gpgEnv() });
 
     async function genKey(name: string): Promise<string> {
-      const gpg = (args: string[]) => run('gpg', ['--homedir', gnupg, '--batch', ...args]);
-      await gpg([
-        '--passphrase',
-        '',
-        '--quick-gen-key',
-        `${name} <${name}@example.com>`,
-        'default',
-        'default',
-        'never',
-      ]);
-      const fpr = (await gpg(['--list-keys', '--with-colons', `${name}@example.com`])).stdout
-        .split('\n')
-        .find((l) => l.startsWith('fpr:'))
-        ?.split(':')[9] as string;
-      await writeFile(p(`${name}.pub.asc`), (await gpg(['--armor', '--export', fpr])).stdout);
-      return fpr;
+      const key = await makeGpgKey(gnupg, name);
+      await writeFile(p(`${name}.pub.asc`), key.publicArmored);
+      return key.fingerprint;
     }
 
     async function policy(

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Digest } from '@lading/digest';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningDockerd,
   run,
+  setUpPeer,
   startDockerd,
   type TempDir,
-  writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finalConfig } from '../src/operations/write-image.js';
@@ -182,12 +182,11 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'tar', 'skopeo'))(
       return JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>;
     }
 
+    let peer: PeerSetup<RunningDockerd> | undefined;
     beforeAll(async () => {
-      dir = await makeTempDir('lading-buildkit-bytes-');
-      daemon = await startDockerd();
-      const rootfs = join(dir.path, 'rootfs');
-      await mkdir(rootfs);
-      writeBusyboxRootfs(rootfs);
+      peer = await setUpPeer(startDockerd(), 'lading-buildkit-bytes-', { busybox: true });
+      ({ daemon, dir } = peer);
+      const rootfs = peer.rootfs;
       await run('tar', ['-C', rootfs, '-cf', join(dir.path, 'rootfs.tar'), '.']);
       await daemon.docker(['import', join(dir.path, 'rootfs.tar'), 'judge/busybox:1']);
       for (const c of cases) {
@@ -205,10 +204,7 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'tar', 'skopeo'))(
       }
     }, 600_000);
 
-    afterAll(async () => {
-      await daemon?.stop();
-      await dir?.cleanup();
-    });
+    afterAll(async () => peer?.stop());
 
     it('the oracle holds: each saved config is the bytes of BuildKit’s image ID', () => {
       expect(saved.size).toBe(cases.length);

@@ -7,11 +7,11 @@ import { gunzipSync } from 'node:zlib';
 import { connectContainerd } from '@lading/containerd';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningContainerd,
+  setUpPeer,
   startContainerd,
   type TempDir,
-  writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lading } from './helpers.js';
@@ -23,19 +23,15 @@ describe.runIf(havePeers('containerd', 'ctr', 'runc', 'busybox'))('type=image in
   let dir: TempDir;
   let rootfs: string;
   let extra: string;
+  let peer: PeerSetup<RunningContainerd> | undefined;
   beforeAll(async () => {
-    daemon = await startContainerd();
-    dir = await makeTempDir('lading-ctrd-export-');
-    rootfs = join(dir.path, 'rootfs');
-    writeBusyboxRootfs(rootfs);
+    peer = await setUpPeer(startContainerd(), 'lading-ctrd-export-', { busybox: true });
+    ({ daemon, dir, rootfs } = peer);
     extra = join(dir.path, 'extra');
     await mkdir(join(extra, 'etc'), { recursive: true });
     await writeFile(join(extra, 'etc', 'motd'), 'second layer\n');
   }, 60_000);
-  afterAll(async () => {
-    await daemon?.stop();
-    await dir?.cleanup();
-  });
+  afterAll(async () => peer?.stop());
 
   const env = () => ({ LADING_STORE: join(dir.path, 'store') });
   const ctr = async (args: string[], namespace = 'default') => (await daemon.ctr(args, { namespace })).stdout;

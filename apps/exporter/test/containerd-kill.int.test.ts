@@ -6,8 +6,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningContainerd,
+  setUpPeer,
   startContainerd,
   type TempDir,
 } from '@lading/testkit';
@@ -18,18 +19,16 @@ describe.runIf(havePeers('containerd', 'ctr'))('kill -9 during an export into co
   let daemon: RunningContainerd;
   let dir: TempDir;
   let tree: string;
+  let peer: PeerSetup<RunningContainerd> | undefined;
   beforeAll(async () => {
-    daemon = await startContainerd();
-    dir = await makeTempDir('lading-ctrd-kill-');
+    peer = await setUpPeer(startContainerd(), 'lading-ctrd-kill-');
+    ({ daemon, dir } = peer);
     tree = join(dir.path, 'tree');
     await mkdir(tree);
     // Random bytes do not compress: the layer blob is as big as the tree, long enough to kill mid-upload.
     for (let i = 0; i < 6; i++) await writeFile(join(tree, `blob-${i}`), randomBytes(16 * 1024 * 1024));
   }, 60_000);
-  afterAll(async () => {
-    await daemon?.stop();
-    await dir?.cleanup();
-  });
+  afterAll(async () => peer?.stop());
 
   const env = () => ({ ...process.env, LADING_STORE: join(dir.path, 'store') });
   const args = () => [

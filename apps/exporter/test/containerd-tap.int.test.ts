@@ -10,11 +10,11 @@ import { createMemoryStore, type FullStore, writeBlob } from '@lading/content-st
 import type { Digest } from '@lading/digest';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningContainerd,
+  setUpPeer,
   startContainerd,
   type TempDir,
-  writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageExporters } from '../src/exporters/image-exporter.js';
@@ -31,12 +31,12 @@ describe.runIf(havePeers('containerd', 'ctr', 'runc', 'busybox', 'tar') && asRoo
     let store: FullStore;
     const tars: Buffer[] = [];
     const layers: ExportLayer[] = [];
+    let peer: PeerSetup<RunningContainerd> | undefined;
     beforeAll(async () => {
-      daemon = await startContainerd();
-      dir = await makeTempDir('lading-ctrd-tap-');
+      peer = await setUpPeer(startContainerd(), 'lading-ctrd-tap-', { busybox: true });
+      ({ daemon, dir } = peer);
       store = createMemoryStore();
-      const rootfs = join(dir.path, 'rootfs');
-      writeBusyboxRootfs(rootfs);
+      const rootfs = peer.rootfs;
       const upper = join(dir.path, 'upper');
       mkdirSync(join(upper, 'etc'), { recursive: true });
       writeFileSync(join(upper, 'etc', 'motd'), 'applied in place\n');
@@ -56,10 +56,7 @@ describe.runIf(havePeers('containerd', 'ctr', 'runc', 'busybox', 'tar') && asRoo
         layers.push({ descriptor, diffId: sha256(tar), uncompressedSize: tar.length });
       }
     }, 120_000);
-    afterAll(async () => {
-      await daemon?.stop();
-      await dir?.cleanup();
-    });
+    afterAll(async () => peer?.stop());
 
     const ctr = async (args: string[], namespace: string) => (await daemon.ctr(args, { namespace })).stdout;
     const snapshots = (namespace: string) =>

@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningDockerd,
+  setUpPeer,
   startDockerd,
   type TempDir,
-  writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportImage } from '../src/operations/export.js';
@@ -53,13 +53,12 @@ describe.runIf(peers)('type=moby streams a layer into the Engine while it is bui
   let dataDigest: string;
   const saved = { host: process.env.DOCKER_HOST, config: process.env.DOCKER_CONFIG };
 
+  let peer: PeerSetup<RunningDockerd> | undefined;
   beforeAll(async () => {
-    dockerd = await startDockerd();
+    peer = await setUpPeer(startDockerd(), 'lading-engine-stream-', { busybox: true });
+    ({ daemon: dockerd, dir: tmp, rootfs } = peer);
     process.env.DOCKER_HOST = dockerd.host;
     process.env.DOCKER_CONFIG = dockerd.env.DOCKER_CONFIG;
-    tmp = await makeTempDir('lading-engine-stream-');
-    rootfs = join(tmp.path, 'rootfs');
-    writeBusyboxRootfs(rootfs);
     // 48 MiB that neither compresses nor repeats: the build takes many chunks.
     mkdirSync(join(rootfs, 'data'));
     const data = Buffer.alloc(48 << 20);
@@ -70,8 +69,7 @@ describe.runIf(peers)('type=moby streams a layer into the Engine while it is bui
   afterAll(async () => {
     process.env.DOCKER_HOST = saved.host;
     process.env.DOCKER_CONFIG = saved.config;
-    await dockerd?.stop();
-    await tmp?.cleanup();
+    await peer?.stop();
   });
 
   const quiet = { warn: () => {}, debug: () => {} };

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { havePeers, inCI, makeTempDir, run, startRegistry, type TempDir } from '@lading/testkit';
+import { havePeers, inCI, makeGpgKey, makeTempDir, run, startRegistry, type TempDir } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helloRootfs, lading } from './helpers.js';
 
@@ -49,24 +49,10 @@ describe.runIf(havePeers('skopeo', 'docker-registry', 'openssl') && haveGpg())(
       ).stdout;
 
     async function makeKey(home: string, name: string): Promise<string> {
-      await mkdir(home, { recursive: true, mode: 0o700 });
-      const gpg = (args: string[]) => run('gpg', ['--homedir', home, '--batch', ...args]);
-      await gpg([
-        '--passphrase',
-        '',
-        '--quick-gen-key',
-        `${name} <${name}@example.com>`,
-        'default',
-        'default',
-        'never',
-      ]);
-      const fpr = (await gpg(['--list-secret-keys', '--with-colons'])).stdout
-        .split('\n')
-        .find((l) => l.startsWith('fpr:'))
-        ?.split(':')[9] as string;
-      await writeFile(p(`${name}.asc`), (await gpg(['--armor', '--export-secret-keys', fpr])).stdout);
-      await writeFile(p(`${name}.pub.asc`), (await gpg(['--armor', '--export', fpr])).stdout);
-      return fpr;
+      const key = await makeGpgKey(home, name);
+      await writeFile(p(`${name}.asc`), key.secretArmored);
+      await writeFile(p(`${name}.pub.asc`), key.publicArmored);
+      return key.fingerprint;
     }
 
     /** openssl's verdict on a cosign signature layer: its annotation over the payload, with the public key. */

@@ -1,5 +1,11 @@
 import { type Provider, readBlob } from '@lading/content-store';
-import { type Descriptor, isIndexMediaType, isManifestMediaType } from '@lading/digest';
+import {
+  type Descriptor,
+  isIndexMediaType,
+  isManifestMediaType,
+  maxManifestBytes,
+  parseJsonObject,
+} from '@lading/digest';
 
 const prefix = 'containerd.io/gc.ref.content';
 
@@ -45,8 +51,11 @@ export async function labelImageGraph(
     options.signal?.throwIfAborted();
     const manifest = isManifestMediaType(desc.mediaType);
     if (!manifest && !isIndexMediaType(desc.mediaType)) return;
-    const bytes = await readBlob(content, desc, { ...(options.signal ? { signal: options.signal } : {}) });
-    const node = JSON.parse(new TextDecoder().decode(bytes)) as {
+    const bytes = await readBlob(content, desc, {
+      maxBytes: maxManifestBytes,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const node = parseJsonObject(bytes, { what: `manifest ${desc.digest}`, code: 'MANIFEST_INVALID' }) as {
       config?: Descriptor;
       layers?: Descriptor[];
       manifests?: Descriptor[];

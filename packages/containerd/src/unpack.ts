@@ -7,9 +7,11 @@ import {
   InvalidInputError,
   isIndexMediaType,
   isManifestMediaType,
+  maxConfigBytes,
   NotFoundError,
   type Platform,
   parseDigest,
+  parseJsonObject,
 } from '@lading/digest';
 import { chainIds } from './chain-id.js';
 import type { ContainerdContentStore } from './content-store.js';
@@ -179,8 +181,12 @@ export async function unpackImage(
     );
   }
   const manifest = decodeManifest(await readBlob(target.content, desc), { expected: desc }).value;
-  const config = JSON.parse(
-    new TextDecoder().decode(await readBlob(target.content, manifest.config, { maxBytes: 8 << 20 })),
+  const config = parseJsonObject(
+    await readBlob(target.content, manifest.config, { maxBytes: maxConfigBytes }),
+    {
+      what: `image config ${manifest.config.digest}`,
+      code: 'CONFIG_INVALID',
+    },
   ) as { rootfs?: { diff_ids?: unknown } };
   const diffIds = Array.isArray(config.rootfs?.diff_ids)
     ? config.rootfs.diff_ids.map((d) => parseDigest(String(d)))

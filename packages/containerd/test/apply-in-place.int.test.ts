@@ -16,8 +16,9 @@ import { writeBlob } from '@lading/content-store';
 import { type Digest, isIntegrityError } from '@lading/digest';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningContainerd,
+  setUpPeer,
   startContainerd,
   type TempDir,
 } from '@lading/testkit';
@@ -112,15 +113,15 @@ describe.runIf(havePeers('containerd', 'ctr', 'tar') && asRoot)('applying a laye
     const lease = await c.leases.create({ expiresInMs: 10 * 60 * 1000 });
     return c.withLease(lease.id);
   };
+  let peer: PeerSetup<RunningContainerd> | undefined;
   beforeAll(async () => {
-    daemon = await startContainerd();
-    dir = await makeTempDir('lading-ctrd-inplace-');
+    peer = await setUpPeer(startContainerd(), 'lading-ctrd-inplace-');
+    ({ daemon, dir } = peer);
     layers = makeLayers(dir.path);
   }, 60_000);
   afterAll(async () => {
     for (const c of clients) c.close();
-    await daemon?.stop();
-    await dir?.cleanup();
+    await peer?.stop();
   });
 
   /** Applies `tar` in place on `parent`, in chunks of odd sizes. */

@@ -15,8 +15,9 @@ import {
 } from '@lading/digest';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningContainerd,
+  setUpPeer,
   startContainerd,
   type TempDir,
 } from '@lading/testkit';
@@ -44,15 +45,15 @@ describe.runIf(havePeers('containerd', 'ctr', 'tar'))('containerd client', () =>
   let daemon: RunningContainerd;
   let dir: TempDir;
   let client: ContainerdClient;
+  let peer: PeerSetup<RunningContainerd> | undefined;
   beforeAll(async () => {
-    daemon = await startContainerd();
-    dir = await makeTempDir('lading-ctrd-client-');
+    peer = await setUpPeer(startContainerd(), 'lading-ctrd-client-');
+    ({ daemon, dir } = peer);
     client = await connectContainerd({ address: daemon.address, namespace: 'client' });
   }, 60_000);
   afterAll(async () => {
     client?.close();
-    await daemon?.stop();
-    await dir?.cleanup();
+    await peer?.stop();
   });
 
   it('no socket: ContainerdError naming the address (exit 5 in the CLI)', async () => {

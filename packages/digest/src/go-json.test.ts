@@ -51,6 +51,26 @@ describe('goJson and sortedMap', () => {
     const map = sortedMap({ '\u{1F600}': '1', '\uFF61': '2', b: '3', a: '4' });
     expect(Object.keys(map)).toEqual(['a', 'b', '\uFF61', '\u{1F600}']);
   });
+  it('writes integer-like keys of a map in byte order too', () => {
+    // Go sorts map keys as strings ("10" < "9" < "a"); a JavaScript object puts integer-like keys first, 9 before 10.
+    const map = sortedMap({ a: 'z', '9': 'y', '10': 'x', '-1': 'w', '01': 'v' });
+    expect(goJson({ annotations: map })).toBe('{"annotations":{"-1":"w","01":"v","10":"x","9":"y","a":"z"}}');
+    expect(map['9']).toBe('y');
+  });
+  it('encodes what JSON.stringify encodes, byte for byte, for values without a sortedMap', () => {
+    const when = new Date(Date.UTC(2001, 1, 3, 4, 5, 6));
+    const value = {
+      s: 'a<b',
+      n: 1.5,
+      nan: Number.NaN,
+      u: undefined,
+      f: () => 1,
+      d: when,
+      l: [undefined, null, true],
+    };
+    expect(goJson(value)).toBe(goEscape(JSON.stringify(value)));
+    expect(goJson(undefined)).toBe('null');
+  });
 });
 
 describe('goValue, goMap and goStruct', () => {

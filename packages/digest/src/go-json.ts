@@ -34,17 +34,47 @@ export function goString(s: string): string {
 }
 
 /**
+ * The key order `goJson` writes an object made by `sortedMap` in. A JavaScript object cannot hold it: integer-like
+ * keys (`"10"`, `"9"`) always come first, in numeric order, whatever the order they were set in.
+ */
+const goKeyOrder = Symbol('goKeyOrder');
+
+/**
  * A value as Go's json.Marshal writes it when the caller already put the keys in Go's order (struct fields in
- * declaration order, maps sorted with `sortedMap`): JSON.stringify's compact text with Go's HTML-safe escaping.
+ * declaration order, maps made with `sortedMap`): JSON.stringify's compact text (the same members, `toJSON`, `null`
+ * for what an array cannot hold) with Go's HTML-safe escaping.
  */
 export function goJson(value: unknown): string {
-  return goEscape(JSON.stringify(value));
+  return goEscape(encodeValue(value) ?? 'null');
 }
 
-/** A string map with its keys in Go's map order (by their UTF-8 bytes), for `goJson`. */
+/** JSON.stringify's encoding of one value, undefined where it leaves a member out; a `sortedMap` in its order. */
+function encodeValue(value: unknown): string | undefined {
+  let v = value;
+  if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    v = (v as { toJSON: () => unknown }).toJSON();
+  }
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((e) => encodeValue(e) ?? 'null').join(',')}]`;
+  const obj = v as Record<string | symbol, unknown>;
+  const keys = (obj[goKeyOrder] as readonly string[] | undefined) ?? Object.keys(obj);
+  const members: string[] = [];
+  for (const k of keys) {
+    const encoded = encodeValue(obj[k]);
+    if (encoded !== undefined) members.push(`${JSON.stringify(k)}:${encoded}`);
+  }
+  return `{${members.join(',')}}`;
+}
+
+/**
+ * A string map with its keys in Go's map order (by their UTF-8 bytes, integer-like keys too), for `goJson`: the
+ * order rides on the object, since its own key order puts `"10"` and `"9"` before `"a"` in numeric order.
+ */
 export function sortedMap(map: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(map).sort(compareUtf8)) out[k] = map[k] as string;
+  const keys = Object.keys(map).sort(compareUtf8);
+  for (const k of keys) out[k] = map[k] as string;
+  Object.defineProperty(out, goKeyOrder, { value: Object.freeze(keys), enumerable: false });
   return out;
 }
 

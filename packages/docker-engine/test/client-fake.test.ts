@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, exitCodeFor, IntegrityError, isLadingError } from '@lading/digest';
-import { havePeers, makeTempDir, run } from '@lading/testkit';
+import { type FakeDaemon, havePeers, makeTempDir, run, sendJson, startFakeDaemon } from '@lading/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   dockerArchiveStream,
@@ -14,7 +14,6 @@ import {
   loadImage,
   openEngineClient,
 } from '../src/index.js';
-import { type FakeDaemon, sendJson, startFakeDaemon } from './client-fake-daemon.js';
 
 const sha256 = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
 
@@ -25,11 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake?.close();
 });
-afterEach(() => {
-  fake.requests.length = 0;
-  fake.apiVersion = '1.41';
-  fake.streaming = false;
-});
+afterEach(() => fake.reset());
 
 const client = (env: Record<string, string> = {}) =>
   openEngineClient({ env: { DOCKER_HOST: fake.host, ...env } });

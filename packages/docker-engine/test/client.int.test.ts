@@ -11,12 +11,12 @@ import { buildLayer } from '@lading/layer';
 import { parseNormalizedReference } from '@lading/reference-store/reference';
 import {
   havePeers,
-  makeTempDir,
+  type PeerSetup,
   type RunningDockerd,
   run,
+  setUpPeer,
   startDockerd,
   type TempDir,
-  writeBusyboxRootfs,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -91,14 +91,13 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'tar'))('the Engine cli
       .filter(Boolean)
       .sort();
 
+  let peer: PeerSetup<RunningDockerd> | undefined;
   beforeAll(async () => {
-    dockerd = await startDockerd();
+    peer = await setUpPeer(startDockerd(), 'lading-engine-int-', { busybox: true });
+    ({ daemon: dockerd, dir: tmp } = peer);
     engine = await openEngineClient({ env: dockerd.env });
-    tmp = await makeTempDir('lading-engine-int-');
     store = createMemoryStore();
-    const bb = join(tmp.path, 'busybox');
-    writeBusyboxRootfs(bb);
-    base = await layerOf(bb);
+    base = await layerOf(peer.rootfs);
     const appDir = join(tmp.path, 'app');
     mkdirSync(appDir);
     writeFileSync(join(appDir, 'hello.txt'), 'hello from the app layer\n');
@@ -106,8 +105,7 @@ describe.runIf(havePeers('dockerd', 'docker', 'busybox', 'tar'))('the Engine cli
   }, 120_000);
   afterAll(async () => {
     engine?.close();
-    await dockerd?.stop();
-    await tmp?.cleanup();
+    await peer?.stop();
   });
 
   it('negotiates the daemon API version the docker CLI reports', async () => {

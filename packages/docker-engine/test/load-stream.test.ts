@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, isLadingError } from '@lading/digest';
-import { havePeers, makeTempDir, run } from '@lading/testkit';
+import { type FakeDaemon, havePeers, makeTempDir, run, sendJson, startFakeDaemon } from '@lading/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EngineLayer, LoadStream, loadImage, openEngineClient } from '../src/index.js';
-import { type FakeDaemon, sendJson, startFakeDaemon } from './client-fake-daemon.js';
 
 const sha256 = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
 const hex = (d: string) => d.slice('sha256:'.length);
@@ -35,10 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake?.close();
 });
-afterEach(() => {
-  fake.requests.length = 0;
-  fake.streaming = false;
-});
+afterEach(() => fake.reset());
 
 /** A daemon without images, that records the archive and answers with the image ID of `config`. */
 function emptyDaemon(config: Uint8Array, loads: { aborted: boolean; body?: Buffer }[]) {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { defaultPlatform } from '@lading/digest';
 import { havePeers, makeTempDir, prepareReadmeExample, readmePeers, runReadmeExample } from '@lading/testkit';
 import { describe, expect, it } from 'vitest';
 
@@ -24,6 +26,16 @@ describe.runIf(havePeers(...(readmePeers['docker-engine'] ?? [])))(
       expect(stdout).toContain("tags: [ 'app:1' ]");
       expect(stdout).toContain(`'${layers[0]}'`);
       expect((await dockerd.docker(['run', '--rm', '--network', 'none', 'app:1'])).stdout).toBe('hi\n');
+      // The image is for the machine the example runs on (node's process.arch, named as Go names it).
+      expect(await inspect('{{.Os}}/{{.Architecture}}')).toBe(`linux/${defaultPlatform().architecture}`);
     });
   },
 );
+
+describe('README examples', () => {
+  it('name no architecture of their own: the config takes the host platform', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).not.toMatch(/architecture: '/);
+    expect(readme.match(/\.\.\.defaultPlatform\(\)/g)).toHaveLength(2);
+  });
+});

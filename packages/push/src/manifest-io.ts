@@ -6,10 +6,12 @@ import {
   IntegrityError,
   InvalidInputError,
   isDigest,
+  isInvalidInputError,
   isNotFoundError,
   MediaType,
   NotFoundError,
   parseDigest,
+  parseJsonObject,
 } from '@lading/digest';
 import { repositoryScope } from './authorizer.js';
 import { type CappedRead, caps, checkDeclaredSize, contentTooLarge, readCapped } from './caps.js';
@@ -158,11 +160,12 @@ function mediaTypeHeader(res: HttpResponse): string | undefined {
 /** The manifest's own mediaType field wins over a Content-Type the registry may have guessed. */
 function mediaTypeOf(bytes: Uint8Array, contentType: string | undefined): string {
   try {
-    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
+    const v = parseJsonObject(bytes, { what: 'manifest', code: 'MANIFEST_INVALID' });
     if (typeof v.mediaType === 'string') return v.mediaType;
     if (Array.isArray(v.manifests)) return MediaType.ociIndex;
-  } catch {
-    // fall through to the header
+  } catch (error) {
+    // Not a JSON object: the header decides; the decoder of the caller refuses the bytes if they are no manifest.
+    if (!isInvalidInputError(error)) throw error;
   }
   if (contentType && contentType !== 'application/json') return contentType;
   throw new InvalidInputError(

@@ -1,7 +1,8 @@
-// Caps and network errors against a hostile registry: lying sizes, endless bodies, refused connections, unknown
-// hosts and registry text with control characters. Expectations come from the server's log and the bytes built here.
+// Caps and network errors against a hostile registry: lying sizes, endless bodies, bodies that are not JSON, refused
+// connections, unknown hosts and registry text with control characters. Expectations come from the server's log and
+// the bytes built here.
 import { createMemoryStore } from '@lading/content-store';
-import { type Digest, exitCodeFor, isLadingError, MediaType } from '@lading/digest';
+import { type Digest, ExitCode, exitCodeFor, isLadingError, MediaType } from '@lading/digest';
 import { freePort, type HostileRegistry, startHostileRegistry } from '@lading/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchBlob, getManifest, hasBlob, listReferrers, pullImage, RegistryClient } from '../src/index.js';
@@ -25,6 +26,16 @@ function manifestNaming(configSize: number) {
   );
   return { bytes, digest: sha256(bytes) };
 }
+
+const truncated = new TextEncoder().encode(
+  '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"',
+);
+// Valid JSON but for one byte that is not UTF-8 inside a string.
+const notUtf8 = Buffer.concat([
+  Buffer.from(`{"schemaVersion":2,"mediaType":"${MediaType.ociManifest}","x":"`),
+  Buffer.from([0xff]),
+  Buffer.from('"}'),
+]);
 
 describe('caps hold whatever a registry declares or sends', () => {
   let registry: HostileRegistry;
@@ -208,6 +219,48 @@ describe('caps hold whatever a registry declares or sends', () => {
     }
     await new Promise((r) => setTimeout(r, 100));
     expect(gets(registry, '/manifests/1')[0]!.bytesSent).toBeLessThan(32 << 20);
+  });
+
+  // A body that is not JSON: the typed errors (and exit codes) of the rest of the code, never a SyntaxError.
+  describe('a manifest body that is not JSON', () => {
+    it.each([
+      ['truncated', truncated],
+      ['not UTF-8', notUtf8],
+    ])('%s and no Content-Type: UNKNOWN_MANIFEST_TYPE (exit 3)', async (_, body) => {
+      registry.on('GET', '/v2/bad/manifests/1', (x) => x.send(200, {}, body));
+      const c = client();
+      try {
+        const err = await getManifest(c, 'bad', '1').catch((e: unknown) => e);
+        expect(err).toMatchObject({ kind: 'invalid-input', code: 'UNKNOWN_MANIFEST_TYPE' });
+        expect(exitCodeFor(err)).toBe(ExitCode.invalidInput);
+      } finally {
+        c.close();
+      }
+    });
+
+    it('truncated under a manifest Content-Type: the pull refuses it with MANIFEST_INVALID (exit 3)', async () => {
+      registry.on('HEAD', /^\/v2\/bad\/manifests\//, (x) =>
+        x.send(200, {
+          'content-type': MediaType.ociManifest,
+          'content-length': String(truncated.byteLength),
+        }),
+      );
+      registry.on('GET', /^\/v2\/bad\/manifests\//, (x) =>
+        x.send(200, { 'content-type': MediaType.ociManifest }, truncated),
+      );
+      const c = client();
+      try {
+        const got = await getManifest(c, 'bad', '2');
+        expect(got.descriptor.mediaType).toBe(MediaType.ociManifest);
+        const err = await pullImage(`${registry.host}/bad:2`, createMemoryStore(), { client: c }).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ kind: 'invalid-input', code: 'MANIFEST_INVALID' });
+        expect(exitCodeFor(err)).toBe(ExitCode.invalidInput);
+      } finally {
+        c.close();
+      }
+    });
   });
 });
 

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Digest, IntegrityError, InvalidInputError, NotFoundError } from '@lading/digest';
+import {
+  type Digest,
+  ExitCode,
+  exitCodeFor,
+  IntegrityError,
+  InvalidInputError,
+  NotFoundError,
+} from '@lading/digest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainId, chainIds } from './chain-id.js';
 import { ImageDb } from './image-db.js';
@@ -65,5 +72,21 @@ describe('ImageDb', () => {
     await expect(db.get(id)).rejects.toBeInstanceOf(IntegrityError);
     await db.delete(id);
     expect(await db.list()).toEqual([]);
+  });
+});
+
+describe('ImageDb.layerChain on a stored config that is not a config', () => {
+  // Bytes another writer left under their own digest: they pass the hash check, so the JSON is what is judged.
+  it.each([
+    ['truncated JSON', '{"rootfs":'],
+    ['JSON without rootfs', '{"os":"linux"}'],
+    ['diff_ids that are not a list', '{"rootfs":{"diff_ids":"sha256:00"}}'],
+  ])('refuses %s with CONFIG_INVALID (exit 3)', async (_, text) => {
+    const db = await ImageDb.open(dir);
+    const id = sha(text);
+    await writeFile(join(dir, 'content', 'sha256', id.slice(7)), text);
+    const err = await db.layerChain(id).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'invalid-input', code: 'CONFIG_INVALID' });
+    expect(exitCodeFor(err)).toBe(ExitCode.invalidInput);
   });
 });

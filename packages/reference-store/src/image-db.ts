@@ -10,6 +10,7 @@ import {
   NotFoundError,
   parseDigest,
   parseJson,
+  parseJsonObject,
 } from '@lading/digest';
 import { chainIds } from './chain-id.js';
 
@@ -117,9 +118,15 @@ export class ImageDb {
 
   /** The chain IDs of an image's layers (what a layer store keys them by). */
   async layerChain(id: Digest): Promise<Digest[]> {
-    const config = JSON.parse(new TextDecoder().decode(await this.get(id))) as {
-      rootfs: { diff_ids?: string[] | null };
-    };
-    return chainIds((config.rootfs.diff_ids ?? []).map((d) => parseDigest(d)));
+    const config = parseJsonObject(await this.get(id), {
+      what: `image config ${id}`,
+      code: 'CONFIG_INVALID',
+    });
+    const rootfs = config.rootfs as { diff_ids?: unknown } | null | undefined;
+    const diffIds = rootfs === null || typeof rootfs !== 'object' ? undefined : (rootfs.diff_ids ?? []);
+    if (!Array.isArray(diffIds)) {
+      throw new InvalidInputError('CONFIG_INVALID', `image config ${id} has no rootfs.diff_ids list`);
+    }
+    return chainIds(diffIds.map((d) => parseDigest(String(d))));
   }
 }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Info, OciIndex, Provider } from '@lading/content-store';
-import { type Digest, InvalidInputError, NotFoundError, parseDigest } from '@lading/digest';
+import { type Digest, InvalidInputError, NotFoundError, parseDigest, parseJsonObject } from '@lading/digest';
 
 /** A read-only view of an OCI image layout: importing a cache never writes into the directory it reads. */
 export interface LayoutReader {
@@ -14,9 +14,9 @@ const isMissing = (e: unknown) => (e as NodeJS.ErrnoException)?.code === 'ENOENT
 
 /** Opens `dir` for reading; NotFoundError `CACHE_NOT_FOUND` when it holds no layout. */
 export async function openLayoutReader(dir: string): Promise<LayoutReader> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(join(dir, 'index.json'), 'utf8');
+    bytes = await readFile(join(dir, 'index.json'));
   } catch (cause) {
     if (isMissing(cause) || (cause as NodeJS.ErrnoException)?.code === 'ENOTDIR') {
       throw new NotFoundError('CACHE_NOT_FOUND', `${dir} holds no OCI image layout (no index.json)`, {
@@ -25,13 +25,11 @@ export async function openLayoutReader(dir: string): Promise<LayoutReader> {
     }
     throw cause;
   }
-  let index: OciIndex;
-  try {
-    index = JSON.parse(text) as OciIndex;
-  } catch (cause) {
-    throw new InvalidInputError('LAYOUT_INVALID', `${dir}/index.json is not JSON`, { cause });
-  }
-  if (typeof index !== 'object' || index === null || !Array.isArray(index.manifests)) {
+  const index = parseJsonObject(bytes, {
+    what: `${dir}/index.json`,
+    code: 'LAYOUT_INVALID',
+  }) as unknown as OciIndex;
+  if (!Array.isArray(index.manifests)) {
     throw new InvalidInputError('LAYOUT_INVALID', `${dir}/index.json has no manifests array`);
   }
   const pathOf = (digest: Digest) => {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '@lading/digest';
-import { inCI, makeTempDir, run, type TempDir } from '@lading/testkit';
+import { inCI, makeGpgKey, makeTempDir, run, type TempDir } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkOpenPgp,
@@ -41,26 +41,18 @@ describe.skipIf(!haveGpg)('the native OpenPGP signer, against gpg', () => {
 
   async function makeKey(name: string, algo: string, pass = '', signSubkey?: string): Promise<GpgKey> {
     const home = join(tmp.path, name);
-    await mkdir(home, { recursive: true, mode: 0o700 });
     homes.push(home);
-    const unlock = ['--pinentry-mode', 'loopback', '--passphrase', pass];
-    await gpg(home, [
-      ...unlock,
-      '--quick-gen-key',
-      `${name} <${name}@example.com>`,
+    const key = await makeGpgKey(home, name, {
       algo,
-      'default',
-      'never',
-    ]);
-    const fpr = (await gpg(home, ['--list-secret-keys', '--with-colons'])).stdout
-      .split('\n')
-      .find((l) => l.startsWith('fpr:'))
-      ?.split(':')[9] as string;
-    if (signSubkey !== undefined)
-      await gpg(home, [...unlock, '--quick-add-key', fpr, signSubkey, 'sign', 'never']);
-    const secret = (await gpg(home, [...unlock, '--armor', '--export-secret-keys', fpr])).stdout;
-    const pub = new TextEncoder().encode((await gpg(home, ['--armor', '--export', fpr])).stdout);
-    return { home, fpr, secret, public: pub };
+      passphrase: pass,
+      ...(signSubkey ? { signSubkey } : {}),
+    });
+    return {
+      home,
+      fpr: key.fingerprint,
+      secret: key.secretArmored,
+      public: new TextEncoder().encode(key.publicArmored),
+    };
   }
 
   /** gpg's verdict: the payload it prints and the fingerprints of its VALIDSIG status line. */

@@ -3,8 +3,12 @@ export type { ContainerdOptions, RunningContainerd } from './containerd.js';
 export { startContainerd } from './containerd.js';
 export type { DockerdOptions, RunningDockerd } from './dockerd.js';
 export { socketRequest, startDockerd } from './dockerd.js';
+export type { FakeDaemon, FakeHandler, RecordedRequest } from './fake-engine.js';
+export { sendJson, startFakeDaemon } from './fake-engine.js';
 export type { Fault, FaultProxy, ProxiedRequest } from './fault-proxy.js';
 export { startFaultProxy } from './fault-proxy.js';
+export type { GpgKey, GpgKeyOptions } from './gpg-keys.js';
+export { gpgIn, makeGpgKey } from './gpg-keys.js';
 export type {
   HostileExchange,
   HostileHandler,
@@ -13,6 +17,8 @@ export type {
   HostileRequest,
 } from './hostile-registry.js';
 export { startHostileRegistry } from './hostile-registry.js';
+export type { PeerSetup } from './peer-setup.js';
+export { setUpPeer } from './peer-setup.js';
 export type { PeerName } from './peers.js';
 export { findPeer, havePeers, inCI, requirePeer } from './peers.js';
 export { firstTsBlock, runReadmeExample } from './readme-example.js';

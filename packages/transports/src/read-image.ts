@@ -25,8 +25,9 @@ import { detectCompression } from '@lading/layer';
 import { copyGraph, decodeAny, encodeManifest } from '@lading/manifest';
 import {
   formatReference,
-  layoutEntriesNamed,
   parseNormalizedReference,
+  pickLayoutEntry,
+  unsupportedLayoutTypes,
   withDefaultTag,
 } from '@lading/reference-store/reference';
 import { extractArchive } from './archive-extract.js';
@@ -55,21 +56,26 @@ export async function findInLayout(dir: string, ref: string | undefined, shown: 
     manifests?: Descriptor[];
   };
   const manifests = Array.isArray(index.manifests) ? index.manifests : [];
-  if (ref === undefined || ref === '') {
-    if (manifests.length !== 1) {
-      throw new NotFoundError(
-        manifests.length === 0 ? 'IMAGE_NOT_FOUND' : 'IMAGE_AMBIGUOUS',
-        manifests.length === 0
-          ? `${shown}: no image in the layout`
-          : `${shown}: more than one image in oci, choose an image (oci:DIR:REF)`,
-      );
-    }
-    return manifests[0] as Descriptor;
+  const pick = pickLayoutEntry(manifests, ref);
+  if ('entry' in pick) return pick.entry;
+  if ('several' in pick) {
+    throw new NotFoundError(
+      'IMAGE_AMBIGUOUS',
+      `${shown}: more than one image in oci, choose an image (oci:DIR:REF)`,
+    );
   }
-  const found = layoutEntriesNamed(manifests, ref)[0];
-  if (found === undefined)
-    throw new NotFoundError('IMAGE_NOT_FOUND', `${shown}: no descriptor found for reference "${ref}"`);
-  return found;
+  if ('unsupported' in pick) {
+    throw new InvalidInputError(
+      'IMAGE_UNSUPPORTED_TYPE',
+      `${shown}: ${unsupportedLayoutTypes(ref ?? '', pick.unsupported)}`,
+    );
+  }
+  throw new NotFoundError(
+    'IMAGE_NOT_FOUND',
+    ref === undefined || ref === ''
+      ? `${shown}: no image in the layout`
+      : `${shown}: no descriptor found for reference "${ref}"`,
+  );
 }
 
 /**

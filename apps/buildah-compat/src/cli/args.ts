@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { alignRows, unknownFlagError } from '@lading/cli-support';
-import { OptionError } from '@lading/digest';
+import { OptionError, parseGoBool } from '@lading/digest';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -10,8 +10,25 @@ export interface Parsed {
 }
 
 /**
- * parseArgs, plus what buildah's flags (pflag) accept and Node's parser does not: `--flag=false` / `--flag=true`
- * for booleans. Options after the first positional are still options (pflag interleaves them too).
+ * The value of a bool flag given as `--flag=VALUE`, as pflag reads it (spf13/pflag `bool.go`: strconv.ParseBool, so
+ * `1`, `t`, `true`, `TRUE`, `True`, `0`, `f`, ...); anything else (`maybe`, the empty string) is a usage error with
+ * pflag's message.
+ */
+export function boolFlagValue(flag: string, value: string, key: string): boolean {
+  const b = parseGoBool(value);
+  if (b === undefined) {
+    throw new OptionError(
+      'BOOLEAN_INVALID',
+      `invalid argument ${JSON.stringify(value)} for "${flag}" flag: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
+      { key },
+    );
+  }
+  return b;
+}
+
+/**
+ * parseArgs, plus what buildah's flags (pflag) accept and Node's parser does not: `--flag=VALUE` for booleans
+ * (`boolFlagValue`). Options after the first positional are still options (pflag interleaves them too).
  */
 export function parseCommandArgs(
   argv: readonly string[],
@@ -65,13 +82,16 @@ export function parseCommandArgs(
     const m = /^--([^=]+)=(.*)$/.exec(a) ?? /^-([a-zA-Z])=(.*)$/.exec(a);
     const name = m ? (booleans.has(m[1] as string) ? m[1] : shortBooleans.get(m[1] as string)) : undefined;
     if (m && name !== undefined) {
-      const v = (m[2] as string).toLowerCase();
-      if (v !== 'true' && v !== 'false') {
-        throw new OptionError('BOOLEAN_INVALID', `${a}: use true or false`, { key: name });
-      }
-      forced[name] = v === 'true';
+      forced[name] = boolFlagValue(a.slice(0, a.indexOf('=')), m[2] as string, name);
       continue;
     }
+    // The last of `--quiet=false --quiet` wins, as in pflag.
+    const bareBool = a.startsWith('--')
+      ? a.slice(2)
+      : /^-[a-zA-Z]$/.test(a)
+        ? shortBooleans.get(a[1] as string)
+        : undefined;
+    if (bareBool !== undefined && booleans.has(bareBool)) forced[bareBool] = true;
     args.push(a);
   }
   try {

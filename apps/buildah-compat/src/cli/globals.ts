@@ -1,5 +1,6 @@
 import { OptionError } from '@lading/digest';
 import { defaultRoot } from '../storage/storage.js';
+import { boolFlagValue } from './args.js';
 import { type Globals, usageError } from './command.js';
 
 /** `--registries-conf FILE` among the global options (parseGlobals sets it), else containers/image's default. */
@@ -21,7 +22,8 @@ export function logLevel(): string | undefined {
 export function parseGlobals(
   argv: readonly string[],
   signal: AbortSignal,
-): { globals: Globals; rest: string[] } {
+): { globals: Globals; rest: string[]; debug?: boolean } {
+  let debug: boolean | undefined;
   let root = process.env.LADING_BUILDAH_ROOT || defaultRoot();
   let registriesDir: string | undefined;
   let i = 0;
@@ -33,7 +35,10 @@ export function parseGlobals(
       );
     if (!m) {
       if (a === '--debug') continue;
-      break;
+      const d = /^--debug=(.*)$/s.exec(a);
+      if (d === null) break;
+      debug = boolFlagValue('--debug', d[1] as string, 'debug');
+      continue;
     }
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw usageError(`--${m[1]} needs a value`);
@@ -54,5 +59,6 @@ export function parseGlobals(
   return {
     globals: { root, signal, ...(registriesDir !== undefined ? { registriesDir } : {}) },
     rest: argv.slice(i),
+    ...(debug !== undefined ? { debug } : {}),
   };
 }

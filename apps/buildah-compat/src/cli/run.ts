@@ -35,13 +35,15 @@ export async function runCli(
   usage: string,
   options: CliOptions = {},
 ): Promise<number> {
-  const debug = options.debug ?? false;
+  let debug = options.debug ?? false;
   const interrupt = new AbortController();
   const stop = () => interrupt.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const { globals, rest } = parseGlobals(argv, interrupt.signal);
+    const { globals, rest, debug: debugFlag } = parseGlobals(argv, interrupt.signal);
+    // `--debug=false` after LADING_DEBUG=1 or a bare `--debug`: the flag given with a value decides.
+    debug = debugFlag ?? debug;
     const [name, ...args] = rest;
     if (name === undefined) {
       out(usage);

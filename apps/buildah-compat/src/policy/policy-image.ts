@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readBlob } from '@lading/content-store';
-import { type Descriptor, maxManifestBytes } from '@lading/digest';
+import { type OciIndex, readBlob } from '@lading/content-store';
+import { type Descriptor, maxManifestBytes, parseJsonObject } from '@lading/digest';
 import type { RegistryClientOptions } from '@lading/push';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSignature } from '@lading/sign';
@@ -101,7 +101,11 @@ export function openPolicyImage(ref: ImageReference, options: PolicyImageOptions
             ...provider,
             info: provider.info.bind(provider),
             read: provider.read.bind(provider),
-            readIndex: async () => JSON.parse(await readFile(join(ref.dir, 'index.json'), 'utf8')),
+            readIndex: async () =>
+              parseJsonObject(await readFile(join(ref.dir, 'index.json')), {
+                what: `${ref.dir}/index.json`,
+                code: 'TRANSPORT_BAD_JSON',
+              }) as unknown as OciIndex,
           };
           return (await import('@lading/sign')).readLayoutSignatures(layout, subject.digest);
         },

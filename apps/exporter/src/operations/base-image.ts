@@ -17,7 +17,7 @@ import {
   platformMatches,
 } from '@lading/digest';
 import { parseHistoryFromConfig } from '@lading/image-config';
-import { layoutEntriesNamed } from '@lading/reference-store/reference';
+import { pickLayoutEntry, unsupportedLayoutTypes } from '@lading/reference-store/reference';
 import { parseImageReference } from '@lading/transports/reference';
 import type { ExportLayer } from '../plugin/types.js';
 
@@ -69,18 +69,23 @@ export async function readOciLayoutImage(ref: string, platform: Platform): Promi
     });
   }
   const index = parseJson(indexText, join(dir, 'index.json'));
-  const candidates =
-    tag === undefined ? (index.manifests ?? []) : layoutEntriesNamed(index.manifests ?? [], tag);
-  if (candidates.length === 0 || (tag === undefined && candidates.length > 1)) {
+  const pick = pickLayoutEntry(index.manifests ?? [], tag);
+  if ('unsupported' in pick) {
+    throw new InvalidInputError(
+      'BASE_UNSUPPORTED_TYPE',
+      `${dir}: ${unsupportedLayoutTypes(tag ?? '', pick.unsupported)}`,
+    );
+  }
+  if (!('entry' in pick)) {
     throw new NotFoundError(
       'BASE_NOT_FOUND',
       tag === undefined
-        ? `${dir} holds ${candidates.length} images: name one with oci:${dir}:TAG`
+        ? `${dir} holds ${'several' in pick ? pick.several : 0} images: name one with oci:${dir}:TAG`
         : `no image named ${JSON.stringify(tag)} in ${dir}`,
     );
   }
   const store = await openLocalStore(dir);
-  return readStoreImage(store, candidates[0] as Descriptor, platform, ref);
+  return readStoreImage(store, pick.entry, platform, ref);
 }
 
 /** Reads an image (manifest, or an index resolved to `platform`) whose blobs are in `store`. */

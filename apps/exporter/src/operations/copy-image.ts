@@ -17,12 +17,11 @@ import {
   isIndexMediaType,
   isManifestMediaType,
   maxManifestBytes,
-  NotFoundError,
   OptionError,
+  parseJsonObject,
 } from '@lading/digest';
-import { layoutEntriesNamed } from '@lading/reference-store/reference';
 import type { ContainerdCopyOptions } from './copy-containerd.js';
-import type { ImageLocation } from './image-location.js';
+import { type ImageLocation, layoutEntry } from './image-location.js';
 
 interface Node {
   manifests?: Descriptor[];
@@ -49,7 +48,7 @@ export async function copyImageGraph(
     const isJson = isManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
     if (isJson) {
       const bytes = await readBlob(src, d, { maxBytes: maxManifestBytes });
-      const node = JSON.parse(new TextDecoder().decode(bytes)) as Node;
+      const node = parseJsonObject(bytes, { what: `manifest ${d.digest}`, code: 'MANIFEST_INVALID' }) as Node;
       for (const c of [
         ...(node.manifests ?? []),
         ...(node.config ? [node.config] : []),
@@ -104,16 +103,7 @@ async function openSource(
   if (loc.kind === 'oci') {
     const store = await openLocalStore(loc.dir);
     const index = await store.readIndex();
-    const matches = loc.tag === undefined ? index.manifests : layoutEntriesNamed(index.manifests, loc.tag);
-    if (matches.length !== 1) {
-      throw new NotFoundError(
-        'OCI_IMAGE_NOT_FOUND',
-        matches.length === 0
-          ? `no image ${loc.tag ?? ''} in ${loc.dir}`
-          : `${loc.dir} holds ${matches.length} images: name one as oci:${loc.dir}:TAG`,
-      );
-    }
-    return { provider: store, desc: matches[0] as Descriptor };
+    return { provider: store, desc: layoutEntry(index.manifests, loc) };
   }
   if (loc.kind === 'store') {
     const store = await openLocalStore(options.storeDir);

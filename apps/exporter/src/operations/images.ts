@@ -6,6 +6,7 @@ import {
   isNotFoundError,
   NotFoundError,
   type Platform,
+  parseJson,
 } from '@lading/digest';
 import { type BaseImage, readOciLayoutImage, readStoreImage } from './base-image.js';
 
@@ -26,12 +27,11 @@ type ReadImage = Pick<BaseImage, 'manifest' | 'manifestBytes' | 'config' | 'root
 
 /** An image read from any location as `inspect` shows it: manifest and config decoded, their bytes kept. */
 function inspected(location: string, img: ReadImage): InspectedImage {
-  const dec = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as unknown;
   return {
     name: location,
     descriptor: img.manifest,
-    manifest: dec(img.manifestBytes),
-    config: dec(img.config),
+    manifest: parseJson(img.manifestBytes, { what: `${location}: manifest`, code: 'MANIFEST_INVALID' }),
+    config: parseJson(img.config, { what: `${location}: image config`, code: 'CONFIG_INVALID' }),
     raw: { manifest: img.manifestBytes, config: img.config, ...(img.root ? { root: img.root } : {}) },
   };
 }

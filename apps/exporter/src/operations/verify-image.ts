@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { type Descriptor, maxManifestBytes, NotFoundError, OptionError } from '@lading/digest';
-import {
-  formatReference,
-  layoutEntriesNamed,
-  parseNormalizedReference,
-  withDefaultTag,
-} from '@lading/reference-store/reference';
+import { formatReference, parseNormalizedReference, withDefaultTag } from '@lading/reference-store/reference';
 import type { ImageSignature, SignedIdentity, VerificationResult } from '@lading/sign';
-import type { ImageLocation } from './image-location.js';
+import { type ImageLocation, layoutEntry } from './image-location.js';
 
 export interface VerifyImageOptions {
   /** Public key files: armored or binary OpenPGP keys, or cosign `PUBLIC KEY` PEMs. */
@@ -80,16 +75,7 @@ export async function verifyImage(
     const { openLocalStore, readBlob } = await import('@lading/content-store');
     const layout = await openLocalStore(loc.dir);
     const { manifests } = await layout.readIndex();
-    const entries = loc.tag === undefined ? manifests : layoutEntriesNamed(manifests, loc.tag);
-    const entry = entries[0];
-    if (entry === undefined || entries.length > 1) {
-      throw new NotFoundError(
-        'OCI_IMAGE_NOT_FOUND',
-        entry === undefined
-          ? `no image ${loc.tag ?? ''} in ${loc.dir}`
-          : `${loc.dir} holds ${entries.length} images: name one as oci:${loc.dir}:TAG`,
-      );
-    }
+    const entry = layoutEntry(manifests, loc);
     manifest = await readBlob(layout, entry, { maxBytes: maxManifestBytes });
     digest = entry.digest;
     signatures = await sign.readLayoutSignatures(layout, digest);

@@ -1,4 +1,9 @@
-export { layoutEntriesNamed } from './layout-names.js';
+export {
+  type LayoutPick,
+  layoutEntriesNamed,
+  pickLayoutEntry,
+  unsupportedLayoutTypes,
+} from './layout-names.js';
 export type { Reference } from './reference.js';
 export {
   canonicalReference,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutEntriesNamed } from './layout-names.js';
+import { layoutEntriesNamed, pickLayoutEntry, unsupportedLayoutTypes } from './layout-names.js';
 
 const entry = (refName: string | undefined, imageName: string | undefined, id: string) => ({
   id,
@@ -33,5 +33,42 @@ describe('layoutEntriesNamed', () => {
     expect(layoutEntriesNamed([buildkit], 'hello:2')).toEqual([]);
     expect(layoutEntriesNamed([buildkit], 'Not/A:Name!')).toEqual([]);
     expect(layoutEntriesNamed([entry(undefined, undefined, 'bare')], 'hello')).toEqual([]);
+  });
+});
+
+describe('pickLayoutEntry (containers/image oci/layout/oci_transport.go getManifestDescriptor)', () => {
+  const manifest = 'application/vnd.oci.image.manifest.v1+json';
+  const named = (ref: string, mediaType: string, id: string) => ({
+    id,
+    mediaType,
+    annotations: { 'org.opencontainers.image.ref.name': ref },
+  });
+
+  it('two entries named latest: the first in index order, as skopeo and buildah read it', () => {
+    const first = named('latest', manifest, 'first');
+    const second = named('latest', 'application/vnd.oci.image.index.v1+json', 'second');
+    expect(pickLayoutEntry([first, second], 'latest')).toEqual({ entry: first });
+    expect(pickLayoutEntry([second, first], 'latest')).toEqual({ entry: second });
+  });
+
+  it('skips a named entry that is no image for the next one that is, OCI or Docker', () => {
+    const artifact = named('latest', 'application/vnd.example.sbom+json', 'artifact');
+    const docker = named('latest', 'application/vnd.docker.distribution.manifest.v2+json', 'docker');
+    expect(pickLayoutEntry([artifact, docker], 'latest')).toEqual({ entry: docker });
+    expect(pickLayoutEntry([artifact], 'latest')).toEqual({
+      unsupported: ['application/vnd.example.sbom+json'],
+    });
+    expect(unsupportedLayoutTypes('latest', ['a/b', 'c/d'])).toBe(
+      'reference "latest" matches unsupported manifest MIME types ["a/b" "c/d"]',
+    );
+  });
+
+  it('no ref: the only entry, whatever its type; none or several is said', () => {
+    const one = named('x', 'application/vnd.example.sbom+json', 'one');
+    expect(pickLayoutEntry([one], undefined)).toEqual({ entry: one });
+    expect(pickLayoutEntry([one], '')).toEqual({ entry: one });
+    expect(pickLayoutEntry([], undefined)).toEqual({ missing: true });
+    expect(pickLayoutEntry([one, one], undefined)).toEqual({ several: 2 });
+    expect(pickLayoutEntry([one], 'other')).toEqual({ missing: true });
   });
 });

@@ -1,4 +1,4 @@
-import { AnnotationRefName, type Descriptor } from '@lading/digest';
+import { AnnotationRefName, type Descriptor, isIndexMediaType, isManifestMediaType } from '@lading/digest';
 import { AnnotationImageName } from '../image-store.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from './reference.js';
 
@@ -26,4 +26,37 @@ export function layoutEntriesNamed<T extends Pick<Descriptor, 'annotations'>>(
   const name = normalizedName(ref);
   if (name === undefined) return [];
   return manifests.filter((m) => m.annotations?.[AnnotationImageName] === name);
+}
+
+/** What `oci:DIR[:REF]` names in a layout's index: one entry, or why there is none to read. */
+export type LayoutPick<T> =
+  | { readonly entry: T }
+  | { readonly missing: true }
+  | { readonly several: number }
+  | { readonly unsupported: readonly string[] };
+
+/**
+ * The entry `oci:DIR[:REF]` reads, by containers/image's rules (`oci/layout/oci_transport.go`,
+ * getManifestDescriptor): without REF, the only entry of the index (`several` when there are more); with REF, the
+ * first of the entries REF names (`layoutEntriesNamed`) that is an image manifest or index, OCI or Docker, in index
+ * order, as skopeo and buildah read it, even when others carry the same name; `unsupported` when REF names only
+ * entries of other media types.
+ */
+export function pickLayoutEntry<T extends Pick<Descriptor, 'annotations' | 'mediaType'>>(
+  manifests: readonly T[],
+  ref: string | undefined,
+): LayoutPick<T> {
+  if (ref === undefined || ref === '') {
+    if (manifests.length === 1) return { entry: manifests[0] as T };
+    return manifests.length === 0 ? { missing: true } : { several: manifests.length };
+  }
+  const named = layoutEntriesNamed(manifests, ref);
+  const entry = named.find((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
+  if (entry !== undefined) return { entry };
+  return named.length === 0 ? { missing: true } : { unsupported: named.map((m) => m.mediaType) };
+}
+
+/** The message containers/image gives for `unsupported`. */
+export function unsupportedLayoutTypes(ref: string, mediaTypes: readonly string[]): string {
+  return `reference ${JSON.stringify(ref)} matches unsupported manifest MIME types [${mediaTypes.map((t) => JSON.stringify(t)).join(' ')}]`;
 }

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type Descriptor, NotFoundError, OptionError } from '@lading/digest';
+import { type Descriptor, NotFoundError, OptionError, parseJsonObject } from '@lading/digest';
 import { parseEpoch, parseImageConfig } from '@lading/image-config';
+import { checkDescriptor } from '@lading/manifest';
 import type { ContainerdChoice } from '../../exporters/containerd-export.js';
 import type { AttestOptions } from '../../operations/attestations/attest-options.js';
 import type { LayerInput } from '../../operations/build-source.js';
@@ -40,7 +41,17 @@ function pushes(out: OutputRequest): boolean {
 /** The root an exporter pushed, from its `containerimage.descriptor` response (digest alone when absent). */
 function pushedDescriptor(response: Record<string, string>): Descriptor {
   const b64 = response['containerimage.descriptor'];
-  if (b64 !== undefined) return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as Descriptor;
+  if (b64 !== undefined) {
+    // An exporter plugin may answer anything: checked as any descriptor read from outside.
+    return checkDescriptor(
+      parseJsonObject(Buffer.from(b64, 'base64'), {
+        what: 'containerimage.descriptor',
+        code: 'EXPORTER_BAD_RESPONSE',
+      }),
+      'containerimage.descriptor',
+      'EXPORTER_BAD_RESPONSE',
+    );
+  }
   throw new OptionError('SIGN_NO_DESCRIPTOR', 'the exporter did not say what it pushed: nothing to sign', {});
 }
 

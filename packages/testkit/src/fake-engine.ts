@@ -1,8 +1,8 @@
-// A small fake Engine on a unix socket, for the client's error paths: each test says how it answers, and every
-// request (method, path, headers, body) is recorded. The real dockerd is the oracle for everything else.
+// A small fake Docker Engine on a unix socket, for a client's error paths: each test says how it answers, and every
+// request (method, path, headers, body) is recorded. The real dockerd (`startDockerd`) is the oracle for the rest.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { makeTempDir, type TempDir } from '@lading/testkit';
+import { makeTempDir, type TempDir } from './temp.js';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -22,16 +22,19 @@ export interface FakeDaemon {
   apiVersion: string | undefined;
   /** When set, requests are answered before their body is read (the handler reads it if it wants). */
   streaming: boolean;
+  /** Between tests: no requests recorded, `apiVersion` 1.41, not streaming, the default handler (404). */
+  reset(): void;
   close(): Promise<void>;
 }
 
 export async function startFakeDaemon(): Promise<FakeDaemon & { dir: TempDir }> {
   const dir = await makeTempDir('lading-fake-engine-');
   const socket = join(dir.path, 'engine.sock');
-  let handler: FakeHandler = (_req, res) => {
+  const notFound: FakeHandler = (_req, res) => {
     res.writeHead(404, { 'Content-Type': 'application/json' });
     res.end('{"message":"page not found"}');
   };
+  let handler = notFound;
   const state: FakeDaemon & { dir: TempDir } = {
     socket,
     host: `unix://${socket}`,
@@ -41,6 +44,12 @@ export async function startFakeDaemon(): Promise<FakeDaemon & { dir: TempDir }> 
     dir,
     handle(h) {
       handler = h;
+    },
+    reset() {
+      state.requests.length = 0;
+      state.apiVersion = '1.41';
+      state.streaming = false;
+      handler = notFound;
     },
     async close() {
       await new Promise<void>((resolve) => {

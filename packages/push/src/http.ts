@@ -162,7 +162,8 @@ export async function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpRe
       },
       (err) => toNetworkError(err, req),
     );
-    if (res) return { method: req.method, status: res.status, headers: res.headers, url: req.url, body: res.body };
+    if (res)
+      return { method: req.method, status: res.status, headers: res.headers, url: req.url, body: res.body };
   }
   return sendNodeHttp(req, agents);
 }

@@ -71,8 +71,8 @@ export class RawPool {
       return;
     }
     conn.sleep(idleMs);
-    let list = this.#idle.get(conn.key);
-    if (!list) this.#idle.set(conn.key, (list = []));
+    const list = this.#idle.get(conn.key) ?? [];
+    this.#idle.set(conn.key, list);
     list.push(conn);
   }
 
@@ -422,7 +422,8 @@ export class RawBody implements AsyncIterable<Uint8Array> {
     this.#failed ??= this.#signal?.aborted
       ? this.#signal.reason
       : this.#fail(
-          err ?? resetError(`the connection closed after ${this.#received} of the ${this.#length} body bytes`),
+          err ??
+            resetError(`the connection closed after ${this.#received} of the ${this.#length} body bytes`),
         );
     this.#wake?.();
   }

@@ -577,7 +577,20 @@ export class RawBody implements AsyncIterable<Uint8Array> {
       conn.onRead = (n, buf) => {
         const want = this.#take(n);
         if (buf === conn.scratch) {
-          if (want > 0) overflow.push(Buffer.from(buf.subarray(0, want)));
+          // The read after a pause lands here (the socket took its next target when it paused): straight into
+          // the current buffer when it is free, kept aside (a copy) only while the buffers are being written.
+          let off = 0;
+          if (!waiting && overflow.length === 0) {
+            while (off < want && !busy[cur]) {
+              const cb = buffers[cur] as Buffer;
+              const k = Math.min(want - off, cb.byteLength - fill);
+              cb.set(buf.subarray(off, off + k), fill);
+              fill += k;
+              off += k;
+              if (fill === cb.byteLength) hand();
+            }
+          }
+          if (off < want) overflow.push(Buffer.from(buf.subarray(off, want)));
         } else {
           fill += want;
           if (fill === (buffers[cur] as Buffer).byteLength) hand();

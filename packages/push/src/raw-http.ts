@@ -336,6 +336,8 @@ function exchange(
       conn.target = conn.scratch;
       settle(() => {
         const body = new RawBody(conn, length, rest, parsed.httpVersion, signal, fail);
+        // a server that says it closes is not asked again on this connection
+        if (/(^|,)\s*close\s*(,|$)/i.test(String(parsed.headers.connection ?? ''))) body.lastOnConnection();
         resolve({ status: parsed.status, headers: parsed.headers, body });
       });
       return false;
@@ -398,6 +400,12 @@ export class RawBody implements AsyncIterable<Uint8Array> {
     conn.onEnd = (err?: Error) => this.#end(err);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (this.#received === this.#length) this.#finish();
+  }
+
+  /** The connection closes after this body instead of going back to the pool. */
+  lastOnConnection(): void {
+    this.#poisoned = true;
+    if (this.#done && this.#failed === undefined) this.#conn.socket.destroy();
   }
 
   /** Whether every byte of the body has arrived. */

@@ -187,6 +187,19 @@ describe('raw blob GET', () => {
     expect(server.connections()).toBe(2);
   });
 
+  it('opens a new connection after a response that says connection: close', async () => {
+    const body = randomBytes(3000);
+    server = await serve((socket) => {
+      // says close, and leaves the socket open: only the header tells
+      socket.write(
+        Buffer.concat([head(200, { 'content-length': body.byteLength, connection: 'close' }), body]),
+      );
+    });
+    expect(sha(await pumpAll(await get('/a'), [Buffer.alloc(1024), Buffer.alloc(1024)]))).toBe(sha(body));
+    expect(sha(await pumpAll(await get('/b'), [Buffer.alloc(1024), Buffer.alloc(1024)]))).toBe(sha(body));
+    expect(server.connections()).toBe(2);
+  });
+
   it('fails a body cut short with a retryable NetworkError, a reset as node:http reports it', async () => {
     const body = randomBytes(50_000);
     server = await serve((socket) => {

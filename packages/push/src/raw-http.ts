@@ -44,6 +44,8 @@ export class RawPool {
   readonly #idle = new Map<string, Conn[]>();
   readonly #live = new Set<Conn>();
   readonly #tls: RawTls;
+  /** The last TLS session per origin, to resume (as https.Agent keeps them): a new connection skips a full handshake. */
+  readonly sessions = new Map<string, Buffer>();
   #destroyed = false;
 
   constructor(tls: RawTls = {}) {
@@ -88,6 +90,7 @@ export class RawPool {
     for (const conn of this.#live) conn.socket.destroy();
     this.#live.clear();
     this.#idle.clear();
+    this.sessions.clear();
   }
 }
 
@@ -131,14 +134,16 @@ class Conn {
         host,
         port,
         ...(isIP(host) === 0 ? { servername: host } : {}),
-        ALPNProtocols: ['http/1.1'],
         rejectUnauthorized: !insecureTls,
         // as createAgents: extra CAs come on top of the bundled roots
         ...(tls.ca && tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca] } : {}),
         ...(tls.cert && tls.key && tls.cert.length > 0 ? { cert: [...tls.cert], key: [...tls.key] } : {}),
         onread,
       };
+      const session = pool.sessions.get(key);
+      if (session) options.session = session;
       this.socket = tlsConnect(options);
+      this.socket.on('session', (s: Buffer) => pool.sessions.set(key, s));
     } else {
       this.socket = netConnect({ host, port, onread });
     }

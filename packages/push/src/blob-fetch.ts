@@ -10,6 +10,7 @@ import {
 import { repositoryScope } from './authorizer.js';
 import { discardBody, type HttpResponse, header } from './http.js';
 import type { ProgressListener } from './progress.js';
+import { isRawBody } from './raw-http.js';
 import type { RegistryClient } from './registry-client.js';
 import { errorFromResponse } from './registry-errors.js';
 
@@ -34,6 +35,7 @@ async function openBlob(
       path: `/v2/${repository}/blobs/${desc.digest}`,
       scopes: [repositoryScope(repository, 'pull')],
       ...(signal ? { signal } : {}),
+      rawBody: true,
     });
     if (r.status === 404) {
       discardBody(r);
@@ -182,6 +184,21 @@ async function copyBody(
   let received = 0;
   let reported = 0;
   const buffers = [Buffer.allocUnsafeSlow(writeBatchBytes), Buffer.allocUnsafeSlow(writeBatchBytes)];
+  if (isRawBody(body)) {
+    // the socket reads straight into the two buffers; the body is framed by a Content-Length that openBlob
+    // checked against the descriptor, so it cannot run past it (the count below says so all the same)
+    await body.pump(buffers, async (chunk) => {
+      received += chunk.byteLength;
+      if (received > desc.size) throw tooLarge(desc);
+      await writer.write(chunk);
+      if (onProgress && received - reported >= 1 << 20) {
+        reported = received;
+        onProgress({ digest: desc.digest, bytes: received, total: desc.size, state: 'downloading' });
+      }
+    });
+    if (received !== desc.size) throw endedEarly(desc, received);
+    return;
+  }
   let filling = 0;
   let batchBytes = 0;
   let inFlight: Promise<void> = Promise.resolve();
@@ -208,13 +225,7 @@ async function copyBody(
   try {
     for await (const chunk of body) {
       received += chunk.byteLength;
-      if (received > desc.size) {
-        throw new IntegrityError(
-          'SIZE_MISMATCH',
-          `blob ${desc.digest} is larger than the ${desc.size} bytes of its descriptor`,
-          { expected: String(desc.size), actual: `>${desc.size}` },
-        );
-      }
+      if (received > desc.size) throw tooLarge(desc);
       await add(chunk);
       if (onProgress && received - reported >= 1 << 20) {
         reported = received;
@@ -227,11 +238,21 @@ async function copyBody(
     await inFlight.catch(() => {});
     throw err;
   }
-  if (received !== desc.size) {
-    throw new IntegrityError(
-      'SIZE_MISMATCH',
-      `blob ${desc.digest} ended after ${received} of the ${desc.size} bytes of its descriptor`,
-      { expected: String(desc.size), actual: String(received) },
-    );
-  }
+  if (received !== desc.size) throw endedEarly(desc, received);
+}
+
+function tooLarge(desc: Descriptor): IntegrityError {
+  return new IntegrityError(
+    'SIZE_MISMATCH',
+    `blob ${desc.digest} is larger than the ${desc.size} bytes of its descriptor`,
+    { expected: String(desc.size), actual: `>${desc.size}` },
+  );
+}
+
+function endedEarly(desc: Descriptor, received: number): IntegrityError {
+  return new IntegrityError(
+    'SIZE_MISMATCH',
+    `blob ${desc.digest} ended after ${received} of the ${desc.size} bytes of its descriptor`,
+    { expected: String(desc.size), actual: String(received) },
+  );
 }

@@ -8,6 +8,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { RegistryError } from '@lading/digest';
 import { withoutUserinfo } from './origins.js';
+import { RawPool, rawGet } from './raw-http.js';
 import { registryText } from './registry-text.js';
 
 /** A request body: bytes, or a stream of bytes (sent chunk by chunk with backpressure, never gathered). */
@@ -23,6 +24,23 @@ export interface HttpRequest {
   readonly timeoutMs?: number;
   /** Skip TLS certificate verification (an `insecure` registry). */
   readonly insecureTls?: boolean;
+  /**
+   * A GET whose body is large and read once (a blob): sent by the small client of `raw-http.ts`, whose body can
+   * `pump` into the caller's buffers; when that client does not take the exchange, over `node:http` as any other.
+   */
+  readonly rawBody?: boolean;
+}
+
+/**
+ * A response body: `node:http`'s IncomingMessage, or for a blob GET the small client's body (`raw-http.ts`), which
+ * also has `pump`. Read it once (iterate it), or drop it (`resume`, `destroy`).
+ */
+export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  readonly httpVersion: string;
+  /** Whether every byte of the body has arrived. */
+  readonly complete: boolean;
+  resume(): unknown;
+  destroy(error?: Error): unknown;
 }
 
 export interface HttpResponse {
@@ -30,7 +48,7 @@ export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly url: URL;
-  readonly body: IncomingMessage;
+  readonly body: ResponseBody | IncomingMessage;
 }
 
 /** Keep-alive connection pools, one pair per client. */
@@ -38,6 +56,8 @@ export interface Agents {
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
   readonly httpsInsecure: HttpsAgent;
+  /** The connections of the small client for blob GETs (`raw-http.ts`). */
+  readonly raw: RawPool;
   destroy(): void;
 }
 
@@ -63,14 +83,20 @@ export function createAgents(options: { maxSockets?: number; tls?: TlsTrust } = 
     ...(ca && ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
   });
   const httpsInsecure = new HttpsAgent({ ...common, ...client, rejectUnauthorized: false });
+  const raw = new RawPool({
+    ...(ca && ca.length > 0 ? { ca } : {}),
+    ...(cert && key && cert.length > 0 ? { cert, key } : {}),
+  });
   return {
     http,
     https,
     httpsInsecure,
+    raw,
     destroy() {
       http.destroy();
       https.destroy();
       httpsInsecure.destroy();
+      raw.destroy();
     },
   };
 }
@@ -121,7 +147,28 @@ export function finalNetworkError(err: NetworkError): NetworkError {
  * Sends one HTTP request and resolves when the response head arrives. The body of the response is left to the
  * caller: read it (`readCapped`) or drop it (`discardBody`) so the connection goes back to the pool.
  */
-export function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
+export async function sendHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
+  if (req.rawBody && req.method === 'GET' && req.body === undefined) {
+    req.signal?.throwIfAborted();
+    const url = withoutUserinfo(req.url);
+    const res = await rawGet(
+      agents.raw,
+      {
+        url,
+        headers: req.headers,
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+        ...(req.insecureTls ? { insecureTls: true } : {}),
+      },
+      (err) => toNetworkError(err, req),
+    );
+    if (res)
+      return { method: req.method, status: res.status, headers: res.headers, url: req.url, body: res.body };
+  }
+  return sendNodeHttp(req, agents);
+}
+
+function sendNodeHttp(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
     req.signal?.throwIfAborted();
     // userinfo in a URL would become an Authorization header nobody chose

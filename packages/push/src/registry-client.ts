@@ -56,6 +56,8 @@ export interface RegistryRequest {
   readonly signal?: AbortSignal;
   /** Follow 3xx for GET and HEAD (default true); Authorization never goes to another origin. */
   readonly followRedirects?: boolean;
+  /** A GET of a large body read once (a blob): see `HttpRequest.rawBody`. */
+  readonly rawBody?: boolean;
 }
 
 const maxRedirects = 5;
@@ -124,6 +126,7 @@ export class RegistryClient {
     body?: HttpBody;
     signal?: AbortSignal;
     insecureTls?: boolean;
+    rawBody?: boolean;
   }): Promise<HttpResponse> {
     const headers = { 'user-agent': this.options.userAgent ?? 'lading', ...req.headers };
     let res: HttpResponse;
@@ -137,6 +140,7 @@ export class RegistryClient {
           ...(req.signal ? { signal: req.signal } : {}),
           timeoutMs: this.options.timeoutMs ?? 60_000,
           insecureTls: req.insecureTls ?? false,
+          ...(req.rawBody ? { rawBody: true } : {}),
         },
         this.#agents,
       );
@@ -260,6 +264,7 @@ export class RegistryClient {
         ...(body !== undefined ? { body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
         insecureTls: this.#insecureTls(),
+        ...(req.rawBody ? { rawBody: true } : {}),
       });
       if (res.status === 401 && !trusted) {
         discardBody(res);

@@ -1,5 +1,6 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createMemoryStore, readBlob } from '@lading/content-store';
 import { MediaType } from '@lading/digest';
 import {
   havePeers,
@@ -12,7 +13,9 @@ import {
   type TlsRegistry,
 } from '@lading/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushImage, RegistryClient, readCertDir } from '../src/index.js';
+import { createAgents, NetworkError, sendHttp } from '../src/http.js';
+import { pullImage, pushImage, RegistryClient, readCertDir } from '../src/index.js';
+import { isRawBody } from '../src/raw-http.js';
 import { buildManifest, sha256, TestStore } from './helpers.js';
 
 describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellation', () => {
@@ -70,6 +73,70 @@ describe.runIf(havePeers('docker-registry', 'openssl'))('schemes and cancellatio
         retry: { retries: 0 },
       }).catch((e: unknown) => e);
       expect(String((err as Error).message)).toMatch(/certificate/i);
+    } finally {
+      await certs.cleanup();
+    }
+  });
+
+  it('pulls blobs over HTTPS (the blob GET client) trusting a CA from a certificate directory, and no other', async () => {
+    const certs = await makeTempDir('lading-certs-');
+    try {
+      await copyFile(tls.certificate, join(certs.path, 'registry-ca.crt'));
+      const source = new TestStore();
+      const img = buildManifest(source, { layers: 3, layerBytes: 300_000 });
+      await pushImage(source, img.manifest, `${tls.host}/tls/pull:v1`, { insecure: true });
+      const seen: string[] = [];
+      const back = createMemoryStore();
+      await pullImage(`${tls.host}/tls/pull:v1`, back, {
+        tls: readCertDir(certs.path),
+        retry: { retries: 0 },
+        onRequest: (e) => seen.push(`${e.method} ${e.url}`),
+      });
+      for (const blob of img.blobs) {
+        expect(sha256(await readBlob(back, blob))).toBe(blob.digest);
+        expect(seen).toContain(`GET https://${tls.host}/v2/tls/pull/blobs/${blob.digest}`);
+      }
+      // over TLS too, the body is the blob client's (pumped into the caller's buffers), not node:http's
+      const trusted = createAgents({ tls: readCertDir(certs.path) });
+      try {
+        const layer = img.blobs[1] as (typeof img.blobs)[number];
+        const res = await sendHttp(
+          {
+            method: 'GET',
+            url: new URL(`https://${tls.host}/v2/tls/pull/blobs/${layer.digest}`),
+            headers: {},
+            rawBody: true,
+          },
+          trusted,
+        );
+        expect(res.status).toBe(200);
+        if (!isRawBody(res.body)) throw new Error('the blob GET went over node:http');
+        const parts: Buffer[] = [];
+        await res.body.pump([Buffer.alloc(16384), Buffer.alloc(16384)], async (c) => {
+          parts.push(Buffer.from(c));
+        });
+        expect(sha256(Buffer.concat(parts))).toBe(layer.digest);
+      } finally {
+        trusted.destroy();
+      }
+      // the blob client checks the certificate itself: without the CA, refused, and not worth a retry
+      const agents = createAgents();
+      try {
+        const err = await sendHttp(
+          {
+            method: 'GET',
+            url: new URL(`https://${tls.host}/v2/tls/pull/blobs/${img.blobs[1]?.digest}`),
+            headers: {},
+            rawBody: true,
+          },
+          agents,
+        ).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NetworkError);
+        expect((err as NetworkError).retryable).toBe(false);
+        expect((err as NetworkError).message).toMatch(/certificate/i);
+      } finally {
+        agents.destroy();
+      }
     } finally {
       await certs.cleanup();
     }

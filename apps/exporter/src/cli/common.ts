@@ -2,6 +2,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OptionError } from '@lading/digest';
+// the parser alone: the package's root would load its archive readers and writers (tar, gzip) with it
 import { parseImageReference } from '@lading/transports/reference';
 import type { ImageLocation } from '../operations/image-location.js';
 import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';

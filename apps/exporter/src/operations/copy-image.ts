@@ -122,8 +122,11 @@ async function openSource(
     });
     return { provider: store, desc: read.manifest };
   }
-  const store = await openLocalStore(pullInto ?? options.storeDir);
-  const { pullImage } = await import('@lading/push');
+  // the registry client loads while a new layout's files are written and synced
+  const [store, { pullImage }] = await Promise.all([
+    openLocalStore(pullInto ?? options.storeDir),
+    import('@lading/push'),
+  ]);
   options.onProgress?.(`pulling ${loc.ref}`);
   const report = options.onProgress;
   const pulled = await pullImage(loc.ref, store, {

@@ -31,7 +31,9 @@ const long = dirs
   .filter(({ lines }) => lines > maxLines);
 if (long.length > 0) {
   for (const { f, lines } of long) console.error(`long: ${f} has ${lines} lines (at most ${maxLines})`);
-  console.error(`check-copies: ${long.length} source file(s) over ${maxLines} lines; split each into its concepts`);
+  console.error(
+    `check-copies: ${long.length} source file(s) over ${maxLines} lines; split each into its concepts`,
+  );
   process.exit(1);
 }
 const out = mkdtempSync(join(tmpdir(), 'lading-copies-'));

@@ -32,11 +32,7 @@ export const guards = {
         /const \{ name, type, linkname, size \}/,
         /^ {6}entry\.resume\(\);$/,
       ),
-      lines(
-        'packages/transports/src/read-image.ts',
-        /const pathOf = \(name: string\) => \{/,
-        /^ {2}\};$/,
-      ),
+      lines('packages/transports/src/read-image.ts', /const pathOf = \(name: string\) => \{/, /^ {2}\};$/),
     ],
     tests: ['apps/buildah-compat/test/archive-extract.test.ts'],
   },

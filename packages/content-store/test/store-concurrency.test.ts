@@ -94,71 +94,75 @@ describe('pulls against one store', () => {
     expect(readdirSync(join(layout, 'blobs', 'sha256'))).toEqual([want.slice(7)]);
   }, 60_000);
 
-  it('kill -9, a GC loop and concurrent pulls: no blob a name or lease holds is ever missing, none is partial', async () => {
-    const blobs = join(layout, 'blobs', 'sha256');
-    /** Every digest a puller reported committed: from then on a lease or a tag holds it. */
-    const held = new Set<string>();
-    /** Blobs written with no lease and never named: the GC's to take. */
-    const garbage = new Set<string>();
-    const missing: string[] = [];
-    const check = () => {
-      for (const d of held) if (!existsSync(join(blobs, d.slice(7)))) missing.push(d);
-    };
-    let gc = start('gc', layout);
-    const failures: string[] = [];
-    let killed = 0;
-    for (let run = 0; run < stressRuns; run++) {
-      if (run % 5 === 4) {
-        // The GC dies too, mid-run, with its lock held: the next one takes it over.
-        gc.proc.kill('SIGKILL');
-        await gc.exit;
-        gc = start('gc', layout);
+  it(
+    'kill -9, a GC loop and concurrent pulls: no blob a name or lease holds is ever missing, none is partial',
+    async () => {
+      const blobs = join(layout, 'blobs', 'sha256');
+      /** Every digest a puller reported committed: from then on a lease or a tag holds it. */
+      const held = new Set<string>();
+      /** Blobs written with no lease and never named: the GC's to take. */
+      const garbage = new Set<string>();
+      const missing: string[] = [];
+      const check = () => {
+        for (const d of held) if (!existsSync(join(blobs, d.slice(7)))) missing.push(d);
+      };
+      let gc = start('gc', layout);
+      const failures: string[] = [];
+      let killed = 0;
+      for (let run = 0; run < stressRuns; run++) {
+        if (run % 5 === 4) {
+          // The GC dies too, mid-run, with its lock held: the next one takes it over.
+          gc.proc.kill('SIGKILL');
+          await gc.exit;
+          gc = start('gc', layout);
+        }
+        const pullers = Array.from({ length: 3 }, (_, k) => {
+          const c = start('pull', layout, `${run}-${k}`, '4', '2');
+          c.onLine = (line) => {
+            if (line.startsWith('garbage ')) garbage.add(line.slice('garbage '.length));
+            if (!line.startsWith('committed ')) return;
+            const d = line.slice('committed '.length);
+            held.add(d);
+            if (!existsSync(join(blobs, d.slice(7)))) missing.push(d);
+          };
+          return c;
+        });
+        const victim = run % 3 === 2 ? undefined : pullers[Math.floor(Math.random() * pullers.length)];
+        const killer = setTimeout(() => victim?.proc.kill('SIGKILL'), 40 + Math.random() * 250);
+        const poll = setInterval(check, 15);
+        const exits = await Promise.all(pullers.map((c) => c.exit));
+        clearTimeout(killer);
+        clearInterval(poll);
+        check();
+        for (const [k, e] of exits.entries()) {
+          if (e.signal === 'SIGKILL' && pullers[k] === victim) killed++;
+          else if (e.code !== 0)
+            failures.push(`run ${run} puller ${k}: exit ${e.code} ${e.signal ?? ''} ${e.stderr}`);
+        }
+        expect(failures).toEqual([]);
+        expect(missing).toEqual([]);
+        if (stressRuns > 20) process.stdout.write(`store stress: run ${run + 1}/${stressRuns} clean\n`);
       }
-      const pullers = Array.from({ length: 3 }, (_, k) => {
-        const c = start('pull', layout, `${run}-${k}`, '4', '2');
-        c.onLine = (line) => {
-          if (line.startsWith('garbage ')) garbage.add(line.slice('garbage '.length));
-          if (!line.startsWith('committed ')) return;
-          const d = line.slice('committed '.length);
-          held.add(d);
-          if (!existsSync(join(blobs, d.slice(7)))) missing.push(d);
-        };
-        return c;
-      });
-      const victim = run % 3 === 2 ? undefined : pullers[Math.floor(Math.random() * pullers.length)];
-      const killer = setTimeout(() => victim?.proc.kill('SIGKILL'), 40 + Math.random() * 250);
-      const poll = setInterval(check, 15);
-      const exits = await Promise.all(pullers.map((c) => c.exit));
-      clearTimeout(killer);
-      clearInterval(poll);
-      check();
-      for (const [k, e] of exits.entries()) {
-        if (e.signal === 'SIGKILL' && pullers[k] === victim) killed++;
-        else if (e.code !== 0)
-          failures.push(`run ${run} puller ${k}: exit ${e.code} ${e.signal ?? ''} ${e.stderr}`);
+      gc.proc.kill('SIGKILL');
+      await gc.exit;
+      // Nothing partial: every file under blobs/ is its digest's content; every tag's graph is whole.
+      for (const hex of readdirSync(blobs)) expect(sha256hex(readFileSync(join(blobs, hex)))).toBe(hex);
+      const store = await openLocalStore(layout);
+      for (const m of (await store.readIndex()).manifests) {
+        const manifest = JSON.parse(readFileSync(join(blobs, m.digest.slice(7)), 'utf8'));
+        for (const d of [manifest.config, ...manifest.layers])
+          expect(existsSync(join(blobs, d.digest.slice(7)))).toBe(true);
       }
-      expect(failures).toEqual([]);
-      expect(missing).toEqual([]);
-      if (stressRuns > 20) process.stdout.write(`store stress: run ${run + 1}/${stressRuns} clean\n`);
-    }
-    gc.proc.kill('SIGKILL');
-    await gc.exit;
-    // Nothing partial: every file under blobs/ is its digest's content; every tag's graph is whole.
-    for (const hex of readdirSync(blobs)) expect(sha256hex(readFileSync(join(blobs, hex)))).toBe(hex);
-    const store = await openLocalStore(layout);
-    for (const m of (await store.readIndex()).manifests) {
-      const manifest = JSON.parse(readFileSync(join(blobs, m.digest.slice(7)), 'utf8'));
-      for (const d of [manifest.config, ...manifest.layers])
-        expect(existsSync(join(blobs, d.digest.slice(7)))).toBe(true);
-    }
-    // And the GC did collect: each puller's unleased, unnamed blob is gone once a GC ran after it.
-    await store.gc();
-    const names = new Set(readdirSync(blobs));
-    for (const d of held) expect(names.has(d.slice(7))).toBe(true);
-    expect(garbage.size).toBeGreaterThan(0);
-    expect([...garbage].filter((d) => names.has(d.slice(7)))).toEqual([]);
-    process.stdout.write(
-      `store stress: ${stressRuns} runs, ${killed} pullers killed, ${held.size} held blobs checked\n`,
-    );
-  }, stressRuns * 30_000);
+      // And the GC did collect: each puller's unleased, unnamed blob is gone once a GC ran after it.
+      await store.gc();
+      const names = new Set(readdirSync(blobs));
+      for (const d of held) expect(names.has(d.slice(7))).toBe(true);
+      expect(garbage.size).toBeGreaterThan(0);
+      expect([...garbage].filter((d) => names.has(d.slice(7)))).toEqual([]);
+      process.stdout.write(
+        `store stress: ${stressRuns} runs, ${killed} pullers killed, ${held.size} held blobs checked\n`,
+      );
+    },
+    stressRuns * 30_000,
+  );
 });

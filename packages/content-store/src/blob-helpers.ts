@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   checkHash,
   type Descriptor,
-  type Digest,
   Digester,
   digestAlgorithm,
   digestOf,

@@ -6,7 +6,6 @@ import {
   digestOf,
   isNotFoundError,
   MediaType,
-  NotFoundError,
 } from '@lading/digest';
 import { decodeIndex } from '@lading/manifest';
 import { repositoryScope } from './authorizer.js';

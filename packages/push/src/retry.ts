@@ -1,4 +1,4 @@
-import { isLadingError, isRegistryError, type RegistryError } from '@lading/digest';
+import { isRegistryError } from '@lading/digest';
 
 export interface RetryOptions {
   /** Attempts after the first (default 5). */

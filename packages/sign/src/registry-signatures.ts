@@ -1,5 +1,5 @@
 import type { BlobSource } from '@lading/content-store';
-import { type Descriptor, type Digest, isNotFoundError, MediaType, NotFoundError } from '@lading/digest';
+import { type Descriptor, type Digest, isNotFoundError, MediaType } from '@lading/digest';
 import { decodeManifest } from '@lading/manifest';
 import {
   fetchBlob,

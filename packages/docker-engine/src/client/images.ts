@@ -1,4 +1,4 @@
-import { isLadingError, isNotFoundError } from '@lading/digest';
+import { isNotFoundError } from '@lading/digest';
 import { familiarString, type Reference, withDefaultTag } from '@lading/reference-store/reference';
 import type { EngineApi } from './engine-api.js';
 import { checkEngineTag } from './tag-rules.js';
